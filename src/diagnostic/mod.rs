@@ -1,0 +1,120 @@
+//! Findings: what a rule reports.
+
+use std::ops::Range;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    /// One level lower (info stays info).
+    pub fn lower(self) -> Self {
+        match self {
+            Severity::Error => Severity::Warning,
+            Severity::Warning | Severity::Info => Severity::Info,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding. Positions are byte offsets into the file's text; renderers convert them.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// Index of the file in the lint run.
+    pub file: usize,
+    pub span: Range<usize>,
+    pub message: String,
+    pub help: Option<String>,
+    /// The safe SQL to use instead, where the rule can propose it.
+    pub fix: Option<String>,
+    /// Lower impact than the rule's usual case: reported one severity level below the
+    /// configured one (e.g. `missing-soft-delete` on a table without patient data).
+    pub lesser: bool,
+}
+
+/// Where a rule sends its findings. Bound to one rule, so a rule cannot report under another name.
+pub struct Sink<'a> {
+    rule: &'static str,
+    file: usize,
+    fallback: Range<usize>,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+impl<'a> Sink<'a> {
+    pub(crate) fn new(rule: &'static str, file: usize, fallback: Range<usize>, out: &'a mut Vec<Diagnostic>) -> Self {
+        Self { rule, file, fallback, out }
+    }
+
+    /// Reports a finding at `span` (the statement's span when `None` or empty).
+    pub fn report(&mut self, span: Option<Range<usize>>, message: impl Into<String>) -> Report<'_> {
+        self.report_in(self.file, span, message)
+    }
+
+    /// Reports a finding in another file (schema rules point at the defining statement).
+    pub fn report_in(&mut self, file: usize, span: Option<Range<usize>>, message: impl Into<String>) -> Report<'_> {
+        let span = span.filter(|s| s.start < s.end).unwrap_or_else(|| self.fallback.clone());
+        self.out.push(Diagnostic {
+            rule: self.rule,
+            severity: Severity::Error,
+            file,
+            span,
+            message: message.into(),
+            help: None,
+            fix: None,
+            lesser: false,
+        });
+        let last = self.out.len() - 1;
+        Report { d: &mut self.out[last] }
+    }
+}
+
+/// Builder returned by [`Sink::report`].
+pub struct Report<'a> {
+    d: &'a mut Diagnostic,
+}
+
+impl Report<'_> {
+    pub fn help(self, help: impl Into<String>) -> Self {
+        self.d.help = Some(help.into());
+        self
+    }
+
+    pub fn fix(self, fix: impl Into<String>) -> Self {
+        self.d.fix = Some(fix.into());
+        self
+    }
+
+    /// Marks the finding as of lower impact (one severity level below the configured one).
+    pub fn lesser(self) -> Self {
+        self.d.lesser = true;
+        self
+    }
+}

@@ -1,0 +1,216 @@
+//! Statement splitting, sqlparser, the fallback recogniser, spans and suppressions.
+
+pub mod ir;
+mod lower;
+mod recognise;
+pub mod split;
+pub mod suppress;
+pub mod tokens;
+
+use std::ops::Range;
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
+
+use crate::source::SourceFile;
+use ir::Action;
+use tokens::{OffsetCursor, Tok};
+
+/// How a statement was understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// sqlparser parsed it.
+    Parsed,
+    /// sqlparser rejected it; the token-level recogniser identified it.
+    Recognised,
+    /// Neither understood it: a `syntax-error` finding at byte offset `at`.
+    Failed { message: String, at: usize },
+}
+
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    /// Byte range in the file, from the first keyword to the terminating `;`.
+    pub range: Range<usize>,
+    pub action: Action,
+    pub status: Status,
+    /// A plain SQL statement found inside a `DO` block.
+    pub inner: bool,
+    /// Indices into `ParsedFile::comments` of the comments on the lines before the statement.
+    pub leading_comments: Range<usize>,
+}
+
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub source: SourceFile,
+    pub stmts: Vec<Stmt>,
+    pub comments: Vec<Range<usize>>,
+    /// The file carries its migration tool's no-transaction marker.
+    pub no_transaction: bool,
+}
+
+impl ParsedFile {
+    pub fn comment_text(&self, i: usize) -> &str {
+        &self.source.text[self.comments[i].clone()]
+    }
+}
+
+/// Splits and parses one file.
+pub fn parse_file(source: SourceFile) -> ParsedFile {
+    let (stmts, comments, no_transaction) = parse_source(&source);
+    ParsedFile { source, stmts, comments, no_transaction }
+}
+
+/// Splits and parses one file's text: its statements, comments and no-transaction marker.
+pub fn parse_source(source: &SourceFile) -> (Vec<Stmt>, Vec<Range<usize>>, bool) {
+    let split = split::split(&source.text);
+    let text = source.text.as_str();
+    let mut stmts = Vec::with_capacity(split.stmts.len());
+    for raw in &split.stmts {
+        let leading = leading_comments(source, &split.comments, raw, stmts.last().map(|s: &Stmt| s.range.end));
+        let (action, status) = parse_statement(text, raw.range.clone());
+        let is_do = matches!(action, Action::Do);
+        stmts.push(Stmt { range: raw.range.clone(), action, status, inner: false, leading_comments: leading });
+        if is_do {
+            do_block_statements(text, raw.range.clone(), &mut stmts);
+        }
+    }
+    (stmts, split.comments, split.no_transaction)
+}
+
+/// Leading comments: those of the statement that start on a line after the previous statement.
+fn leading_comments(
+    source: &SourceFile,
+    comments: &[Range<usize>],
+    raw: &split::RawStmt,
+    prev_end: Option<usize>,
+) -> Range<usize> {
+    let mut start = raw.leading_comments.start;
+    if let Some(prev_end) = prev_end {
+        let prev_line = source.index.line_of(prev_end.saturating_sub(1));
+        while start < raw.leading_comments.end && source.index.line_of(comments[start].start) == prev_line {
+            start += 1;
+        }
+    }
+    start..raw.leading_comments.end
+}
+
+fn starts_with_kw(text: &str, kws: &[&str]) -> bool {
+    let word: String = text.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    kws.iter().any(|k| word.eq_ignore_ascii_case(k))
+}
+
+/// Parses one statement at `range` of `text`.
+pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
+    let stmt_text = &text[range.clone()];
+    let base = range.start;
+    let tokens = match tokens::tokenize(stmt_text) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = base + OffsetCursor::new(stmt_text).offset(e.location.line, e.location.column);
+            return (Action::Other { kind: "statement" }, Status::Failed { message: e.message, at });
+        }
+    };
+    if tokens.iter().all(|t| matches!(t.token, Token::Whitespace(_) | Token::SemiColon | Token::EOF)) {
+        return (Action::Other { kind: "empty" }, Status::Parsed);
+    }
+    // Clause spans need the tokens for the statements whose clauses rules point at.
+    let need_toks = starts_with_kw(stmt_text, &["alter", "create"]);
+    let sig: Option<Vec<Tok>> = need_toks.then(|| tokens::significant(stmt_text, &tokens, base));
+    let dialect = PostgreSqlDialect {};
+    let parsed = Parser::new(&dialect).with_tokens_with_locations(tokens).parse_statements();
+    match parsed {
+        Ok(mut v) if v.len() == 1 => {
+            let stmt = v.remove(0);
+            (lower::lower(&stmt, sig.as_deref().unwrap_or(&[])), Status::Parsed)
+        }
+        Ok(v) if v.is_empty() => (Action::Other { kind: "empty" }, Status::Parsed),
+        result => {
+            let sig = sig.unwrap_or_else(|| match tokens::tokenize(stmt_text) {
+                Ok(t) => tokens::significant(stmt_text, &t, base),
+                Err(_) => Vec::new(),
+            });
+            if let Some(action) = recognise::recognise(stmt_text, base, &sig) {
+                return (action, Status::Recognised);
+            }
+            let (message, at) = match result {
+                Err(e) => error_position(&e, stmt_text, base),
+                Ok(_) => ("more than one statement".to_owned(), base),
+            };
+            (Action::Other { kind: "statement" }, Status::Failed { message, at })
+        }
+    }
+}
+
+/// The parser's message without its "at Line: L, Column: C" suffix, and that position as a byte offset.
+fn error_position(e: &ParserError, stmt_text: &str, base: usize) -> (String, usize) {
+    let msg = match e {
+        ParserError::TokenizerError(m) | ParserError::ParserError(m) => m.clone(),
+        ParserError::RecursionLimitExceeded => return ("statement nests too deeply to parse".into(), base),
+    };
+    if let Some(pos) = msg.rfind(" at Line: ") {
+        let loc = &msg[pos + " at Line: ".len()..];
+        let mut it = loc.split(", Column: ");
+        if let (Some(l), Some(c)) = (it.next(), it.next())
+            && let (Ok(l), Ok(c)) = (l.trim().parse::<u64>(), c.trim().parse::<u64>())
+        {
+            let at = base + OffsetCursor::new(stmt_text).offset(l, c);
+            return (msg[..pos].to_owned(), at);
+        }
+    }
+    (msg, base)
+}
+
+/// Plain SQL statements inside a `DO` block body (`IF ... THEN CREATE INDEX ...; END IF;`).
+fn do_block_statements(text: &str, range: Range<usize>, out: &mut Vec<Stmt>) {
+    let b = text.as_bytes();
+    // The body: the first dollar-quoted string of the statement.
+    let Some(open) = (range.start..range.end).find(|&i| split::dollar_tag_len(b, i).is_some()) else { return };
+    let Some(tag_len) = split::dollar_tag_len(b, open) else { return };
+    let tag = &text[open..open + tag_len];
+    let body_start = open + tag_len;
+    let Some(close) = text[body_start..range.end].find(tag) else { return };
+    let body_end = body_start + close;
+    let body = &text[body_start..body_end];
+    let pieces = split::split(body);
+    for raw in pieces.stmts {
+        let piece = &body[raw.range.clone()];
+        let Ok(toks) = tokens::tokenize(piece) else { continue };
+        let toks = tokens::significant(piece, &toks, body_start + raw.range.start);
+        let Some(start) = plain_sql_start(&toks) else { continue };
+        let inner = toks[start].range.start..body_start + raw.range.end;
+        let (action, status) = parse_statement(text, inner.clone());
+        // An inner statement neither parser understands is PL/pgSQL, not an error.
+        if matches!(status, Status::Failed { .. }) || matches!(action, Action::Do) {
+            continue;
+        }
+        out.push(Stmt { range: inner, action, status, inner: true, leading_comments: 0..0 });
+    }
+}
+
+/// Skips PL/pgSQL control words before a plain SQL statement; the index of its first token.
+fn plain_sql_start(toks: &[Tok]) -> Option<usize> {
+    let find = |from: usize, kw: &str| toks[from..].iter().position(|t| t.is_kw(kw)).map(|p| from + p + 1);
+    let mut i = 0;
+    loop {
+        let t = toks.get(i)?;
+        if t.token == Token::ShiftLeft {
+            i += 3; // <<label>>
+        } else if ["if", "elsif", "elseif", "when"].iter().any(|k| t.is_kw(k)) {
+            i = find(i + 1, "then")?;
+        } else if ["for", "while", "foreach"].iter().any(|k| t.is_kw(k)) {
+            i = find(i + 1, "loop")?;
+        } else if t.is_kw("declare") {
+            i = find(i + 1, "begin")?;
+        } else if ["begin", "else", "loop", "exception", "then"].iter().any(|k| t.is_kw(k)) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let t = toks.get(i)?;
+    ["create", "alter", "drop", "reindex", "cluster", "lock", "refresh", "truncate", "comment", "set", "vacuum"]
+        .iter()
+        .any(|k| t.is_kw(k))
+        .then_some(i)
+}

@@ -1,0 +1,553 @@
+//! The token-level recogniser: identifies statements sqlparser rejects (kind, target objects,
+//! locking-relevant flags), so rules still judge them and the model applies what it can.
+
+use std::ops::Range;
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Token;
+
+use super::ir::{Action, AlterOp, AlterTable, AlterTableOp, ColumnDef, Constraint, CreateTable, DropKind, ObjName};
+use super::lower::{self, alter_table_op_spans};
+use super::tokens::{Tok, span_of, split_top_level};
+
+/// Reads a possibly qualified name at `toks[i..]`; returns it and the index after it.
+pub fn read_name(toks: &[Tok], i: usize) -> Option<(ObjName, usize)> {
+    let first = toks.get(i)?.ident()?;
+    if matches!(toks.get(i + 1).map(|t| &t.token), Some(Token::Period))
+        && let Some(second) = toks.get(i + 2).and_then(Tok::ident)
+    {
+        if matches!(toks.get(i + 3).map(|t| &t.token), Some(Token::Period))
+            && let Some(third) = toks.get(i + 4).and_then(Tok::ident)
+        {
+            return Some((ObjName { schema: Some(second), name: third }, i + 5));
+        }
+        return Some((ObjName { schema: Some(first), name: second }, i + 2 + 1));
+    }
+    Some((ObjName { schema: None, name: first }, i + 1))
+}
+
+fn kw(toks: &[Tok], i: usize, k: &str) -> bool {
+    toks.get(i).is_some_and(|t| t.is_kw(k))
+}
+
+/// Skips the given optional keywords in any order.
+fn skip_kws(toks: &[Tok], mut i: usize, kws: &[&str]) -> usize {
+    while kws.iter().any(|k| kw(toks, i, k)) {
+        i += 1;
+    }
+    i
+}
+
+/// Skips `IF EXISTS` / `IF NOT EXISTS`.
+fn skip_if_exists(toks: &[Tok], i: usize) -> (usize, bool) {
+    if kw(toks, i, "if") {
+        let j = skip_kws(toks, i + 1, &["not", "exists"]);
+        (j, true)
+    } else {
+        (i, false)
+    }
+}
+
+fn parse_one(sql: &str) -> Option<sqlparser::ast::Statement> {
+    let mut v = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    (v.len() == 1).then(|| v.remove(0))
+}
+
+/// Recognises a statement sqlparser could not parse. `text` is the statement's text and
+/// `base` its offset in the file. Returns `None` when the statement is not understood.
+pub fn recognise(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
+    let t0 = toks.first()?;
+    let upper = |i: usize| {
+        toks.get(i).and_then(|t| match &t.token {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+            _ => None,
+        })
+    };
+    let first = upper(0)?;
+    let _ = t0;
+    match first.as_str() {
+        "DROP" => recognise_drop(toks),
+        "REINDEX" => {
+            let mut i = 1;
+            let mut concurrently = false;
+            if toks.get(i).map(|t| &t.token) == Some(&Token::LParen) {
+                let (_, end) = split_top_level(toks, i + 1);
+                // REINDEX (CONCURRENTLY) is not valid syntax; options are VERBOSE/TABLESPACE/CONCURRENTLY(PG14+ as option? no)
+                if toks[i + 1..end.min(toks.len())].iter().any(|t| t.is_kw("concurrently")) {
+                    concurrently = true;
+                }
+                i = end + 1;
+            }
+            let kind = upper(i).unwrap_or_default();
+            i += 1;
+            if kw(toks, i, "concurrently") {
+                concurrently = true;
+                i += 1;
+            }
+            let name = read_name(toks, i).map(|(n, _)| n);
+            Some(Action::Reindex { concurrently, kind: kind.to_lowercase(), name })
+        }
+        "REFRESH" if kw(toks, 1, "materialized") && kw(toks, 2, "view") => {
+            let concurrently = kw(toks, 3, "concurrently");
+            let (name, _) = read_name(toks, 3 + usize::from(concurrently))?;
+            Some(Action::RefreshMatView { name, concurrently })
+        }
+        "VACUUM" => {
+            let mut full = false;
+            let mut i = 1;
+            loop {
+                match toks.get(i) {
+                    Some(t) if t.is_kw("full") => full = true,
+                    Some(t) if t.is_kw("freeze") || t.is_kw("verbose") || t.is_kw("analyze") || t.is_kw("analyse") => {}
+                    Some(t) if t.token == Token::LParen => {
+                        let (parts, end) = split_top_level(toks, i + 1);
+                        for p in parts {
+                            if kw(toks, p.start, "full") {
+                                let v = toks.get(p.start + 1);
+                                full = v.is_none_or(|v| {
+                                    !(v.is_kw("false") || v.is_kw("off") || v.token == Token::Number("0".into(), false))
+                                });
+                            }
+                        }
+                        i = end;
+                    }
+                    _ => break,
+                }
+                i += 1;
+            }
+            let (parts, _) = split_top_level(toks, i);
+            let tables = parts.iter().filter_map(|p| read_name(toks, p.start).map(|(n, _)| n)).collect();
+            Some(Action::Vacuum { full, tables })
+        }
+        "CLUSTER" => {
+            let i = skip_kws(toks, 1, &["verbose"]);
+            let i = if toks.get(i).map(|t| &t.token) == Some(&Token::LParen) {
+                split_top_level(toks, i + 1).1 + 1
+            } else {
+                i
+            };
+            Some(Action::Cluster { table: read_name(toks, i).map(|(n, _)| n) })
+        }
+        "ALTER" => recognise_alter(text, base, toks),
+        "CREATE" => recognise_create(text, base, toks),
+        "DO" => Some(Action::Do),
+        "COMMENT" if kw(toks, 1, "on") => Some(Action::Other { kind: "COMMENT" }),
+        "GRANT" | "REVOKE" => Some(Action::Other { kind: if first == "GRANT" { "GRANT" } else { "REVOKE" } }),
+        "SECURITY" => Some(Action::Other { kind: "SECURITY LABEL" }),
+        "SELECT" | "WITH" | "VALUES" | "TABLE" => Some(Action::Other { kind: "SELECT" }),
+        "INSERT" => Some(Action::Other { kind: "INSERT" }),
+        "UPDATE" => Some(Action::Other { kind: "UPDATE" }),
+        "DELETE" => Some(Action::Other { kind: "DELETE" }),
+        "MERGE" => Some(Action::Other { kind: "MERGE" }),
+        "COPY" => Some(Action::Other { kind: "COPY" }),
+        "SET" | "RESET" | "SHOW" | "DISCARD" => Some(Action::Other { kind: "SET" }),
+        "ANALYZE" | "ANALYSE" => Some(Action::Other { kind: "ANALYZE" }),
+        "CALL" | "EXECUTE" | "PREPARE" | "DEALLOCATE" | "NOTIFY" | "LISTEN" | "UNLISTEN" | "LOAD" | "CHECKPOINT"
+        | "EXPLAIN" | "IMPORT" | "SAVEPOINT" | "RELEASE" => Some(Action::Other { kind: "statement" }),
+        "BEGIN" | "START" => Some(Action::Begin),
+        "COMMIT" | "END" => Some(Action::Commit),
+        "ROLLBACK" | "ABORT" => Some(Action::Rollback),
+        "LOCK" => {
+            let i = skip_kws(toks, 1, &["table", "only"]);
+            let (name, _) = read_name(toks, i)?;
+            let mode_start = toks.iter().position(|t| t.is_kw("in"));
+            let mode = mode_start.map_or_else(
+                || "ACCESS EXCLUSIVE".to_owned(),
+                |s| {
+                    toks[s + 1..]
+                        .iter()
+                        .take_while(|t| !t.is_kw("mode"))
+                        .filter_map(|t| t.ident())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .to_uppercase()
+                },
+            );
+            Some(Action::Lock { tables: vec![name], mode })
+        }
+        "TRUNCATE" => {
+            let i = skip_kws(toks, 1, &["table", "only"]);
+            let (parts, _) = split_top_level(toks, i);
+            Some(Action::Truncate {
+                tables: parts
+                    .iter()
+                    .filter_map(|p| read_name(toks, skip_kws(toks, p.start, &["only"])).map(|(n, _)| n))
+                    .collect(),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn recognise_drop(toks: &[Tok]) -> Option<Action> {
+    let (kind, mut i) = if kw(toks, 1, "index") {
+        (DropKind::Index, 2)
+    } else if kw(toks, 1, "table") {
+        (DropKind::Table, 2)
+    } else if kw(toks, 1, "materialized") && kw(toks, 2, "view") {
+        (DropKind::MaterializedView, 3)
+    } else if kw(toks, 1, "view") {
+        (DropKind::View, 2)
+    } else if kw(toks, 1, "sequence") {
+        (DropKind::Sequence, 2)
+    } else if kw(toks, 1, "schema") {
+        (DropKind::Schema, 2)
+    } else if kw(toks, 1, "type") || kw(toks, 1, "domain") {
+        (DropKind::Type, 2)
+    } else {
+        return toks.get(1).and_then(Tok::ident).map(|_| Action::Other { kind: "DROP" });
+    };
+    let concurrently = kw(toks, i, "concurrently");
+    if concurrently {
+        i += 1;
+    }
+    let (i, if_exists) = skip_if_exists(toks, i);
+    let (parts, end) = split_top_level(toks, i);
+    let names: Vec<ObjName> = parts.iter().filter_map(|p| read_name(toks, p.start).map(|(n, _)| n)).collect();
+    if names.is_empty() {
+        return None;
+    }
+    let cascade = toks[end.min(toks.len())..].iter().chain(toks.last()).any(|t| t.is_kw("cascade"));
+    Some(Action::Drop { kind, names, if_exists, cascade, concurrently })
+}
+
+fn recognise_alter(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
+    if kw(toks, 1, "table") {
+        return recognise_alter_table(text, base, toks);
+    }
+    let what = toks.get(1)?;
+    let kind = if what.is_kw("sequence") {
+        "ALTER SEQUENCE"
+    } else if what.is_kw("trigger") {
+        "ALTER TRIGGER"
+    } else if what.is_kw("default") {
+        "ALTER DEFAULT PRIVILEGES"
+    } else if what.is_kw("materialized") {
+        "ALTER MATERIALIZED VIEW"
+    } else if what.is_kw("index") {
+        "ALTER INDEX"
+    } else if what.is_kw("extension")
+        || what.is_kw("domain")
+        || what.is_kw("function")
+        || what.is_kw("procedure")
+        || what.is_kw("type")
+        || what.is_kw("schema")
+        || what.is_kw("view")
+        || what.is_kw("role")
+        || what.is_kw("database")
+        || what.is_kw("policy")
+        || what.is_kw("publication")
+        || what.is_kw("subscription")
+        || what.is_kw("aggregate")
+        || what.is_kw("operator")
+        || what.is_kw("user")
+        || what.is_kw("event")
+        || what.is_kw("text")
+        || what.is_kw("foreign")
+        || what.is_kw("server")
+        || what.is_kw("collation")
+        || what.is_kw("large")
+        || what.is_kw("routine")
+        || what.is_kw("statistics")
+        || what.is_kw("system")
+        || what.is_kw("tablespace")
+        || what.is_kw("group")
+        || what.is_kw("conversion")
+        || what.is_kw("language")
+    {
+        "ALTER"
+    } else {
+        return None;
+    };
+    Some(Action::Other { kind })
+}
+
+/// `ALTER TABLE` that sqlparser rejected as a whole: each sub-command is parsed on its own, and
+/// those sqlparser rejects are recognised from their tokens.
+fn recognise_alter_table(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
+    let (i, if_exists) = skip_if_exists(toks, 2);
+    let only = kw(toks, i, "only");
+    let i = i + usize::from(only);
+    let (name, _) = read_name(toks, i)?;
+    let spans = alter_table_op_spans(toks);
+    if spans.is_empty() {
+        return None;
+    }
+    let head = &text[..spans[0].start - base];
+    let mut ops = Vec::with_capacity(spans.len());
+    for span in spans {
+        let op_text = &text[span.start - base..span.end - base];
+        let sub: Vec<Tok> =
+            toks.iter().filter(|t| t.range.start >= span.start && t.range.end <= span.end).cloned().collect();
+        let parsed = parse_one(&format!("{head}{op_text}")).and_then(|s| match lower::lower(&s, &[]) {
+            Action::AlterTable(mut at) if at.ops.len() == 1 => Some(at.ops.remove(0).op),
+            _ => None,
+        });
+        let op = match parsed {
+            Some(AlterOp::AddColumn { mut column, if_not_exists }) => {
+                column.span = Some(span.clone());
+                AlterOp::AddColumn { column, if_not_exists }
+            }
+            Some(AlterOp::AddConstraint(mut c)) => {
+                c.span = Some(span.clone());
+                AlterOp::AddConstraint(c)
+            }
+            Some(op) => op,
+            None => recognise_alter_op(&sub)?,
+        };
+        ops.push(AlterTableOp { op, span: Some(span) });
+    }
+    Some(Action::AlterTable(AlterTable { name, if_exists, only, ops }))
+}
+
+fn recognise_alter_op(toks: &[Tok]) -> Option<AlterOp> {
+    let first = toks.first()?;
+    if first.is_kw("attach") && kw(toks, 1, "partition") {
+        let (partition, _) = read_name(toks, 2)?;
+        return Some(AlterOp::AttachPartition { partition });
+    }
+    if first.is_kw("detach") && kw(toks, 1, "partition") {
+        let (partition, j) = read_name(toks, 2)?;
+        return Some(AlterOp::DetachPartition { partition, concurrently: kw(toks, j, "concurrently") });
+    }
+    if first.is_kw("set") && kw(toks, 1, "schema") {
+        return Some(AlterOp::SetSchema { schema: toks.get(2)?.ident()? });
+    }
+    if first.is_kw("set")
+        && (kw(toks, 1, "tablespace")
+            || kw(toks, 1, "logged")
+            || kw(toks, 1, "unlogged")
+            || kw(toks, 1, "without")
+            || kw(toks, 1, "access"))
+    {
+        return Some(AlterOp::Other);
+    }
+    if first.is_kw("set") && toks.get(1).map(|t| &t.token) == Some(&Token::LParen) {
+        return Some(AlterOp::LightweightOther);
+    }
+    if first.is_kw("alter") {
+        // ALTER [COLUMN] c SET STATISTICS / SET STORAGE / SET (...) / ADD|DROP|SET IDENTITY ...
+        let j = skip_kws(toks, 1, &["column"]);
+        toks.get(j)?.ident()?;
+        let rest = &toks[j + 1..];
+        let light = rest.first().is_some_and(|t| t.is_kw("set"))
+            && rest.get(1).is_some_and(|t| t.is_kw("statistics") || t.token == Token::LParen);
+        return Some(if light { AlterOp::LightweightOther } else { AlterOp::Other });
+    }
+    let known = [
+        "owner", "replica", "enable", "disable", "inherit", "no", "cluster", "reset", "of", "not", "force", "validate",
+        "drop", "add", "rename", "alter",
+    ];
+    known.iter().any(|k| first.is_kw(k)).then_some(AlterOp::Other)
+}
+
+fn recognise_create(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
+    let mut i = skip_kws(
+        toks,
+        1,
+        &[
+            "or",
+            "replace",
+            "unique",
+            "temp",
+            "temporary",
+            "unlogged",
+            "global",
+            "local",
+            "constraint",
+            "recursive",
+            "trusted",
+            "procedural",
+            "default",
+        ],
+    );
+    let what = toks.get(i)?;
+    if what.is_kw("index") {
+        return recognise_create_index(text, toks);
+    }
+    if what.is_kw("table") {
+        return recognise_create_table(text, base, toks, i + 1);
+    }
+    if what.is_kw("trigger") || what.is_kw("event") {
+        if what.is_kw("event") {
+            return Some(Action::Other { kind: "CREATE EVENT TRIGGER" });
+        }
+        let name = toks.get(i + 1)?.ident()?;
+        let on = toks.iter().position(|t| t.is_kw("on"))?;
+        let (table, _) = read_name(toks, on + 1)?;
+        let function =
+            toks.iter().position(|t| t.is_kw("execute")).and_then(|e| read_name(toks, e + 2).map(|(n, _)| n));
+        return Some(Action::CreateTrigger { name, table, function });
+    }
+    if what.is_kw("policy") {
+        let name = toks.get(i + 1)?.ident()?;
+        if !kw(toks, i + 2, "on") {
+            return None;
+        }
+        let (table, _) = read_name(toks, i + 3)?;
+        return Some(Action::CreatePolicy { name, table });
+    }
+    if what.is_kw("materialized") && kw(toks, i + 1, "view") {
+        i += 2;
+        let (i, _) = skip_if_exists(toks, i);
+        let (name, _) = read_name(toks, i)?;
+        return Some(Action::CreateView { name, materialized: true });
+    }
+    if what.is_kw("view") {
+        let (name, _) = read_name(toks, i + 1)?;
+        return Some(Action::CreateView { name, materialized: false });
+    }
+    let kind = [
+        ("function", "CREATE FUNCTION"),
+        ("procedure", "CREATE PROCEDURE"),
+        ("sequence", "CREATE SEQUENCE"),
+        ("type", "CREATE TYPE"),
+        ("domain", "CREATE DOMAIN"),
+        ("extension", "CREATE EXTENSION"),
+        ("schema", "CREATE SCHEMA"),
+        ("aggregate", "CREATE AGGREGATE"),
+        ("operator", "CREATE OPERATOR"),
+        ("rule", "CREATE RULE"),
+        ("role", "CREATE ROLE"),
+        ("user", "CREATE ROLE"),
+        ("group", "CREATE ROLE"),
+        ("language", "CREATE LANGUAGE"),
+        ("cast", "CREATE CAST"),
+        ("collation", "CREATE COLLATION"),
+        ("publication", "CREATE PUBLICATION"),
+        ("subscription", "CREATE SUBSCRIPTION"),
+        ("text", "CREATE TEXT SEARCH"),
+        ("foreign", "CREATE FOREIGN"),
+        ("server", "CREATE SERVER"),
+        ("statistics", "CREATE STATISTICS"),
+        ("conversion", "CREATE CONVERSION"),
+        ("access", "CREATE ACCESS METHOD"),
+        ("database", "CREATE DATABASE"),
+        ("tablespace", "CREATE TABLESPACE"),
+        ("transform", "CREATE TRANSFORM"),
+    ]
+    .iter()
+    .find(|(k, _)| what.is_kw(k))
+    .map(|(_, v)| *v)?;
+    if kind == "CREATE SCHEMA" {
+        let (j, _) = skip_if_exists(toks, i + 1);
+        if let Some(name) = toks.get(j).and_then(Tok::ident) {
+            return Some(Action::CreateSchema { name });
+        }
+    }
+    Some(Action::Other { kind })
+}
+
+/// `CREATE INDEX ... ON ONLY t ...` and other forms sqlparser rejects: retry without `ONLY`,
+/// else read the flags from tokens.
+fn recognise_create_index(text: &str, toks: &[Tok]) -> Option<Action> {
+    let on = toks.iter().position(|t| t.is_kw("on"))?;
+    let base = toks[0].range.start;
+    if kw(toks, on + 1, "only") {
+        let r = &toks[on + 1].range;
+        let retry = format!("{}{}", &text[..r.start - base], &text[r.end - base..]);
+        if let Some(stmt) = parse_one(&retry)
+            && let Action::CreateIndex(mut ci) = lower::lower(&stmt, &[])
+        {
+            ci.only = true;
+            return Some(Action::CreateIndex(ci));
+        }
+    }
+    let head = &toks[..on];
+    let unique = head.iter().any(|t| t.is_kw("unique"));
+    let concurrently = head.iter().any(|t| t.is_kw("concurrently"));
+    let if_not_exists = head.iter().any(|t| t.is_kw("exists"));
+    let name = head
+        .last()
+        .filter(|t| !t.is_kw("index") && !t.is_kw("concurrently") && !t.is_kw("exists"))
+        .and_then(Tok::ident);
+    let only = kw(toks, on + 1, "only");
+    let (table, _) = read_name(toks, on + 1 + usize::from(only))?;
+    Some(Action::CreateIndex(super::ir::CreateIndex {
+        name,
+        table,
+        unique,
+        concurrently,
+        if_not_exists,
+        only,
+        method: "btree".into(),
+        keys: Vec::new(),
+        include: Vec::new(),
+        predicate: None,
+    }))
+}
+
+/// `CREATE TABLE` that sqlparser rejected: each element is parsed on its own.
+fn recognise_create_table(text: &str, base: usize, toks: &[Tok], i: usize) -> Option<Action> {
+    let (i, if_not_exists) = skip_if_exists(toks, i);
+    let (name, j) = read_name(toks, i)?;
+    let mut ct = CreateTable {
+        name,
+        if_not_exists,
+        temporary: toks[..i].iter().any(|t| t.is_kw("temp") || t.is_kw("temporary")),
+        unlogged: toks[..i].iter().any(|t| t.is_kw("unlogged")),
+        columns: Vec::new(),
+        constraints: Vec::new(),
+        partition_of: None,
+        columns_unknown: false,
+        partitioned: toks.iter().any(|t| t.is_kw("partition")) && toks.iter().any(|t| t.is_kw("by")),
+    };
+    if kw(toks, j, "partition") && kw(toks, j + 1, "of") {
+        ct.partition_of = read_name(toks, j + 2).map(|(n, _)| n);
+        return Some(Action::CreateTable(ct));
+    }
+    if kw(toks, j, "as") || kw(toks, j, "of") {
+        ct.columns_unknown = true;
+        return Some(Action::CreateTable(ct));
+    }
+    if toks.get(j).map(|t| &t.token) != Some(&Token::LParen) {
+        return None;
+    }
+    let (parts, _) = split_top_level(toks, j + 1);
+    for p in parts {
+        let span = span_of(toks, &p)?;
+        let elem = &text[span.start - base..span.end - base];
+        let Some(sqlparser::ast::Statement::CreateTable(parsed)) = parse_one(&format!("CREATE TABLE t ({elem})"))
+        else {
+            if toks[p.start].is_kw("like") {
+                ct.columns_unknown = true;
+                continue;
+            }
+            // An element neither parser understands: keep its column name if it looks like one.
+            if let Some(col) =
+                toks[p.start].ident().filter(|_| toks.get(p.start + 1).is_some_and(|t| t.ident().is_some()))
+            {
+                ct.columns.push(ColumnDef {
+                    name: col,
+                    ty: super::ir::TypeName::new(&text[toks[p.start + 1].range.start - base..span.end - base]),
+                    not_null: false,
+                    default: None,
+                    primary_key: false,
+                    unique: false,
+                    references: None,
+                    checks: Vec::new(),
+                    generated: None,
+                    span: Some(span),
+                });
+                continue;
+            }
+            return None;
+        };
+        let Action::CreateTable(mut one) = lower::lower(&sqlparser::ast::Statement::CreateTable(parsed), &[]) else {
+            continue;
+        };
+        for mut c in one.columns.drain(..) {
+            c.span = Some(span.clone());
+            ct.columns.push(c);
+        }
+        for mut c in one.constraints.drain(..) {
+            c.span = Some(span.clone());
+            ct.constraints.push(Constraint { ..c });
+        }
+    }
+    Some(Action::CreateTable(ct))
+}
+
+#[allow(dead_code)]
+fn _unused(_: Range<usize>) {}

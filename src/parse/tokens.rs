@@ -1,0 +1,133 @@
+//! sqlparser's tokenizer, with token positions as byte offsets into the file.
+
+use std::ops::Range;
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, TokenizerError, Whitespace};
+
+/// A significant token (no whitespace or comments) with its absolute byte range.
+#[derive(Debug, Clone)]
+pub struct Tok {
+    pub token: Token,
+    pub range: Range<usize>,
+}
+
+impl Tok {
+    /// The token is the unquoted keyword `kw` (case-insensitive).
+    pub fn is_kw(&self, kw: &str) -> bool {
+        matches!(&self.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(kw))
+    }
+
+    pub fn keyword(&self) -> Option<Keyword> {
+        match &self.token {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
+            _ => None,
+        }
+    }
+
+    /// An identifier folded as PostgreSQL folds it (unquoted: lower case).
+    pub fn ident(&self) -> Option<String> {
+        match &self.token {
+            Token::Word(w) => Some(if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() }),
+            _ => None,
+        }
+    }
+}
+
+/// Tokenizes `text` (a statement) with locations.
+pub fn tokenize(text: &str) -> Result<Vec<TokenWithSpan>, TokenizerError> {
+    Tokenizer::new(&PostgreSqlDialect {}, text).tokenize_with_location()
+}
+
+/// Converts sqlparser locations (1-based line, character column) within `text` into byte offsets.
+/// Locations must be visited in non-decreasing order.
+pub struct OffsetCursor<'a> {
+    text: &'a str,
+    line: u64,
+    col: u64,
+    byte: usize,
+}
+
+impl<'a> OffsetCursor<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Self { text, line: 1, col: 1, byte: 0 }
+    }
+
+    pub fn offset(&mut self, line: u64, col: u64) -> usize {
+        if line == 0 {
+            return self.byte;
+        }
+        if (line, col) < (self.line, self.col) {
+            // Out of order: start over (rare; keeps the function total).
+            self.line = 1;
+            self.col = 1;
+            self.byte = 0;
+        }
+        while (self.line, self.col) < (line, col) {
+            let Some(ch) = self.text[self.byte..].chars().next() else { break };
+            if ch == '\n' {
+                self.line += 1;
+                self.col = 1;
+            } else {
+                self.col += 1;
+            }
+            self.byte += ch.len_utf8();
+        }
+        self.byte
+    }
+}
+
+/// Significant tokens of `text` with byte ranges offset by `base`.
+pub fn significant(text: &str, tokens: &[TokenWithSpan], base: usize) -> Vec<Tok> {
+    let mut cur = OffsetCursor::new(text);
+    let mut out = Vec::with_capacity(tokens.len() / 2);
+    for t in tokens {
+        if matches!(t.token, Token::Whitespace(_) | Token::EOF) {
+            continue;
+        }
+        let s = cur.offset(t.span.start.line, t.span.start.column);
+        let e = cur.offset(t.span.end.line, t.span.end.column);
+        out.push(Tok { token: t.token.clone(), range: base + s..base + e.max(s) });
+    }
+    out
+}
+
+/// Whether the token is a comment (used when scanning raw token streams).
+pub fn is_comment(t: &Token) -> bool {
+    matches!(t, Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)))
+}
+
+/// Splits `toks[from..]` at top-level commas (parenthesis depth 0 relative to `from`),
+/// stopping at an unmatched `)` or `;`. Returns token index ranges.
+pub fn split_top_level(toks: &[Tok], from: usize) -> (Vec<Range<usize>>, usize) {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut start = from;
+    let mut i = from;
+    while i < toks.len() {
+        match toks[i].token {
+            Token::LParen | Token::LBracket => depth += 1,
+            Token::RParen | Token::RBracket if depth == 0 => break,
+            Token::RParen | Token::RBracket => depth -= 1,
+            Token::Comma if depth == 0 => {
+                parts.push(start..i);
+                start = i + 1;
+            }
+            Token::SemiColon if depth == 0 => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < i {
+        parts.push(start..i);
+    }
+    (parts, i)
+}
+
+/// Byte span covered by a token index range.
+pub fn span_of(toks: &[Tok], r: &Range<usize>) -> Option<Range<usize>> {
+    let first = toks.get(r.start)?;
+    let last = toks.get(r.end.checked_sub(1)?)?;
+    Some(first.range.start..last.range.end)
+}

@@ -1,0 +1,86 @@
+//! rustc-style output: severity, rule, message, location, the source with the span underlined,
+//! help and fix. Linear in the number of findings: each finding reads only its own lines.
+
+use std::io::Write;
+
+use colored::Colorize;
+
+use super::{Report, counts, positions};
+use crate::diagnostic::Severity;
+
+const MAX_SNIPPET_LINES: usize = 4;
+
+pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
+    for d in report.diagnostics {
+        let file = report.files[d.file];
+        let (line, col, end_line, _) = positions(file, d);
+        let sev = match d.severity {
+            Severity::Error => "error".red().bold(),
+            Severity::Warning => "warning".yellow().bold(),
+            Severity::Info => "info".cyan().bold(),
+        };
+        writeln!(out, "{sev}{}: {}", format!("[{}]", d.rule).bold(), d.message.bold())?;
+        let width = end_line.min(line + MAX_SNIPPET_LINES - 1).to_string().len();
+        let pad = " ".repeat(width);
+        let bar = "|".blue().bold();
+        writeln!(out, "{pad}{} {}:{line}:{col}", "-->".blue().bold(), file.path)?;
+        if !file.text.is_empty() {
+            writeln!(out, "{pad} {bar}")?;
+            let last = end_line.min(line + MAX_SNIPPET_LINES - 1);
+            for l in line..=last {
+                let range = file.index.line_range(&file.text, l - 1);
+                let text = &file.text[range.clone()];
+                writeln!(out, "{} {bar} {}", format!("{l:>width$}").blue().bold(), text.replace('\t', "    "))?;
+                // Underline the part of this line the span covers.
+                let from = if l == line { d.span.start.max(range.start) } else { range.start };
+                let to = d.span.end.min(range.end).max(from);
+                let skip = file.text[range.start..from].chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>();
+                let len = file.text[from..to].chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>().max(1);
+                let marks = "^".repeat(len);
+                let marks = match d.severity {
+                    Severity::Error => marks.red().bold(),
+                    Severity::Warning => marks.yellow().bold(),
+                    Severity::Info => marks.cyan().bold(),
+                };
+                writeln!(out, "{pad} {bar} {}{marks}", " ".repeat(skip))?;
+            }
+            if end_line > last {
+                writeln!(out, "{pad} {bar} ...")?;
+            }
+        }
+        if let Some(help) = &d.help {
+            writeln!(out, "{pad} {} {}: {help}", "=".blue().bold(), "help".bold())?;
+        }
+        if let Some(fix) = &d.fix {
+            writeln!(out, "{pad} {} {}:", "=".blue().bold(), "fix".bold())?;
+            for l in fix.lines() {
+                writeln!(out, "{pad}     {}", l.green())?;
+            }
+        }
+        writeln!(out)?;
+    }
+    let c = counts(report.diagnostics);
+    let files = report.stats.files;
+    if report.diagnostics.is_empty() {
+        writeln!(out, "{} no findings in {files} file{}", "ok:".green().bold(), if files == 1 { "" } else { "s" })?;
+    } else {
+        writeln!(
+            out,
+            "{} {} finding{} ({} error{}, {} warning{}, {} info) in {files} file{}",
+            "found".bold(),
+            report.diagnostics.len(),
+            plural(report.diagnostics.len()),
+            c.errors,
+            plural(c.errors),
+            c.warnings,
+            plural(c.warnings),
+            c.infos,
+            plural(files),
+        )?;
+    }
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

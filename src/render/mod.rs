@@ -1,0 +1,43 @@
+//! Output formats: pure functions over diagnostics, streaming to a writer.
+
+mod human;
+mod json;
+
+pub use human::human;
+pub use json::json;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::SourceFile;
+
+/// What every renderer needs: the files (for positions and snippets) and the findings.
+pub struct Report<'a> {
+    pub files: Vec<&'a SourceFile>,
+    pub diagnostics: &'a [Diagnostic],
+    pub stats: &'a crate::rules::engine::Stats,
+}
+
+/// 1-based positions of a finding: (line, column, end line, end column); the end is exclusive.
+pub fn positions(file: &SourceFile, d: &Diagnostic) -> (usize, usize, usize, usize) {
+    let (l, c) = file.position(d.span.start);
+    let (el, ec) = file.position(d.span.end.max(d.span.start));
+    (l, c, el, ec)
+}
+
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+pub fn counts(diags: &[Diagnostic]) -> Counts {
+    let mut c = Counts::default();
+    for d in diags {
+        match d.severity {
+            Severity::Error => c.errors += 1,
+            Severity::Warning => c.warnings += 1,
+            Severity::Info => c.infos += 1,
+        }
+    }
+    c
+}

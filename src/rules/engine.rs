@@ -1,0 +1,263 @@
+//! The lint run: parse files in parallel, replay them in order running statement rules, then
+//! schema rules, then apply suppressions and severities.
+
+use std::ops::Range;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use rayon::prelude::*;
+
+use super::{Kind, RULES, SchemaCtx, Settings, StmtCtx, lookup};
+use crate::diagnostic::{Diagnostic, Sink};
+use crate::parse::ir::Action;
+use crate::parse::suppress::{self, Suppression};
+use crate::parse::{self, ParsedFile, Status};
+use crate::schema::{self, FileInfo, Schema};
+use crate::source::SourceFile;
+
+/// Counts for `--statistics` and the corpus report.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Stats {
+    pub files: usize,
+    pub statements: usize,
+    pub parsed: usize,
+    pub recognised: usize,
+    pub failed: usize,
+}
+
+pub struct LintOutput {
+    pub files: Vec<ParsedFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub schema: Schema,
+    pub stats: Stats,
+}
+
+fn rule_index(name: &str) -> usize {
+    lookup(name).unwrap_or(0)
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Lints `sources`, which are in migration order.
+pub fn lint(sources: Vec<SourceFile>, settings: &Settings) -> LintOutput {
+    let mut diagnostics = Vec::new();
+    let parsed: Vec<(ParsedFile, Option<String>)> = sources
+        .into_par_iter()
+        .map(|source| {
+            let text = AssertUnwindSafe(&source);
+            match catch_unwind(|| parse_parts(&text)) {
+                Ok((stmts, comments, no_transaction)) => (ParsedFile { source, stmts, comments, no_transaction }, None),
+                Err(p) => (
+                    ParsedFile { source, stmts: Vec::new(), comments: Vec::new(), no_transaction: false },
+                    Some(panic_message(&*p)),
+                ),
+            }
+        })
+        .collect();
+    let mut files = Vec::with_capacity(parsed.len());
+    for (i, (file, panic)) in parsed.into_iter().enumerate() {
+        if let Some(msg) = panic {
+            internal_error(&mut diagnostics, i, &msg);
+        }
+        files.push(file);
+    }
+
+    let mut schema = Schema::default();
+    let mut stats = Stats { files: files.len(), ..Stats::default() };
+    for (i, file) in files.iter().enumerate() {
+        let start = diagnostics.len();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            lint_file(i, file, &mut schema, settings, &mut diagnostics, &mut stats);
+        }));
+        if let Err(p) = result {
+            diagnostics.truncate(start);
+            internal_error(&mut diagnostics, i, &panic_message(&*p));
+        }
+    }
+
+    let ctx = SchemaCtx { schema: &schema, settings };
+    for (ri, rule) in RULES.iter().enumerate() {
+        if let Kind::Schema(r) = rule.kind
+            && settings.enabled[ri]
+        {
+            let start = diagnostics.len();
+            let mut sink = Sink::new(rule.name, 0, 0..0, &mut diagnostics);
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| r.check(&ctx, &mut sink))) {
+                diagnostics.truncate(start);
+                internal_error(&mut diagnostics, 0, &format!("rule {}: {}", rule.name, panic_message(&*p)));
+            }
+        }
+    }
+
+    apply_suppressions(&files, settings, &mut diagnostics);
+    for d in &mut diagnostics {
+        let i = rule_index(d.rule);
+        d.severity = if d.lesser { settings.severity[i].lower() } else { settings.severity[i] };
+        if d.help.is_none() {
+            let help = &super::entry(i).help;
+            if !help.is_empty() {
+                d.help = Some(help.clone());
+            }
+        }
+    }
+    diagnostics.retain(|d| settings.enabled[rule_index(d.rule)]);
+    diagnostics.sort_by(|a, b| (a.file, a.span.start, a.rule).cmp(&(b.file, b.span.start, b.rule)));
+    diagnostics.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message);
+    LintOutput { files, diagnostics, schema, stats }
+}
+
+fn parse_parts(source: &SourceFile) -> (Vec<parse::Stmt>, Vec<Range<usize>>, bool) {
+    parse::parse_source(source)
+}
+
+fn internal_error(out: &mut Vec<Diagnostic>, file: usize, msg: &str) {
+    Sink::new("internal-error", file, 0..0, out).report(None, format!("internal error while linting this file: {msg}"));
+}
+
+fn lint_file(
+    fi: usize,
+    file: &ParsedFile,
+    schema: &mut Schema,
+    settings: &Settings,
+    out: &mut Vec<Diagnostic>,
+    stats: &mut Stats,
+) {
+    let text = file.source.text.as_str();
+    let assumed = settings.assume_in_transaction && !file.no_transaction;
+    let mut in_block = false;
+    let mut lock_timeout_set = false;
+    let mut reported_once: Vec<&'static str> = Vec::new();
+    for stmt in &file.stmts {
+        if !stmt.inner {
+            stats.statements += 1;
+            match &stmt.status {
+                Status::Parsed => stats.parsed += 1,
+                Status::Recognised => stats.recognised += 1,
+                Status::Failed { .. } => stats.failed += 1,
+            }
+        }
+        if let Status::Failed { message, at } = &stmt.status {
+            let end = text[*at..stmt.range.end]
+                .char_indices()
+                .find(|(_, c)| c.is_whitespace())
+                .map_or(stmt.range.end, |(p, _)| at + p)
+                .max(*at + text[*at..].chars().next().map_or(0, char::len_utf8));
+            let mut sink = Sink::new("syntax-error", fi, stmt.range.clone(), out);
+            sink.report(Some(*at..end), format!("cannot parse this statement: {}", lowercase_first(message)))
+                .help("fix the statement, or suppress this finding if PostgreSQL accepts it");
+            continue;
+        }
+        let ctx = StmtCtx {
+            stmt,
+            text,
+            schema,
+            file: fi,
+            in_transaction: in_block || assumed || stmt.inner,
+            lock_timeout_set,
+            settings,
+        };
+        for (ri, rule) in RULES.iter().enumerate() {
+            let Kind::Statement(r) = rule.kind else { continue };
+            if !settings.enabled[ri] || (rule.once_per_file && reported_once.contains(&rule.name)) {
+                continue;
+            }
+            let before = out.len();
+            let mut sink = Sink::new(rule.name, fi, stmt.range.clone(), out);
+            r.check(&ctx, &mut sink);
+            if rule.once_per_file && out.len() > before {
+                out.truncate(before + 1);
+                reported_once.push(rule.name);
+            }
+        }
+        match &stmt.action {
+            Action::Begin => in_block = true,
+            Action::Commit | Action::Rollback => in_block = false,
+            Action::Set { name, value, .. } if name == "lock_timeout" => {
+                lock_timeout_set = !matches!(value.trim(), "0" | "" | "default" | "DEFAULT");
+            }
+            _ => {}
+        }
+        let phi_marked = stmt.leading_comments.clone().any(|c| suppress::is_phi_annotation(file.comment_text(c)));
+        schema::apply(schema, &stmt.action, &FileInfo { file: fi, span: stmt.range.clone(), phi_marked });
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+struct Scoped {
+    sup: Suppression,
+    file: usize,
+    scope: Range<usize>,
+    /// Per rule of the suppression: it suppressed a finding.
+    used: Vec<bool>,
+}
+
+fn apply_suppressions(files: &[ParsedFile], settings: &Settings, out: &mut Vec<Diagnostic>) {
+    let mut sups: Vec<Scoped> = Vec::new();
+    for (fi, file) in files.iter().enumerate() {
+        for (ci, c) in file.comments.iter().enumerate() {
+            let Some(sup) = suppress::parse(file.comment_text(ci), c.clone()) else { continue };
+            let scope = if sup.file_level {
+                0..file.source.text.len()
+            } else {
+                match file.stmts.iter().find(|s| !s.inner && s.leading_comments.contains(&ci)) {
+                    Some(s) => s.range.clone(),
+                    None => c.clone(), // not before a statement: suppresses nothing
+                }
+            };
+            let used = vec![false; sup.rules.len()];
+            sups.push(Scoped { sup, file: fi, scope, used });
+        }
+    }
+    if sups.is_empty() {
+        return;
+    }
+    let meta = ["unused-suppression", "suppression-without-reason", "internal-error"];
+    out.retain(|d| {
+        if meta.contains(&d.rule) {
+            return true;
+        }
+        let mut suppressed = false;
+        for s in sups.iter_mut().filter(|s| s.file == d.file && s.scope.contains(&d.span.start)) {
+            for (k, r) in s.sup.rules.iter().enumerate() {
+                if r == d.rule || lookup(r).is_some_and(|i| RULES[i].name == d.rule) {
+                    s.used[k] = true;
+                    suppressed = true;
+                }
+            }
+        }
+        !suppressed
+    });
+    for s in &sups {
+        if s.sup.reason.is_none() {
+            Sink::new("suppression-without-reason", s.file, s.sup.span.clone(), out)
+                .report(None, "suppression without a reason")
+                .help("add the reason after the rule names: `-- dbwarden-ignore: RULE -- why this is safe`");
+        }
+        for (k, r) in s.sup.rules.iter().enumerate() {
+            match lookup(r) {
+                None => {
+                    Sink::new("unused-suppression", s.file, s.sup.span.clone(), out)
+                        .report(None, format!("suppression names `{r}`, which is not a rule"))
+                        .help("use a rule name from `dbwarden rules`");
+                }
+                Some(i) if settings.enabled[i] && !s.used[k] => {
+                    Sink::new("unused-suppression", s.file, s.sup.span.clone(), out)
+                        .report(None, format!("suppression of `{r}` suppresses nothing"))
+                        .help("remove the suppression, or move it to the line right before the statement it is for");
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+use crate::diagnostic::Sink;
+use crate::parse::ir::{ConstraintKind, RefAction};
+use crate::rules::{SchemaCtx, SchemaRule};
+
+pub struct CascadeOnPhi;
+
+impl SchemaRule for CascadeOnPhi {
+    fn check(&self, ctx: &SchemaCtx<'_>, sink: &mut Sink<'_>) {
+        for table in ctx.schema.tables.values() {
+            if !ctx.settings.is_phi(table) {
+                continue;
+            }
+            for c in &table.constraints {
+                let ConstraintKind::ForeignKey(fk) = &c.kind else { continue };
+                if fk.on_delete != RefAction::Cascade {
+                    continue;
+                }
+                sink.report_in(
+                    c.origin.file,
+                    Some(c.origin.span.clone()),
+                    format!("`ON DELETE CASCADE` on `{}`: deleting a row of `{}` silently deletes patient data in `{}`", c.name, fk.ref_table, table.name),
+                )
+                .help("use `ON DELETE RESTRICT` (or `NO ACTION`) and soft-delete the parent; delete patient records only through an audited path");
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+use crate::diagnostic::Sink;
+use crate::rules::{SchemaCtx, SchemaRule};
+
+pub struct MissingPrimaryKey;
+
+impl SchemaRule for MissingPrimaryKey {
+    fn check(&self, ctx: &SchemaCtx<'_>, sink: &mut Sink<'_>) {
+        for table in ctx.schema.tables.values() {
+            // A partition takes its key from the partitioned parent.
+            if table.partition_of.is_some() || table.has_primary_key() {
+                continue;
+            }
+            sink.report_in(
+                table.created.file,
+                Some(table.created.span.clone()),
+                format!("table `{}` has no primary key", table.name),
+            )
+            .help("add a primary key (e.g. `id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`); logical replication and many tools need one");
+        }
+    }
+}

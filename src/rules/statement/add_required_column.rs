@@ -1,0 +1,24 @@
+use crate::diagnostic::Sink;
+use crate::parse::ir::{Action, AlterOp};
+use crate::rules::{StatementRule, StmtCtx};
+
+pub struct AddRequiredColumn;
+
+impl StatementRule for AddRequiredColumn {
+    fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
+        let Action::AlterTable(at) = &ctx.stmt.action else { return };
+        if ctx.is_new_table(&at.name) {
+            return;
+        }
+        for op in &at.ops {
+            let AlterOp::AddColumn { column, .. } = &op.op else { continue };
+            let required = column.not_null || column.primary_key;
+            let has_default = column.default.as_deref().is_some_and(|d| !d.trim().eq_ignore_ascii_case("null"));
+            if !required || has_default || column.generated.is_some() || column.ty.is_serial() {
+                continue;
+            }
+            sink.report(op.span.clone(), format!("adding `NOT NULL` column `{}` without a default fails on `{}` as soon as it has rows", column.name, at.name))
+                .help("add the column with a constant `DEFAULT` (no rewrite since PostgreSQL 11), or add it nullable, backfill, then set `NOT NULL` via a validated `CHECK`");
+        }
+    }
+}

@@ -1,0 +1,23 @@
+use crate::diagnostic::Sink;
+use crate::parse::ir::{Action, DropKind};
+use crate::rules::{StatementRule, StmtCtx};
+
+pub struct DropTable;
+
+impl StatementRule for DropTable {
+    fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
+        let Action::Drop { kind: DropKind::Table, names, .. } = &ctx.stmt.action else { return };
+        let existing: Vec<String> = names.iter().filter(|n| !ctx.is_new_table(n)).map(ToString::to_string).collect();
+        if existing.is_empty() {
+            return;
+        }
+        sink.report(
+            None,
+            format!(
+                "dropping table `{}` breaks the application version still using it, and its data is gone",
+                existing.join("`, `")
+            ),
+        )
+        .help("deploy code that no longer uses the table first; keep a backup (or rename it aside) before dropping");
+    }
+}

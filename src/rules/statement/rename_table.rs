@@ -1,0 +1,19 @@
+use crate::diagnostic::Sink;
+use crate::parse::ir::{Action, AlterOp};
+use crate::rules::{StatementRule, StmtCtx};
+
+pub struct RenameTable;
+
+impl StatementRule for RenameTable {
+    fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
+        let Action::AlterTable(at) = &ctx.stmt.action else { return };
+        if ctx.is_new_table(&at.name) {
+            return;
+        }
+        for op in &at.ops {
+            let AlterOp::RenameTable { to } = &op.op else { continue };
+            sink.report(op.span.clone(), format!("renaming table `{}` to `{to}` breaks the application version still running against the old name", at.name))
+                .help("rename the table and create a view with the old name (`CREATE VIEW old AS SELECT * FROM new`) until no deployed code uses it");
+        }
+    }
+}

@@ -1,0 +1,486 @@
+//! Replays statements into the schema model.
+
+use std::ops::Range;
+
+use super::{Column, Constraint, Index, Origin, Policy, QualName, Schema, Table, Trigger};
+use crate::parse::ir::{
+    Action, AlterOp, AlterTable, ColumnDef, Constraint as IrConstraint, ConstraintKind, CreateIndex, CreateTable,
+    DropKind, ForeignKey, IndexKey, ObjName, RlsChange,
+};
+
+/// Facts about the statement being applied that do not come from its text.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    pub file: usize,
+    pub span: Range<usize>,
+    /// A `-- dbwarden: phi` comment stands right before the statement.
+    pub phi_marked: bool,
+}
+
+impl FileInfo {
+    fn origin(&self, span: Option<&Range<usize>>) -> Origin {
+        Origin { file: self.file, span: span.filter(|s| s.start < s.end).unwrap_or(&self.span).clone() }
+    }
+}
+
+/// Applies one statement to the model.
+pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
+    match action {
+        Action::CreateTable(ct) => create_table(schema, ct, info),
+        Action::AlterTable(at) => alter_table(schema, at, info),
+        Action::CreateIndex(ci) => create_index(schema, ci, info),
+        Action::RenameIndex { from, to } => {
+            let key = QualName::resolve(from);
+            if let Some(mut idx) = schema.indexes.remove(&key) {
+                idx.name.name.clone_from(to);
+                schema.indexes.insert(idx.name.clone(), idx);
+            }
+        }
+        Action::Drop { kind, names, .. } => {
+            for n in names {
+                drop_object(schema, *kind, &QualName::resolve(n));
+            }
+        }
+        Action::CommentOnTable { table, text } => {
+            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+                t.comment.clone_from(text);
+                t.changed = info.origin(None);
+            }
+        }
+        Action::CreatePolicy { name, table } => {
+            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+                t.policies.push(Policy { name: name.clone(), origin: info.origin(None) });
+            }
+        }
+        Action::DropPolicy { name, table } => {
+            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+                t.policies.retain(|p| &p.name != name);
+            }
+        }
+        Action::CreateTrigger { name, table, function } => {
+            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+                t.triggers.retain(|p| &p.name != name);
+                t.triggers.push(Trigger { name: name.clone(), function: function.clone(), origin: info.origin(None) });
+            }
+        }
+        Action::DropTrigger { name, table } => {
+            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+                t.triggers.retain(|p| &p.name != name);
+            }
+        }
+        Action::CreateSchema { name } if !schema.schemas.contains(name) => schema.schemas.push(name.clone()),
+        _ => {}
+    }
+}
+
+fn create_table(schema: &mut Schema, ct: &CreateTable, info: &FileInfo) {
+    if ct.temporary {
+        return;
+    }
+    let name = QualName::resolve(&ct.name);
+    if schema.tables.contains_key(&name) {
+        if ct.if_not_exists {
+            return;
+        }
+        // A re-creation (e.g. a squashed schema after earlier migrations): start over.
+        drop_object(schema, DropKind::Table, &name);
+    }
+    let origin = info.origin(None);
+    let mut table = Table {
+        name: name.clone(),
+        columns: Vec::new(),
+        constraints: Vec::new(),
+        rls_enabled: false,
+        rls_forced: false,
+        policies: Vec::new(),
+        triggers: Vec::new(),
+        comment: None,
+        phi_marked: info.phi_marked,
+        partition_of: ct.partition_of.as_ref().map(QualName::resolve),
+        columns_unknown: ct.columns_unknown,
+        partitioned: ct.partitioned,
+        created: origin.clone(),
+        changed: origin,
+    };
+    if let Some(parent) = table.partition_of.as_ref().and_then(|p| schema.tables.get(p)) {
+        table.columns.clone_from(&parent.columns);
+        table.columns_unknown = parent.columns_unknown;
+    }
+    let mut pending = Vec::new();
+    for col in &ct.columns {
+        add_column(&mut table, col, info, &mut pending);
+    }
+    schema.tables.insert(name.clone(), table);
+    for c in pending {
+        add_constraint(schema, &name, &c, info);
+    }
+    for c in &ct.constraints {
+        add_constraint(schema, &name, c, info);
+    }
+}
+
+/// Adds a column; its inline constraints are collected in `pending` to be added afterwards.
+fn add_column(table: &mut Table, col: &ColumnDef, info: &FileInfo, pending: &mut Vec<IrConstraint>) {
+    table.columns.retain(|c| c.name != col.name);
+    table.columns.push(Column {
+        name: col.name.clone(),
+        ty: col.ty.clone(),
+        not_null: col.not_null || col.primary_key,
+        default: col.default.clone(),
+        generated: col.generated,
+        origin: info.origin(col.span.as_ref()),
+    });
+    let cols = vec![col.name.clone()];
+    if col.primary_key {
+        pending.push(IrConstraint {
+            name: None,
+            kind: ConstraintKind::PrimaryKey { columns: cols.clone(), using_index: None },
+            not_valid: false,
+            span: col.span.clone(),
+        });
+    }
+    if col.unique {
+        pending.push(IrConstraint {
+            name: None,
+            kind: ConstraintKind::Unique { columns: cols.clone(), using_index: None },
+            not_valid: false,
+            span: col.span.clone(),
+        });
+    }
+    for check in &col.checks {
+        pending.push(IrConstraint {
+            name: None,
+            kind: ConstraintKind::Check { expr: check.clone() },
+            not_valid: false,
+            span: col.span.clone(),
+        });
+    }
+    if let Some(fk) = &col.references {
+        let mut fk = fk.clone();
+        fk.columns.clone_from(&cols);
+        pending.push(IrConstraint {
+            name: None,
+            kind: ConstraintKind::ForeignKey(fk),
+            not_valid: false,
+            span: col.span.clone(),
+        });
+    }
+}
+
+/// PostgreSQL's generated constraint name (`t_a_b_fkey`, `t_pkey`, ...), without truncation.
+fn default_constraint_name(table: &str, kind: &ConstraintKind) -> String {
+    match kind {
+        ConstraintKind::PrimaryKey { .. } => format!("{table}_pkey"),
+        ConstraintKind::Unique { columns, .. } => format!("{table}_{}_key", columns.join("_")),
+        ConstraintKind::ForeignKey(fk) => format!("{table}_{}_fkey", fk.columns.join("_")),
+        ConstraintKind::Check { .. } => format!("{table}_check"),
+        ConstraintKind::Exclude => format!("{table}_excl"),
+    }
+}
+
+fn add_constraint(schema: &mut Schema, table_name: &QualName, c: &IrConstraint, info: &FileInfo) {
+    let Some(table) = schema.tables.get_mut(table_name) else { return };
+    let name = c.name.clone().unwrap_or_else(|| default_constraint_name(&table.name.name, &c.kind));
+    let origin = info.origin(c.span.as_ref());
+    let mut kind = c.kind.clone();
+    if let ConstraintKind::ForeignKey(fk) = &mut kind
+        && fk.ref_columns.is_empty()
+        && let Some(pk) = referenced_key(schema_tables(&schema.tables, &fk.ref_table))
+    {
+        fk.ref_columns = pk;
+    }
+    let Some(table) = schema.tables.get_mut(table_name) else { return };
+    table.changed = origin.clone();
+    if let ConstraintKind::PrimaryKey { columns, .. } = &kind {
+        for col in columns {
+            if let Some(c) = table.column_mut(col) {
+                c.not_null = true;
+            }
+        }
+    }
+    let backing = match &kind {
+        ConstraintKind::PrimaryKey { columns, using_index } | ConstraintKind::Unique { columns, using_index } => {
+            Some((columns.clone(), using_index.clone()))
+        }
+        _ => None,
+    };
+    table.constraints.retain(|x| x.name != name);
+    table.constraints.push(Constraint { name: name.clone(), kind, validated: !c.not_valid, origin: origin.clone() });
+    if let Some((columns, using_index)) = backing {
+        let idx_schema = table_name.schema.clone();
+        if let Some(existing) = using_index {
+            // USING INDEX: the index is renamed to the constraint's name and now backs it.
+            let old = QualName { schema: idx_schema.clone(), name: existing };
+            if let Some(mut idx) = schema.indexes.remove(&old) {
+                idx.name.name.clone_from(&name);
+                idx.constraint = Some(name.clone());
+                schema.indexes.insert(idx.name.clone(), idx);
+                return;
+            }
+        }
+        let idx_name = QualName { schema: idx_schema, name: name.clone() };
+        schema.indexes.insert(
+            idx_name.clone(),
+            Index {
+                name: idx_name,
+                table: table_name.clone(),
+                unique: true,
+                method: "btree".into(),
+                keys: columns.into_iter().map(IndexKey::Column).collect(),
+                include: Vec::new(),
+                predicate: None,
+                valid: true,
+                constraint: Some(name),
+                origin,
+            },
+        );
+    }
+}
+
+fn schema_tables<'a>(tables: &'a std::collections::BTreeMap<QualName, Table>, name: &ObjName) -> Option<&'a Table> {
+    tables.get(&QualName::resolve(name))
+}
+
+/// The referenced table's primary key columns (a FK without a column list references them).
+fn referenced_key(table: Option<&Table>) -> Option<Vec<String>> {
+    table?.constraints.iter().find_map(|c| match &c.kind {
+        ConstraintKind::PrimaryKey { columns, .. } => Some(columns.clone()),
+        _ => None,
+    })
+}
+
+fn alter_table(schema: &mut Schema, at: &AlterTable, info: &FileInfo) {
+    let mut name = QualName::resolve(&at.name);
+    if !schema.tables.contains_key(&name) {
+        return;
+    }
+    for op in &at.ops {
+        let origin = info.origin(op.span.as_ref());
+        match &op.op {
+            AlterOp::AddColumn { column, if_not_exists } => {
+                let mut pending = Vec::new();
+                if let Some(t) = schema.tables.get_mut(&name) {
+                    if *if_not_exists && t.column(&column.name).is_some() {
+                        continue;
+                    }
+                    add_column(t, column, info, &mut pending);
+                    t.changed = origin;
+                }
+                for c in pending {
+                    add_constraint(schema, &name, &c, info);
+                }
+            }
+            AlterOp::DropColumn { name: col, .. } => drop_column(schema, &name, col),
+            AlterOp::AlterType { column, ty, .. } => {
+                if let Some(c) = schema.tables.get_mut(&name).and_then(|t| t.column_mut(column)) {
+                    c.ty = ty.clone();
+                    c.origin = origin;
+                }
+            }
+            AlterOp::SetNotNull { column } | AlterOp::DropNotNull { column } => {
+                let set = matches!(op.op, AlterOp::SetNotNull { .. });
+                if let Some(c) = schema.tables.get_mut(&name).and_then(|t| t.column_mut(column)) {
+                    c.not_null = set;
+                }
+            }
+            AlterOp::SetDefault { column, expr } => {
+                if let Some(c) = schema.tables.get_mut(&name).and_then(|t| t.column_mut(column)) {
+                    c.default = Some(expr.clone());
+                }
+            }
+            AlterOp::DropDefault { column } => {
+                if let Some(c) = schema.tables.get_mut(&name).and_then(|t| t.column_mut(column)) {
+                    c.default = None;
+                }
+            }
+            AlterOp::AddConstraint(c) => add_constraint(schema, &name, c, info),
+            AlterOp::ValidateConstraint { name: cname } => {
+                if let Some(c) =
+                    schema.tables.get_mut(&name).and_then(|t| t.constraints.iter_mut().find(|c| &c.name == cname))
+                {
+                    c.validated = true;
+                }
+            }
+            AlterOp::DropConstraint { name: cname, .. } => {
+                if let Some(t) = schema.tables.get_mut(&name) {
+                    t.constraints.retain(|c| &c.name != cname);
+                }
+                let idx = QualName { schema: name.schema.clone(), name: cname.clone() };
+                if schema.indexes.get(&idx).is_some_and(|i| i.constraint.as_deref() == Some(cname)) {
+                    schema.indexes.remove(&idx);
+                }
+            }
+            AlterOp::RenameColumn { from, to } => rename_column(schema, &name, from, to),
+            AlterOp::RenameConstraint { from, to } => {
+                if let Some(c) =
+                    schema.tables.get_mut(&name).and_then(|t| t.constraints.iter_mut().find(|c| &c.name == from))
+                {
+                    c.name.clone_from(to);
+                }
+            }
+            AlterOp::RenameTable { to } => {
+                let new = QualName { schema: name.schema.clone(), name: to.clone() };
+                move_table(schema, &name, &new);
+                name = new;
+            }
+            AlterOp::SetSchema { schema: s } => {
+                let new = QualName { schema: s.clone(), name: name.name.clone() };
+                move_table(schema, &name, &new);
+                name = new;
+            }
+            AlterOp::Rls(change) => {
+                if let Some(t) = schema.tables.get_mut(&name) {
+                    match change {
+                        RlsChange::Enable => t.rls_enabled = true,
+                        RlsChange::Disable => t.rls_enabled = false,
+                        RlsChange::Force => t.rls_forced = true,
+                        RlsChange::NoForce => t.rls_forced = false,
+                    }
+                }
+            }
+            AlterOp::AttachPartition { .. }
+            | AlterOp::DetachPartition { .. }
+            | AlterOp::LightweightOther
+            | AlterOp::Other => {}
+        }
+    }
+}
+
+fn drop_column(schema: &mut Schema, table: &QualName, col: &str) {
+    let Some(t) = schema.tables.get_mut(table) else { return };
+    t.columns.retain(|c| c.name != col);
+    t.constraints.retain(|c| !constraint_uses(&c.kind, col));
+    schema.indexes.retain(|_, i| {
+        &i.table != table
+            || !(i.keys.iter().any(|k| k == &IndexKey::Column(col.to_owned())) || i.include.iter().any(|c| c == col))
+    });
+}
+
+fn constraint_uses(kind: &ConstraintKind, col: &str) -> bool {
+    match kind {
+        ConstraintKind::PrimaryKey { columns, .. } | ConstraintKind::Unique { columns, .. } => {
+            columns.iter().any(|c| c == col)
+        }
+        ConstraintKind::ForeignKey(fk) => fk.columns.iter().any(|c| c == col),
+        ConstraintKind::Check { .. } | ConstraintKind::Exclude => false,
+    }
+}
+
+fn rename_column(schema: &mut Schema, table: &QualName, from: &str, to: &str) {
+    let rename = |v: &mut Vec<String>| {
+        for c in v.iter_mut() {
+            if c == from {
+                *c = to.to_owned();
+            }
+        }
+    };
+    if let Some(t) = schema.tables.get_mut(table) {
+        if let Some(c) = t.column_mut(from) {
+            c.name = to.to_owned();
+        }
+        for c in &mut t.constraints {
+            match &mut c.kind {
+                ConstraintKind::PrimaryKey { columns, .. } | ConstraintKind::Unique { columns, .. } => rename(columns),
+                ConstraintKind::ForeignKey(fk) => rename(&mut fk.columns),
+                ConstraintKind::Check { .. } | ConstraintKind::Exclude => {}
+            }
+        }
+    }
+    for i in schema.indexes.values_mut().filter(|i| &i.table == table) {
+        for k in &mut i.keys {
+            if let IndexKey::Column(c) = k
+                && c == from
+            {
+                *c = to.to_owned();
+            }
+        }
+        rename(&mut i.include);
+    }
+    // Foreign keys elsewhere that reference the renamed column.
+    for t in schema.tables.values_mut() {
+        for c in &mut t.constraints {
+            if let ConstraintKind::ForeignKey(ForeignKey { ref_table, ref_columns, .. }) = &mut c.kind
+                && &QualName::resolve(ref_table) == table
+            {
+                rename(ref_columns);
+            }
+        }
+    }
+}
+
+fn move_table(schema: &mut Schema, from: &QualName, to: &QualName) {
+    let Some(mut t) = schema.tables.remove(from) else { return };
+    t.name = to.clone();
+    schema.tables.insert(to.clone(), t);
+    for i in schema.indexes.values_mut() {
+        if &i.table == from {
+            i.table = to.clone();
+        }
+    }
+    let new_ref = ObjName { schema: Some(to.schema.clone()), name: to.name.clone() };
+    for t in schema.tables.values_mut() {
+        for c in &mut t.constraints {
+            if let ConstraintKind::ForeignKey(fk) = &mut c.kind
+                && &QualName::resolve(&fk.ref_table) == from
+            {
+                fk.ref_table = new_ref.clone();
+            }
+        }
+    }
+}
+
+fn drop_object(schema: &mut Schema, kind: DropKind, name: &QualName) {
+    match kind {
+        DropKind::Table if schema.tables.remove(name).is_some() => {
+            schema.indexes.retain(|_, i| &i.table != name);
+            for t in schema.tables.values_mut() {
+                t.constraints.retain(
+                    |c| !matches!(&c.kind, ConstraintKind::ForeignKey(fk) if &QualName::resolve(&fk.ref_table) == name),
+                );
+            }
+        }
+        DropKind::Index => {
+            schema.indexes.remove(name);
+        }
+        DropKind::Schema => {
+            schema.tables.retain(|k, _| k.schema != name.name);
+            schema.indexes.retain(|k, _| k.schema != name.name);
+            schema.schemas.retain(|s| s != &name.name);
+        }
+        _ => {}
+    }
+}
+
+fn create_index(schema: &mut Schema, ci: &CreateIndex, info: &FileInfo) {
+    let table = QualName::resolve(&ci.table);
+    let idx_name = ci.name.clone().unwrap_or_else(|| {
+        let cols: Vec<&str> = ci
+            .keys
+            .iter()
+            .map(|k| match k {
+                IndexKey::Column(c) => c.as_str(),
+                IndexKey::Expr(_) => "expr",
+            })
+            .collect();
+        format!("{}_{}_idx", table.name, cols.join("_"))
+    });
+    let key = QualName { schema: table.schema.clone(), name: idx_name };
+    if ci.if_not_exists && schema.indexes.contains_key(&key) {
+        return;
+    }
+    schema.indexes.insert(
+        key.clone(),
+        Index {
+            name: key,
+            table,
+            unique: ci.unique,
+            method: ci.method.clone(),
+            keys: ci.keys.clone(),
+            include: ci.include.clone(),
+            predicate: ci.predicate.clone(),
+            valid: true,
+            constraint: None,
+            origin: info.origin(None),
+        },
+    );
+}

@@ -1,0 +1,81 @@
+//! Byte offset to 1-based line and column (columns count characters).
+
+/// Maps byte offsets of one text to 1-based lines and character columns.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// Byte offset at which each line starts.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        starts.push(0);
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                starts.push(i + 1);
+            }
+        }
+        Self { starts }
+    }
+
+    /// 0-based line number containing `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(l) => l,
+            Err(l) => l - 1,
+        }
+    }
+
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts[line]
+    }
+
+    /// Byte range of a 0-based line, without its line terminator (`\n` or `\r\n`).
+    pub fn line_range(&self, text: &str, line: usize) -> std::ops::Range<usize> {
+        let start = self.starts[line];
+        let mut end = self.starts.get(line + 1).map_or(text.len(), |&s| s - 1);
+        if end > start && text.as_bytes().get(end - 1) == Some(&b'\r') {
+            end -= 1;
+        }
+        start..end.max(start)
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// 1-based (line, column); the column counts characters, not bytes.
+    pub fn position(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line = self.line_of(offset);
+        let start = self.starts[line];
+        let col = text[start..offset].chars().count() + 1;
+        (line + 1, col)
+    }
+}
+
+pub fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters_and_handle_crlf() {
+        let text = "ab\r\nçd\nx";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.position(text, 0), (1, 1));
+        assert_eq!(idx.position(text, 4), (2, 1));
+        // 'd' comes after the two-byte 'ç'
+        assert_eq!(idx.position(text, 6), (2, 2));
+        assert_eq!(idx.position(text, 8), (3, 1));
+        assert_eq!(idx.line_range(text, 0), 0..2);
+        assert_eq!(idx.line_range(text, 1), 4..7);
+    }
+}

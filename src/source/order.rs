@@ -1,0 +1,60 @@
+//! Natural version order: digit runs compare as numbers, so `9_x` < `10_y` and `V2__` < `V10__`.
+
+use std::cmp::Ordering;
+
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let da = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let db = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (na, nb) = (trim_zeros(&a[..da]), trim_zeros(&b[..db]));
+                let ord = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb)).then_with(|| da.cmp(&db));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                a = &a[da..];
+                b = &b[db..];
+            }
+            (Some(x), Some(y)) => {
+                // Path separators sort before everything, so a folder's files come before
+                // a sibling whose name extends the folder's name.
+                let (kx, ky) = (sort_key(*x), sort_key(*y));
+                if kx != ky {
+                    return kx.cmp(&ky);
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+fn sort_key(c: u8) -> u16 {
+    if c == b'/' || c == b'\\' { 0 } else { u16::from(c) + 1 }
+}
+
+fn trim_zeros(d: &[u8]) -> &[u8] {
+    let n = d.iter().take_while(|&&c| c == b'0').count();
+    &d[n.min(d.len().saturating_sub(1))..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_cmp;
+    use std::cmp::Ordering::*;
+
+    #[test]
+    fn versions_sort_numerically() {
+        assert_eq!(natural_cmp("9_x.sql", "10_y.sql"), Less);
+        assert_eq!(natural_cmp("V2__a.sql", "V10__a.sql"), Less);
+        assert_eq!(natural_cmp("20230101120000_a.sql", "20231231000000_b.sql"), Less);
+        assert_eq!(natural_cmp("m/2/a.sql", "m/10/a.sql"), Less);
+        assert_eq!(natural_cmp("a.sql", "a.sql"), Equal);
+        assert_eq!(natural_cmp("001_a.sql", "1_a.sql"), Greater);
+    }
+}
