@@ -1,0 +1,39 @@
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use dbwarden::config::Config;
+use dbwarden::rules::Settings;
+use dbwarden::rules::engine::{LintOutput, lint};
+use dbwarden::source::{self, SourceFile};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Lints files or folders with an optional config (TOML text).
+pub fn lint_paths(paths: &[PathBuf], config: Option<&str>) -> LintOutput {
+    let config = config.map_or_else(Config::default, |c| Config::parse(c, "test").expect("test config"));
+    let files = source::discover(paths).expect("discover");
+    let sources = files.iter().map(|f| source::load(f).expect("load")).collect();
+    lint(sources, &Settings::new(&config))
+}
+
+/// Lints one SQL text as one file.
+pub fn lint_sql(sql: &str, config: Option<&str>) -> LintOutput {
+    let config = config.map_or_else(Config::default, |c| Config::parse(c, "test").expect("test config"));
+    lint(vec![SourceFile::new("example.sql", sql)], &Settings::new(&config))
+}
+
+/// `file:line:col rule: message` per finding, file names relative to `base`.
+pub fn listing(out: &LintOutput, base: &Path) -> String {
+    let mut s = String::new();
+    for d in &out.diagnostics {
+        let f = &out.files[d.file].source;
+        let (l, c) = f.position(d.span.start);
+        let p = Path::new(&f.path);
+        let rel = p.strip_prefix(base).unwrap_or(p).display().to_string().replace('\\', "/");
+        s.push_str(&format!("{rel}:{l}:{c} {} [{}]: {}\n", d.severity, d.rule, d.message));
+    }
+    s
+}

@@ -1,0 +1,139 @@
+//! The rule harness: every rule has a catalogue entry, fixtures that fail without it, docs;
+//! catalogue examples behave as they say; docs are fresh.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use dbwarden::rules::catalogue::ExampleKind;
+use dbwarden::rules::{self, Kind, RULES};
+
+/// Rules that no input can trigger on purpose.
+const NO_FIXTURES: &[&str] = &["internal-error"];
+
+fn fixture_cases(dir: &Path) -> Vec<(String, PathBuf, Option<String>)> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else { return out };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if !(name.starts_with("fail_") || name.starts_with("pass_")) || name.ends_with(".toml") {
+            continue;
+        }
+        let stem = name.trim_end_matches(".sql").to_owned();
+        let cfg = fs::read_to_string(dir.join(format!("{stem}.toml"))).ok();
+        out.push((stem, p, cfg));
+    }
+    out
+}
+
+#[test]
+fn every_fixture_folder_names_a_rule_and_behaves() {
+    let base = common::root().join("fixtures/rules");
+    let mut failures = Vec::new();
+    let mut seen = BTreeSet::new();
+    for dir in fs::read_dir(&base).unwrap().flatten() {
+        let rule = dir.file_name().to_string_lossy().to_string();
+        assert!(rules::lookup(&rule).is_some(), "fixtures/rules/{rule} does not name a rule");
+        seen.insert(rule.clone());
+        let cases = fixture_cases(&dir.path());
+        assert!(cases.iter().any(|c| c.0.starts_with("fail_")), "fixtures/rules/{rule} has no fail_ case");
+        assert!(cases.iter().any(|c| c.0.starts_with("pass_")), "fixtures/rules/{rule} has no pass_ case");
+        for (stem, path, cfg) in cases {
+            let out = common::lint_paths(&[path.clone()], cfg.as_deref());
+            let hits: Vec<_> = out.diagnostics.iter().filter(|d| d.rule == rule).collect();
+            for d in &out.diagnostics {
+                assert!(d.span.start < d.span.end, "{rule}/{stem}: empty span for {}", d.rule);
+            }
+            let ok = if stem.starts_with("fail_") { !hits.is_empty() } else { hits.is_empty() };
+            if !ok {
+                failures.push(format!("{rule}/{stem}:\n{}", common::listing(&out, &base)));
+            }
+        }
+    }
+    for r in RULES {
+        if !NO_FIXTURES.contains(&r.name) {
+            assert!(seen.contains(r.name), "rule {} has no fixtures in fixtures/rules/{}", r.name, r.name);
+        }
+    }
+    assert!(failures.is_empty(), "fixtures that do not behave:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn catalogue_entries_are_complete() {
+    let dir = common::root().join("rules");
+    let files: BTreeSet<String> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().trim_end_matches(".toml").to_owned())
+        .collect();
+    let registered: BTreeSet<String> = RULES.iter().map(|r| r.name.to_owned()).collect();
+    assert_eq!(files, registered, "rules/*.toml and the registration list differ");
+    for (i, r) in RULES.iter().enumerate() {
+        let text = fs::read_to_string(dir.join(format!("{}.toml", r.name))).unwrap();
+        let e = dbwarden::rules::catalogue::Entry::parse(&text).unwrap_or_else(|e| panic!("rules/{}.toml: {e}", r.name));
+        assert_eq!(e.name, r.name);
+        let e = rules::entry(i);
+        assert!(!e.summary.ends_with('.'), "{}: summary ends with a period", r.name);
+        assert!(!e.summary.is_empty() && !e.why.is_empty() && !e.instead.is_empty() && !e.help.is_empty(), "{}: empty prose", r.name);
+        assert!(dbwarden::rules::catalogue::CATEGORIES.iter().any(|(c, _)| *c == e.category), "{}: unknown category", r.name);
+        assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}: not kebab-case", r.name);
+        if !matches!(r.kind, Kind::Builtin) {
+            assert!(!e.references.is_empty(), "{}: no references", r.name);
+            assert!(e.examples.iter().any(|x| x.kind == ExampleKind::Diagnostic), "{}: no diagnostic example", r.name);
+            assert!(e.examples.iter().any(|x| x.kind == ExampleKind::Clean), "{}: no clean example", r.name);
+        }
+    }
+}
+
+#[test]
+fn catalogue_examples_behave_as_documented() {
+    let mut failures = Vec::new();
+    for (i, r) in RULES.iter().enumerate() {
+        for (k, ex) in rules::entry(i).examples.iter().enumerate() {
+            let out = common::lint_sql(&ex.sql, ex.config.as_deref());
+            let hit = out.diagnostics.iter().any(|d| d.rule == r.name);
+            let want = ex.kind == ExampleKind::Diagnostic;
+            if hit != want {
+                failures.push(format!("{} example {k} ({:?}): got\n{}", r.name, ex.kind, common::listing(&out, Path::new(""))));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn docs_are_generated_and_fresh() {
+    let dir = common::root().join("docs/rules");
+    let update = std::env::var_os("UPDATE_DOCS").is_some();
+    let mut index = String::from(
+        "<!-- generated from rules/*.toml by `UPDATE_DOCS=1 cargo test`; do not edit -->\n# Rules\n\n| rule | category | default severity | summary |\n|---|---|---|---|\n",
+    );
+    let mut stale = Vec::new();
+    for (i, r) in RULES.iter().enumerate() {
+        let e = rules::entry(i);
+        index.push_str(&format!("| [{}]({}.md) | {} | {} | {} |\n", r.name, r.name, e.category, e.severity, e.summary));
+        let path = dir.join(format!("{}.md", r.name));
+        let want = e.to_markdown();
+        if update {
+            fs::create_dir_all(&dir).unwrap();
+            fs::write(&path, &want).unwrap();
+        } else if fs::read_to_string(&path).ok().as_deref() != Some(want.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    let path = dir.join("README.md");
+    if update {
+        fs::write(&path, &index).unwrap();
+    } else if fs::read_to_string(&path).ok().as_deref() != Some(index.as_str()) {
+        stale.push(path.display().to_string());
+    }
+    for f in fs::read_dir(&dir).unwrap().flatten() {
+        let n = f.file_name().to_string_lossy().trim_end_matches(".md").to_owned();
+        assert!(n == "README" || rules::lookup(&n).is_some(), "docs/rules/{n}.md has no rule");
+    }
+    assert!(stale.is_empty(), "stale docs (run `UPDATE_DOCS=1 cargo test`): {stale:?}");
+}
