@@ -168,6 +168,10 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
             s.failed,
             pct(s.failed)
         );
+        let mut kinds: Vec<_> = s.recognised_kinds.iter().collect();
+        kinds.sort_by(|a, b| b.1.cmp(a.1));
+        let kinds: Vec<String> = kinds.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        eprintln!("recognised by kind: {}", kinds.join(", "));
     }
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,

@@ -202,6 +202,8 @@ pub struct CreateTable {
     pub columns_unknown: bool,
     /// `PARTITION BY ...`: a partitioned table.
     pub partitioned: bool,
+    /// `CREATE TABLE name`: where table-level findings point.
+    pub header: Option<Range<usize>>,
 }
 
 #[derive(Debug, Clone)]

@@ -174,6 +174,20 @@ fn create_table_element_spans(toks: &[Tok]) -> (Vec<Range<usize>>, Vec<Range<usi
     (cols, cons)
 }
 
+/// From `CREATE` to the end of the table name.
+pub fn create_table_header(toks: &[Tok]) -> Option<Range<usize>> {
+    let table = toks.iter().position(|t| t.is_kw("table"))?;
+    let mut i = table + 1;
+    while toks.get(i).is_some_and(|t| t.is_kw("if") || t.is_kw("not") || t.is_kw("exists")) {
+        i += 1;
+    }
+    let mut end = i;
+    while matches!(toks.get(end + 1).map(|t| &t.token), Some(Token::Period)) {
+        end += 2;
+    }
+    Some(toks.first()?.range.start..toks.get(end)?.range.end)
+}
+
 /// Lowers a parsed statement. `toks` are the statement's significant tokens (absolute offsets).
 pub fn lower(stmt: &Statement, toks: &[Tok]) -> Action {
     match stmt {
@@ -201,6 +215,7 @@ pub fn lower(stmt: &Statement, toks: &[Tok]) -> Action {
                 partition_of: ct.partition_of.as_ref().map(obj_name),
                 columns_unknown: ct.query.is_some() || ct.like.is_some() || ct.inherits.is_some(),
                 partitioned: ct.partition_by.is_some(),
+                header: create_table_header(toks),
             })
         }
         Statement::AlterTable(at) => {

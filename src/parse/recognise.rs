@@ -426,6 +426,7 @@ fn recognise_create(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
         ("database", "CREATE DATABASE"),
         ("tablespace", "CREATE TABLESPACE"),
         ("transform", "CREATE TRANSFORM"),
+        ("property", "CREATE PROPERTY GRAPH"),
     ]
     .iter()
     .find(|(k, _)| what.is_kw(k))
@@ -492,6 +493,7 @@ fn recognise_create_table(text: &str, base: usize, toks: &[Tok], i: usize) -> Op
         partition_of: None,
         columns_unknown: false,
         partitioned: toks.iter().any(|t| t.is_kw("partition")) && toks.iter().any(|t| t.is_kw("by")),
+        header: lower::create_table_header(toks),
     };
     if kw(toks, j, "partition") && kw(toks, j + 1, "of") {
         ct.partition_of = read_name(toks, j + 2).map(|(n, _)| n);
@@ -504,7 +506,12 @@ fn recognise_create_table(text: &str, base: usize, toks: &[Tok], i: usize) -> Op
     if toks.get(j).map(|t| &t.token) != Some(&Token::LParen) {
         return None;
     }
-    let (parts, _) = split_top_level(toks, j + 1);
+    let (parts, close) = split_top_level(toks, j + 1);
+    // `CREATE TABLE t (a, b) [ON COMMIT ...] AS SELECT ...`: a column-name list, not definitions.
+    if toks.get(close + 1..).is_some_and(|rest| rest.iter().any(|t| t.is_kw("as"))) {
+        ct.columns_unknown = true;
+        return Some(Action::CreateTable(ct));
+    }
     for p in parts {
         let span = span_of(toks, &p)?;
         let elem = &text[span.start - base..span.end - base];

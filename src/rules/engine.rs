@@ -22,6 +22,8 @@ pub struct Stats {
     pub parsed: usize,
     pub recognised: usize,
     pub failed: usize,
+    /// Statements understood by the recogniser only, by kind.
+    pub recognised_kinds: std::collections::BTreeMap<&'static str, usize>,
 }
 
 pub struct LintOutput {
@@ -65,7 +67,23 @@ pub fn lint(sources: Vec<SourceFile>, settings: &Settings) -> LintOutput {
         }
         files.push(file);
     }
+    let analysis = analyse(&files, settings);
+    diagnostics.extend(analysis.diagnostics);
+    diagnostics.sort_by(|a, b| (a.file, a.span.start, a.rule).cmp(&(b.file, b.span.start, b.rule)));
+    LintOutput { files, diagnostics, schema: analysis.schema, stats: analysis.stats }
+}
 
+/// The result of judging parsed files.
+pub struct Analysis {
+    pub diagnostics: Vec<Diagnostic>,
+    pub schema: Schema,
+    pub stats: Stats,
+}
+
+/// Replays parsed files (in migration order) running statement rules, then schema rules, then
+/// applies suppressions and severities.
+pub fn analyse(files: &[ParsedFile], settings: &Settings) -> Analysis {
+    let mut diagnostics = Vec::new();
     let mut schema = Schema::default();
     let mut stats = Stats { files: files.len(), ..Stats::default() };
     for (i, file) in files.iter().enumerate() {
@@ -93,7 +111,7 @@ pub fn lint(sources: Vec<SourceFile>, settings: &Settings) -> LintOutput {
         }
     }
 
-    apply_suppressions(&files, settings, &mut diagnostics);
+    apply_suppressions(files, settings, &mut diagnostics);
     for d in &mut diagnostics {
         let i = rule_index(d.rule);
         d.severity = if d.lesser { settings.severity[i].lower() } else { settings.severity[i] };
@@ -107,8 +125,9 @@ pub fn lint(sources: Vec<SourceFile>, settings: &Settings) -> LintOutput {
     diagnostics.retain(|d| settings.enabled[rule_index(d.rule)]);
     diagnostics.sort_by(|a, b| (a.file, a.span.start, a.rule).cmp(&(b.file, b.span.start, b.rule)));
     diagnostics.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message);
-    LintOutput { files, diagnostics, schema, stats }
+    Analysis { diagnostics, schema, stats }
 }
+
 
 fn parse_parts(source: &SourceFile) -> (Vec<parse::Stmt>, Vec<Range<usize>>, bool) {
     parse::parse_source(source)
@@ -136,7 +155,10 @@ fn lint_file(
             stats.statements += 1;
             match &stmt.status {
                 Status::Parsed => stats.parsed += 1,
-                Status::Recognised => stats.recognised += 1,
+                Status::Recognised => {
+                    stats.recognised += 1;
+                    *stats.recognised_kinds.entry(stmt.action.kind_name()).or_default() += 1;
+                }
                 Status::Failed { .. } => stats.failed += 1,
             }
         }

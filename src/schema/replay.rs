@@ -85,7 +85,7 @@ fn create_table(schema: &mut Schema, ct: &CreateTable, info: &FileInfo) {
         // A re-creation (e.g. a squashed schema after earlier migrations): start over.
         drop_object(schema, DropKind::Table, &name);
     }
-    let origin = info.origin(None);
+    let origin = info.origin(ct.header.as_ref());
     let mut table = Table {
         name: name.clone(),
         columns: Vec::new(),

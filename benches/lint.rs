@@ -1,0 +1,51 @@
+//! Criterion benches of the pipeline stages on the reference workload: `../shared/corpus` when it
+//! is present (the real-world migrations), else the bundled example project.
+
+use std::path::PathBuf;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use dbwarden::config::Config;
+use dbwarden::parse::{self, split};
+use dbwarden::rules::{Settings, engine};
+use dbwarden::source::{self, SourceFile};
+
+fn workload() -> Vec<SourceFile> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let corpus = root.join("../shared/corpus");
+    let dir = if corpus.is_dir() { corpus } else { root.join("fixtures/example/migrations") };
+    let files = source::discover(&[dir]).expect("workload");
+    files.iter().filter_map(|f| source::load(f).ok()).collect()
+}
+
+fn benches(c: &mut Criterion) {
+    let sources = workload();
+    let bytes: usize = sources.iter().map(|s| s.text.len()).sum();
+    eprintln!("workload: {} files, {} bytes", sources.len(), bytes);
+    let settings = Settings::new(&Config::default());
+
+    let mut g = c.benchmark_group("corpus");
+    g.sample_size(10);
+    g.throughput(criterion::Throughput::Bytes(bytes as u64));
+    g.bench_function("split", |b| {
+        b.iter(|| sources.iter().map(|s| split::split(&s.text).stmts.len()).sum::<usize>());
+    });
+    g.bench_function("parse (one core)", |b| {
+        b.iter(|| sources.iter().map(|s| parse::parse_source(s).0.len()).sum::<usize>());
+    });
+    // Replay and statement rules on already-parsed files: the sequential part of a run.
+    let parsed: Vec<_> = sources.iter().map(|s| SourceFile::new(s.path.clone(), s.text.clone())).map(parse::parse_file).collect();
+    g.bench_function("replay + rules", |b| {
+        b.iter(|| engine::analyse(&parsed, &settings).diagnostics.len());
+    });
+    g.bench_function("lint (parallel parse + replay + rules)", |b| {
+        b.iter_batched(
+            || sources.iter().map(|s| SourceFile::new(s.path.clone(), s.text.clone())).collect::<Vec<_>>(),
+            |s| engine::lint(s, &settings).diagnostics.len(),
+            criterion::BatchSize::LargeInput,
+        );
+    });
+    g.finish();
+}
+
+criterion_group!(lint, benches);
+criterion_main!(lint);

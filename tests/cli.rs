@@ -1,0 +1,118 @@
+//! End-to-end tests of the binary: the command-line contract, exit codes, JSON output.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn dbwarden(args: &[&str], stdin: Option<&str>, cwd: Option<&std::path::Path>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbwarden"));
+    cmd.args(args).env_remove("NO_COLOR").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
+    }
+    let mut child = cmd.spawn().expect("run dbwarden");
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("dbwarden-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let sql = "ALTER TABLE t RENAME COLUMN a TO b;\n";
+    // rename-column is a warning: exit 0 by default, 1 with --fail-on warning.
+    assert_eq!(dbwarden(&["lint", "-"], Some(sql), None).status.code(), Some(0));
+    assert_eq!(dbwarden(&["lint", "--fail-on", "warning", "-"], Some(sql), None).status.code(), Some(1));
+    let err = "CREATE INDEX i ON t (a);\n";
+    assert_eq!(dbwarden(&["lint", "-"], Some(err), None).status.code(), Some(1));
+    assert_eq!(dbwarden(&["lint", "-"], Some("SELECT 1;\n"), None).status.code(), Some(0));
+}
+
+#[test]
+fn syntax_errors_are_findings_not_exit_2() {
+    let out = dbwarden(&["lint", "--format", "json", "-"], Some("SELEC 1;\nCREATE INDEX i ON t (a);\n"), None);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"syntax-error"), "{rules:?}");
+    // Linting went on after the bad statement.
+    assert!(rules.contains(&"index-not-concurrent"), "{rules:?}");
+}
+
+#[test]
+fn usage_and_config_errors_exit_2() {
+    assert_eq!(dbwarden(&["lint", "--format", "xml", "-"], Some(""), None).status.code(), Some(2));
+    assert_eq!(dbwarden(&["lint", "/no/such/path.sql"], None, None).status.code(), Some(2));
+    let dir = tempdir("config");
+    std::fs::write(dir.join("dbwarden.toml"), "[lint]\npathz = [\"x\"]\n").unwrap();
+    let out = dbwarden(&["lint", "-"], Some("SELECT 1;"), Some(&dir));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pathz"), "{err}");
+    assert_eq!(dbwarden(&["rule", "no-such-rule"], None, None).status.code(), Some(2));
+}
+
+#[test]
+fn json_contract() {
+    let sql = "-- a comment\nALTER TABLE patients\n  ADD COLUMN org_id bigint REFERENCES orgs (id);\n";
+    let out = dbwarden(&["lint", "--format", "json", "-"], Some(sql), None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    let f = v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "foreign-key-without-not-valid").unwrap();
+    for key in ["rule", "severity", "file", "line", "column", "end_line", "end_column", "message", "help"] {
+        assert!(f.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(f["file"], "-");
+    // The position is the column definition that declares the foreign key.
+    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(f["end_line"].as_u64(), Some(3));
+    assert!(v["summary"]["findings"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn config_is_found_upwards_and_paths_come_from_it() {
+    let dir = tempdir("upwards");
+    std::fs::create_dir_all(dir.join("db/migrations")).unwrap();
+    std::fs::create_dir_all(dir.join("sub/deeper")).unwrap();
+    std::fs::write(dir.join("dbwarden.toml"), "[lint]\npaths = [\"db/migrations\"]\nignore = [\"missing-primary-key\"]\n").unwrap();
+    std::fs::write(dir.join("db/migrations/1_a.sql"), "CREATE TABLE a (x int);\n").unwrap();
+    std::fs::write(dir.join("db/migrations/2_b.sql"), "CREATE INDEX a_x ON a (x);\n").unwrap();
+    std::fs::write(dir.join("db/migrations/2_b.down.sql"), "DROP INDEX a_x;\n").unwrap();
+    let out = dbwarden(&["lint", "--format", "json"], None, Some(&dir.join("sub/deeper")));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["index-not-concurrent"], "{v}");
+    assert_eq!(v["summary"]["files"], 2);
+}
+
+#[test]
+fn rules_and_rule_commands() {
+    let out = dbwarden(&["rules"], None, None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for r in dbwarden::rules::RULES {
+        assert!(text.contains(r.name), "{} missing from `dbwarden rules`", r.name);
+    }
+    let out = dbwarden(&["rule", "unindexed-foreign-key"], None, None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("<!--"));
+}
+
+#[test]
+fn human_output_has_no_colour_when_piped() {
+    let out = dbwarden(&["lint", "-"], Some("CREATE INDEX i ON t (a);\n"), None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(text.contains("error[index-not-concurrent]"), "{text}");
+    assert!(text.contains("--> -:1:1"), "{text}");
+}
