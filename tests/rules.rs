@@ -43,7 +43,7 @@ fn every_fixture_folder_names_a_rule_and_behaves() {
         assert!(cases.iter().any(|c| c.0.starts_with("fail_")), "fixtures/rules/{rule} has no fail_ case");
         assert!(cases.iter().any(|c| c.0.starts_with("pass_")), "fixtures/rules/{rule} has no pass_ case");
         for (stem, path, cfg) in cases {
-            let out = common::lint_paths(&[path.clone()], cfg.as_deref());
+            let out = common::lint_paths(std::slice::from_ref(&path), cfg.as_deref());
             let hits: Vec<_> = out.diagnostics.iter().filter(|d| d.rule == rule).collect();
             for d in &out.diagnostics {
                 assert!(d.span.start < d.span.end, "{rule}/{stem}: empty span for {}", d.rule);
@@ -74,12 +74,21 @@ fn catalogue_entries_are_complete() {
     assert_eq!(files, registered, "rules/*.toml and the registration list differ");
     for (i, r) in RULES.iter().enumerate() {
         let text = fs::read_to_string(dir.join(format!("{}.toml", r.name))).unwrap();
-        let e = dbwarden::rules::catalogue::Entry::parse(&text).unwrap_or_else(|e| panic!("rules/{}.toml: {e}", r.name));
+        let e =
+            dbwarden::rules::catalogue::Entry::parse(&text).unwrap_or_else(|e| panic!("rules/{}.toml: {e}", r.name));
         assert_eq!(e.name, r.name);
         let e = rules::entry(i);
         assert!(!e.summary.ends_with('.'), "{}: summary ends with a period", r.name);
-        assert!(!e.summary.is_empty() && !e.why.is_empty() && !e.instead.is_empty() && !e.help.is_empty(), "{}: empty prose", r.name);
-        assert!(dbwarden::rules::catalogue::CATEGORIES.iter().any(|(c, _)| *c == e.category), "{}: unknown category", r.name);
+        assert!(
+            !e.summary.is_empty() && !e.why.is_empty() && !e.instead.is_empty() && !e.help.is_empty(),
+            "{}: empty prose",
+            r.name
+        );
+        assert!(
+            dbwarden::rules::catalogue::CATEGORIES.iter().any(|(c, _)| *c == e.category),
+            "{}: unknown category",
+            r.name
+        );
         assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}: not kebab-case", r.name);
         if !matches!(r.kind, Kind::Builtin) {
             assert!(!e.references.is_empty(), "{}: no references", r.name);
@@ -98,7 +107,12 @@ fn catalogue_examples_behave_as_documented() {
             let hit = out.diagnostics.iter().any(|d| d.rule == r.name);
             let want = ex.kind == ExampleKind::Diagnostic;
             if hit != want {
-                failures.push(format!("{} example {k} ({:?}): got\n{}", r.name, ex.kind, common::listing(&out, Path::new(""))));
+                failures.push(format!(
+                    "{} example {k} ({:?}): got\n{}",
+                    r.name,
+                    ex.kind,
+                    common::listing(&out, Path::new(""))
+                ));
             }
         }
     }

@@ -32,7 +32,7 @@ impl SchemaRule for MissingSoftDelete {
                     format!("table `{}` has no `{col}` column but {why}", table.name),
                 )
                 .help(format!("add a nullable `{col} timestamptz` column and filter on `{col} IS NULL`"))
-                .fix(format!("ALTER TABLE {} ADD COLUMN {} timestamptz;", table.name, quote_ident(col)));
+                .fix_addition(format!("ALTER TABLE {} ADD COLUMN {} timestamptz;", table.name, quote_ident(col)));
             if !phi {
                 report.lesser();
             }

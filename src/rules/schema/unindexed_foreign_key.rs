@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 
 use crate::diagnostic::Sink;
-use crate::parse::ir::{ConstraintKind, quote_ident};
+use crate::parse::ir::{ConstraintKind, IndexKey, quote_ident};
 use crate::rules::util::normalise_expr;
 use crate::rules::{SchemaCtx, SchemaRule};
 use crate::schema::{Index, Schema, Table};
@@ -10,20 +10,48 @@ pub struct UnindexedForeignKey;
 
 /// The predicate is absent, or only says the foreign key columns are NOT NULL: the lookup
 /// PostgreSQL runs when a referenced row is deleted (`WHERE fk = $1`) can use such an index.
+/// `normalise_expr` lower-cases quoted names too, so the columns are compared lower-cased.
 fn predicate_ok(predicate: Option<&str>, columns: &BTreeSet<&str>) -> bool {
     let Some(p) = predicate else { return true };
+    let lower: BTreeSet<String> = columns.iter().map(|c| c.to_lowercase()).collect();
     let norm = normalise_expr(p);
-    norm.split(" and ").all(|part| part.strip_suffix(" is not null").is_some_and(|c| columns.contains(c.trim())))
+    norm.split(" and ").all(|part| part.strip_suffix(" is not null").is_some_and(|c| lower.contains(c.trim())))
+}
+
+/// The column a key indexes. PostgreSQL treats a parenthesised bare column, `((org_id))`, as a
+/// plain column key, not an expression.
+fn key_column(key: &IndexKey) -> Option<String> {
+    let expr = match key {
+        IndexKey::Column(c) => return Some(c.clone()),
+        IndexKey::Expr(e) => e.trim(),
+    };
+    let mut inner = expr;
+    while let Some(s) = inner.strip_prefix('(').and_then(|s| s.strip_suffix(')')) {
+        inner = s.trim();
+    }
+    if inner.len() == expr.len() {
+        return None;
+    }
+    if let Some(q) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"'))
+        && !q.is_empty()
+        && !q.replace("\"\"", "").contains('"')
+    {
+        return Some(q.replace("\"\"", "\""));
+    }
+    let plain = inner.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && inner.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+    plain.then(|| inner.to_lowercase())
 }
 
 /// A valid btree index whose leading key columns are exactly the foreign key's columns.
 pub fn covers(index: &Index, columns: &[String]) -> bool {
-    if !index.valid || index.method != "btree" || index.keys.len() < columns.len() {
+    if !index.valid || !index.method.eq_ignore_ascii_case("btree") || index.keys.len() < columns.len() {
         return false;
     }
     let wanted: BTreeSet<&str> = columns.iter().map(String::as_str).collect();
-    let leading: Option<BTreeSet<&str>> = index.key_columns().take(columns.len()).collect();
-    leading.is_some_and(|l| l == wanted) && predicate_ok(index.predicate.as_deref(), &wanted)
+    let leading: Option<BTreeSet<String>> = index.keys.iter().take(columns.len()).map(key_column).collect();
+    leading.is_some_and(|l| l.iter().map(String::as_str).eq(wanted.iter().copied()))
+        && predicate_ok(index.predicate.as_deref(), &wanted)
 }
 
 pub fn is_covered(schema: &Schema, table: &Table, columns: &[String]) -> bool {
@@ -49,7 +77,7 @@ impl SchemaRule for UnindexedForeignKey {
                     ),
                 )
                 .help("create an index whose leading columns are the foreign key columns, `CONCURRENTLY`")
-                .fix(format!("CREATE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {} ({cols});", table.name));
+                .fix_addition(format!("CREATE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {} ({cols});", table.name));
             }
         }
     }
@@ -57,7 +85,8 @@ impl SchemaRule for UnindexedForeignKey {
 
 #[cfg(test)]
 mod tests {
-    use super::predicate_ok;
+    use super::{key_column, predicate_ok};
+    use crate::parse::ir::IndexKey;
     use std::collections::BTreeSet;
 
     #[test]
@@ -68,5 +97,19 @@ mod tests {
         assert!(predicate_ok(Some("(org_id IS NOT NULL) AND (user_id IS NOT NULL)"), &cols));
         assert!(!predicate_ok(Some("deleted_at IS NULL"), &cols));
         assert!(!predicate_ok(Some("org_id IS NOT NULL AND deleted_at IS NULL"), &cols));
+        assert!(!predicate_ok(Some("org_id IS NOT NULL OR user_id IS NOT NULL"), &cols));
+        let quoted: BTreeSet<&str> = ["OrgId"].into_iter().collect();
+        assert!(predicate_ok(Some("\"OrgId\" IS NOT NULL"), &quoted));
+    }
+
+    #[test]
+    fn parenthesised_columns_are_columns() {
+        let e = |s: &str| key_column(&IndexKey::Expr(s.into()));
+        assert_eq!(e("(org_id)").as_deref(), Some("org_id"));
+        assert_eq!(e("((\"OrgId\"))").as_deref(), Some("OrgId"));
+        assert_eq!(e("lower(email)"), None);
+        assert_eq!(e("(a + b)"), None);
+        assert_eq!(e("(a) + (b)"), None);
+        assert_eq!(e("(\"a\" || \"b\")"), None);
     }
 }

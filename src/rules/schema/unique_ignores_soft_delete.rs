@@ -1,14 +1,34 @@
 use crate::diagnostic::Sink;
-use crate::parse::ir::IndexKey;
+use crate::parse::ir::{ConstraintKind, IndexKey};
 use crate::rules::util::normalise_expr;
 use crate::rules::{SchemaCtx, SchemaRule};
 
 pub struct UniqueIgnoresSoftDelete;
 
+/// The normalised predicate keeps only live rows: one of its `AND` terms is `col IS NULL` (or,
+/// for a boolean soft-delete column, `NOT col`, `col = false`, `col IS FALSE`, `col IS NOT TRUE`).
+fn only_live_rows(predicate: &str, col: &str) -> bool {
+    let col = col.to_lowercase();
+    let live = [
+        format!("{col} is null"),
+        format!("not {col}"),
+        format!("{col} = false"),
+        format!("{col} is false"),
+        format!("{col} is not true"),
+    ];
+    normalise_expr(predicate).split(" and ").any(|part| live.iter().any(|l| part.trim() == l))
+}
+
+/// The key expression uses the column (e.g. `COALESCE(deleted_at, 'infinity')`), so a deleted
+/// row and its live re-creation have different keys.
+fn mentions(expr: &str, col: &str) -> bool {
+    let col = col.to_lowercase();
+    expr.to_lowercase().split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).any(|w| w == col)
+}
+
 impl SchemaRule for UniqueIgnoresSoftDelete {
     fn check(&self, ctx: &SchemaCtx<'_>, sink: &mut Sink<'_>) {
         let col = &ctx.settings.soft_delete_column;
-        let live = format!("{} is null", col.to_lowercase());
         for index in ctx.schema.indexes.values() {
             if !index.unique {
                 continue;
@@ -19,16 +39,13 @@ impl SchemaRule for UniqueIgnoresSoftDelete {
             }
             // The primary key identifies rows, live or deleted.
             let is_pk = index.constraint.as_ref().is_some_and(|c| {
-                table
-                    .constraints
-                    .iter()
-                    .any(|k| &k.name == c && matches!(k.kind, crate::parse::ir::ConstraintKind::PrimaryKey { .. }))
+                table.constraints.iter().any(|k| &k.name == c && matches!(k.kind, ConstraintKind::PrimaryKey { .. }))
             });
-            let keyed_on_col = index.keys.iter().any(|k| matches!(k, IndexKey::Column(c) if c == col));
-            let partial_on_live = index
-                .predicate
-                .as_deref()
-                .is_some_and(|p| normalise_expr(p).split(" and ").any(|part| part.trim() == live));
+            let keyed_on_col = index.keys.iter().any(|k| match k {
+                IndexKey::Column(c) => c == col,
+                IndexKey::Expr(e) => mentions(e, col),
+            });
+            let partial_on_live = index.predicate.as_deref().is_some_and(|p| only_live_rows(p, col));
             if is_pk || keyed_on_col || partial_on_live {
                 continue;
             }
@@ -40,5 +57,28 @@ impl SchemaRule for UniqueIgnoresSoftDelete {
             )
             .help(format!("make it a partial unique index: `CREATE UNIQUE INDEX CONCURRENTLY ... WHERE {col} IS NULL`"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{mentions, only_live_rows};
+
+    #[test]
+    fn live_row_predicates() {
+        assert!(only_live_rows("deleted_at IS NULL", "deleted_at"));
+        assert!(only_live_rows("((\"deleted_at\" IS NULL)) AND (tenant_id IS NOT NULL)", "deleted_at"));
+        assert!(!only_live_rows("deleted_at IS NULL OR active", "deleted_at"));
+        assert!(!only_live_rows("deleted_at IS NOT NULL", "deleted_at"));
+        assert!(!only_live_rows("archived_at IS NULL", "deleted_at"));
+        assert!(only_live_rows("NOT is_deleted", "is_deleted"));
+        assert!(only_live_rows("is_deleted = false", "is_deleted"));
+    }
+
+    #[test]
+    fn key_expressions() {
+        assert!(mentions("COALESCE(deleted_at, 'infinity')", "deleted_at"));
+        assert!(!mentions("lower(email)", "deleted_at"));
+        assert!(!mentions("deleted_at_backup", "deleted_at"));
     }
 }

@@ -1,5 +1,8 @@
+use sqlparser::tokenizer::Token;
+
 use crate::diagnostic::Sink;
-use crate::parse::ir::{Action, AlterOp};
+use crate::parse::ir::{Action, AlterOp, TypeName, quote_ident};
+use crate::parse::tokens::{self, Tok};
 use crate::rules::util::{type_change_is_safe, type_shape};
 use crate::rules::{StatementRule, StmtCtx};
 
@@ -13,30 +16,108 @@ impl StatementRule for AlterColumnType {
         }
         for op in &at.ops {
             let AlterOp::AlterType { column, ty, using } = &op.op else { continue };
+            let col = quote_ident(column);
+            // `USING col` / `USING col::new_type` (as Django writes) converts exactly as no `USING` does.
+            let using = using.as_deref().is_some_and(|u| !using_is_plain_cast(u, column, ty));
             let old = ctx.table(&at.name).and_then(|t| t.column(column)).map(|c| &c.ty);
-            let message = match old {
-                Some(old) if type_change_is_safe(old, ty, using.is_some()) => continue,
-                Some(old) => format!(
-                    "changing `{}`.`{column}` from `{}` to `{}` rewrites the table and its indexes under an exclusive lock",
-                    at.name, old.text, ty.text
-                ),
-                None => {
-                    // Unknown old type: only a change to an unbounded type could be free.
-                    let shape = type_shape(ty);
-                    let maybe_free = using.is_none()
-                        && shape.mods.is_empty()
-                        && matches!(shape.base.as_str(), "text" | "varchar" | "numeric");
-                    if maybe_free {
-                        continue;
-                    }
-                    format!(
-                        "changing the type of `{}`.`{column}` to `{}` rewrites the table and its indexes under an exclusive lock",
-                        at.name, ty.text
-                    )
+            if let Some(old) = old {
+                if type_change_is_safe(old, ty, using) {
+                    continue;
                 }
-            };
-            sink.report(op.span.clone(), message)
-                .help("add a new column of the new type, backfill it in batches, switch the application over, then drop the old column");
+                sink.report(
+                    op.span.clone(),
+                    format!(
+                        "changing `{}.{col}` from `{}` to `{}` rewrites the table and its indexes under an exclusive lock",
+                        at.name, old.text, ty.text
+                    ),
+                );
+                continue;
+            }
+            let shape = type_shape(ty);
+            // Unknown old type: a change to an unbounded `text` / `varchar` / `numeric` is most
+            // likely a free widening; stay silent.
+            if !using && shape.mods.is_empty() && matches!(shape.base.as_str(), "text" | "varchar" | "numeric") {
+                continue;
+            }
+            // A bounded `varchar` / `numeric` / `varbit` target may be a free widening too: report it
+            // one level lower, saying what it depends on.
+            if !using && !shape.array && matches!(shape.base.as_str(), "varchar" | "numeric" | "varbit") {
+                sink.report(
+                    op.span.clone(),
+                    format!(
+                        "changing the type of `{}.{col}` to `{}` rewrites the table and its indexes under an exclusive lock, unless it only raises the length or precision of the same type (the old type is not known here)",
+                        at.name, ty.text
+                    ),
+                )
+                .lesser();
+                continue;
+            }
+            sink.report(
+                op.span.clone(),
+                format!(
+                    "changing the type of `{}.{col}` to `{}` rewrites the table and its indexes under an exclusive lock",
+                    at.name, ty.text
+                ),
+            );
         }
+    }
+}
+
+/// `USING col`, `USING col::T` or `USING CAST(col AS T)` where `T` is the new type: PostgreSQL
+/// then applies the same conversion as without `USING` (and skips the rewrite when that does).
+fn using_is_plain_cast(using: &str, column: &str, ty: &TypeName) -> bool {
+    let Ok(raw) = tokens::tokenize(using) else { return false };
+    let toks = tokens::significant(using, &raw, 0);
+    let is_col = |t: &Tok| t.ident().as_deref() == Some(column) && matches!(t.token, Token::Word(_));
+    let same_type = |from: usize, to: usize| {
+        if from >= to {
+            return false;
+        }
+        let (Some(a), Some(b)) = (toks.get(from), toks.get(to - 1)) else { return false };
+        let type_like = toks[from..to].iter().all(|t| {
+            matches!(
+                t.token,
+                Token::Word(_)
+                    | Token::Number(..)
+                    | Token::LParen
+                    | Token::RParen
+                    | Token::Comma
+                    | Token::Period
+                    | Token::LBracket
+                    | Token::RBracket
+            )
+        });
+        type_like && type_shape(&TypeName::new(&using[a.range.start..b.range.end])) == type_shape(ty)
+    };
+    match toks.as_slice() {
+        [c] => is_col(c),
+        [c, cast, ..] if cast.token == Token::DoubleColon => is_col(c) && same_type(2, toks.len()),
+        [cast, open, c, as_, .., close] if cast.is_kw("cast") && open.token == Token::LParen => {
+            is_col(c) && as_.is_kw("as") && close.token == Token::RParen && same_type(4, toks.len() - 1)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_casts() {
+        let t = TypeName::new("VARCHAR(20)");
+        assert!(using_is_plain_cast("name", "name", &t));
+        assert!(using_is_plain_cast("\"name\"::character varying(20)", "name", &t));
+        assert!(using_is_plain_cast("name::VARCHAR(20)", "name", &t));
+        assert!(using_is_plain_cast("CAST(name AS varchar(20))", "name", &t));
+        assert!(!using_is_plain_cast("name::varchar", "name", &t));
+        assert!(!using_is_plain_cast("name::text", "name", &t));
+        assert!(!using_is_plain_cast("lower(name)", "name", &t));
+        assert!(!using_is_plain_cast("other", "name", &t));
+        assert!(!using_is_plain_cast("name::varchar(20) || 'x'", "name", &t));
+        assert!(!using_is_plain_cast("\"Name\"", "name", &t));
+        assert!(!using_is_plain_cast("name::varchar(20) || name::varchar(20)", "name", &t));
+        assert!(!using_is_plain_cast("'name'", "name", &t));
+        assert!(!using_is_plain_cast("name::", "name", &t));
     }
 }

@@ -11,27 +11,40 @@ impl StatementRule for CheckWithoutNotValid {
             return;
         }
         for op in &at.ops {
-            let AlterOp::AddConstraint(c) = &op.op else { continue };
-            if c.not_valid || !matches!(c.kind, ConstraintKind::Check { .. }) {
-                continue;
-            }
-            let op_sql = ctx.text.get(op.span.clone().unwrap_or(0..0)).unwrap_or("");
-            let report = sink
-                .report(
-                    op.span.clone(),
-                    format!("adding a `CHECK` constraint to `{}` without `NOT VALID` blocks reads and writes while every row is checked", at.name),
-                )
-                .help("add the constraint `NOT VALID`, then `VALIDATE CONSTRAINT` in a separate statement (it takes a weaker lock)");
-            if let Some(name) = &c.name
-                && !op_sql.is_empty()
-            {
-                report.fix(format!(
-                    "ALTER TABLE {} {} NOT VALID;\nALTER TABLE {} VALIDATE CONSTRAINT {};",
-                    at.name,
-                    op_sql,
-                    at.name,
-                    quote_ident(name)
-                ));
+            match &op.op {
+                AlterOp::AddConstraint(c) if !c.not_valid && matches!(c.kind, ConstraintKind::Check { .. }) => {
+                    let op_sql = ctx.text.get(op.span.clone().unwrap_or(0..0)).unwrap_or("");
+                    let report = sink.report(
+                        op.span.clone(),
+                        format!("adding a `CHECK` constraint to `{}` without `NOT VALID` blocks reads and writes while every row is checked", at.name),
+                    );
+                    // The fix replaces the statement: only offered when the constraint is all it does.
+                    if let Some(name) = &c.name
+                        && at.ops.len() == 1
+                        && !op_sql.is_empty()
+                    {
+                        report.fix(format!(
+                            "ALTER TABLE {} {} NOT VALID;\nALTER TABLE {} VALIDATE CONSTRAINT {};",
+                            at.name,
+                            op_sql.trim_end(),
+                            at.name,
+                            quote_ident(name)
+                        ));
+                    }
+                }
+                // A column constraint cannot be `NOT VALID`: PostgreSQL checks it against every row,
+                // even when the new column is `NULL` everywhere.
+                AlterOp::AddColumn { column, .. } if !column.checks.is_empty() => {
+                    sink.report(
+                        op.span.clone(),
+                        format!(
+                            "adding column `{}` with a `CHECK` constraint blocks reads and writes on `{}` while every row is checked",
+                            column.name, at.name
+                        ),
+                    )
+                    .help("add the column without the `CHECK`, then `ADD CONSTRAINT ... CHECK (...) NOT VALID` and `VALIDATE CONSTRAINT` in separate statements");
+                }
+                _ => {}
             }
         }
     }

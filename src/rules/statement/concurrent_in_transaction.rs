@@ -25,14 +25,20 @@ impl StatementRule for ConcurrentInTransaction {
         if !ctx.in_transaction {
             return;
         }
-        let why = if ctx.stmt.inner {
-            "inside a `DO` block, which always runs in a transaction"
-        } else if ctx.settings.assume_in_transaction {
-            "in a file the migration tool runs inside a transaction"
+        if ctx.stmt.inner {
+            sink.report(
+                None,
+                format!("`{op}` cannot run inside a `DO` block, which always runs in a transaction; PostgreSQL rejects it"),
+            )
+            .help("move the statement out of the `DO` block, into a migration that runs without a transaction (use `IF NOT EXISTS` / `IF EXISTS` for idempotence)");
+            return;
+        }
+        let why = if ctx.settings.assume_in_transaction {
+            "inside a transaction block, explicit or the one the migration tool wraps each file in (`assume_in_transaction = true`)"
         } else {
             "inside a transaction block"
         };
         sink.report(None, format!("`{op}` cannot run {why}; PostgreSQL rejects it"))
-            .help("run it in a migration of its own without a transaction (e.g. goose `-- +goose NO TRANSACTION`, dbmate `-- migrate:up transaction:false`)");
+            .help("run it in a migration of its own, outside any transaction block (goose `-- +goose NO TRANSACTION`, dbmate `-- migrate:up transaction:false`)");
     }
 }

@@ -8,24 +8,43 @@ pub struct DropIndexNotConcurrent;
 
 impl StatementRule for DropIndexNotConcurrent {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
-        let Action::Drop { kind: DropKind::Index, names, concurrently: false, .. } = &ctx.stmt.action else { return };
-        // Indexes on tables created in this file are harmless to drop.
-        let all_new = names.iter().all(|n| {
-            ctx.schema.indexes.get(&QualName::resolve(n)).is_some_and(|i| {
-                ctx.is_new_table(&ObjName { schema: Some(i.table.schema.clone()), name: i.table.name.clone() })
-            })
-        });
-        if all_new {
+        let Action::Drop { kind: DropKind::Index, names, concurrently: false, cascade, .. } = &ctx.stmt.action else {
+            return;
+        };
+        // The table of each index, when the model knows the index.
+        let tables: Vec<Option<&QualName>> =
+            names.iter().map(|n| ctx.schema.indexes.get(&QualName::resolve(n)).map(|i| &i.table)).collect();
+        // Not reported: indexes on tables created in this file (new and empty), and indexes on
+        // partitioned tables, which PostgreSQL cannot drop `CONCURRENTLY`.
+        let exempt = |t: &Option<&QualName>| {
+            t.map(|t| ObjName { schema: Some(t.schema.clone()), name: t.name.clone() })
+                .is_some_and(|t| ctx.is_new_table(&t) || ctx.table(&t).is_some_and(|t| t.partitioned))
+        };
+        if tables.iter().all(exempt) {
             return;
         }
         let list = names.iter().map(ToString::to_string).collect::<Vec<_>>().join("`, `");
-        let report = sink
-            .report(
-                None,
-                format!("`DROP INDEX` without `CONCURRENTLY` locks the table of `{list}` against reads and writes"),
-            )
-            .help("use `DROP INDEX CONCURRENTLY` (one index per statement, outside a transaction block)");
+        let on = match tables.first() {
+            Some(Some(t)) if tables.iter().all(|x| x == &Some(*t)) => format!("`{t}`"),
+            _ if names.len() > 1 => format!("the tables of `{list}`"),
+            _ => format!("the table of `{list}`"),
+        };
+        let message = format!(
+            "`DROP INDEX` without `CONCURRENTLY` takes an ACCESS EXCLUSIVE lock on {on}, blocking reads and writes until it is done"
+        );
+        let help = if ctx.stmt.inner {
+            "a `DO` block always runs in a transaction, where `CONCURRENTLY` is refused: move the statement out of the block and use `DROP INDEX CONCURRENTLY IF EXISTS`"
+        } else if names.len() > 1 {
+            "use `DROP INDEX CONCURRENTLY`, one statement per index, outside a transaction block"
+        } else if *cascade {
+            "drop the objects that depend on the index first, then use `DROP INDEX CONCURRENTLY` (it does not support `CASCADE`), outside a transaction block"
+        } else {
+            "use `DROP INDEX CONCURRENTLY` (outside a transaction block)"
+        };
+        let report = sink.report(None, message).help(help);
         if names.len() == 1
+            && !*cascade
+            && !ctx.stmt.inner
             && let Some(fix) = insert_after_keyword(ctx.sql(), "index", "CONCURRENTLY")
         {
             report.fix(fix);

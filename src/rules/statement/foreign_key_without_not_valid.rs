@@ -1,6 +1,7 @@
 use crate::diagnostic::Sink;
-use crate::parse::ir::{Action, AlterOp, ConstraintKind};
+use crate::parse::ir::{Action, AlterOp, AlterTable, ColumnDef, ConstraintKind, ForeignKey, Generated, quote_ident};
 use crate::rules::{StatementRule, StmtCtx};
+use crate::schema::QualName;
 
 pub struct ForeignKeyWithoutNotValid;
 
@@ -10,46 +11,95 @@ impl StatementRule for ForeignKeyWithoutNotValid {
         if ctx.is_new_table(&at.name) {
             return;
         }
+        let partitioned = ctx.table(&at.name).is_some_and(|t| t.partitioned);
         for op in &at.ops {
             match &op.op {
                 AlterOp::AddConstraint(c) if !c.not_valid => {
                     let ConstraintKind::ForeignKey(fk) = &c.kind else { continue };
-                    let name =
-                        c.name.clone().unwrap_or_else(|| format!("{}_{}_fkey", at.name.name, fk.columns.join("_")));
+                    if partitioned && partitions_have_validated(ctx, at, fk) {
+                        continue;
+                    }
+                    let message = format!(
+                        "adding a foreign key to `{}` without `NOT VALID` blocks writes to `{}` and `{}` while every row is checked",
+                        at.name, at.name, fk.ref_table
+                    );
+                    // Before PostgreSQL 18 a foreign key on a partitioned table cannot be `NOT VALID`.
+                    if partitioned && ctx.settings.pg_version < 18 {
+                        sink.report(op.span.clone(), message)
+                            .help("before PostgreSQL 18 `NOT VALID` is refused on a partitioned table: add the foreign key `NOT VALID` to each partition and `VALIDATE` it, then add it to the parent, which adopts the validated constraints without a scan");
+                        continue;
+                    }
+                    let report = sink.report(op.span.clone(), message);
                     let op_sql = ctx.text.get(op.span.clone().unwrap_or(0..0)).unwrap_or("");
-                    let mut report = sink
-                        .report(
-                            op.span.clone(),
-                            format!(
-                                "adding a foreign key to `{}` without `NOT VALID` blocks writes to `{}` and `{}` while every row is checked",
-                                at.name, at.name, fk.ref_table
-                            ),
-                        )
-                        .help("add the constraint `NOT VALID`, then `VALIDATE CONSTRAINT` in a separate statement (it takes a weaker lock)");
-                    if c.name.is_some() && !op_sql.is_empty() {
-                        report = report.fix(format!(
+                    // The fix replaces the statement: only offered when the constraint is all it does.
+                    if let Some(name) = &c.name
+                        && at.ops.len() == 1
+                        && !op_sql.is_empty()
+                    {
+                        report.fix(format!(
                             "ALTER TABLE {} {} NOT VALID;\nALTER TABLE {} VALIDATE CONSTRAINT {};",
                             at.name,
-                            op_sql,
+                            op_sql.trim_end(),
                             at.name,
-                            crate::parse::ir::quote_ident(&name)
+                            quote_ident(name)
                         ));
                     }
-                    let _ = report;
                 }
-                AlterOp::AddColumn { column, .. } if column.references.is_some() => {
+                AlterOp::AddColumn { column, .. } => {
                     let Some(fk) = &column.references else { continue };
+                    let why = if fills_existing_rows(column) {
+                        "and a value for the existing rows"
+                    } else if ctx.settings.pg_version < 13 && statement_validates_inline_keys(at) {
+                        "in a statement that also adds a default or a foreign key (before PostgreSQL 13)"
+                    } else {
+                        continue;
+                    };
                     sink.report(
                         op.span.clone(),
                         format!(
-                            "adding column `{}` with `REFERENCES {}` validates the foreign key while blocking writes to `{}` and `{}`",
+                            "adding column `{}` with `REFERENCES {}` {why} checks every row of `{}` against `{}` while holding an `ACCESS EXCLUSIVE` lock",
                             column.name, fk.ref_table, at.name, fk.ref_table
                         ),
                     )
-                    .help("add the column without `REFERENCES`, then `ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID` and `VALIDATE CONSTRAINT` separately");
+                    .help("add the column without `REFERENCES` (and without the default), then `ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID` and `VALIDATE CONSTRAINT` in separate statements");
                 }
                 _ => {}
             }
         }
     }
+}
+
+/// A column added by `ALTER TABLE ... ADD COLUMN` with `REFERENCES` is checked against the
+/// referenced table only when existing rows get a value: a `DEFAULT` (even `NULL`), a serial type or
+/// a stored generation expression. Without one it is `NULL` in every row, and PostgreSQL marks the
+/// constraint valid without checking (parse_utilcmd.c, `transformFKConstraints`).
+fn fills_existing_rows(c: &ColumnDef) -> bool {
+    c.default.is_some() || c.ty.is_serial() || c.generated == Some(Generated::Stored)
+}
+
+/// Before PostgreSQL 13 the sub-commands of one `ALTER TABLE` were transformed together: a default
+/// on any added column, or any foreign key added by the statement, made every inline `REFERENCES`
+/// of the statement be checked.
+fn statement_validates_inline_keys(at: &AlterTable) -> bool {
+    at.ops.iter().any(|o| match &o.op {
+        AlterOp::AddColumn { column, .. } => fills_existing_rows(column),
+        AlterOp::AddConstraint(c) => matches!(c.kind, ConstraintKind::ForeignKey(_)),
+        _ => false,
+    })
+}
+
+/// Every known partition of the partitioned table `at` has a validated foreign key on the same
+/// columns to the same table: adding it to the parent attaches those and checks no rows.
+fn partitions_have_validated(ctx: &StmtCtx<'_>, at: &AlterTable, fk: &ForeignKey) -> bool {
+    let parent = QualName::resolve(&at.name);
+    let target = QualName::resolve(&fk.ref_table);
+    let mut partitions = ctx.schema.tables.values().filter(|t| t.partition_of.as_ref() == Some(&parent)).peekable();
+    partitions.peek().is_some()
+        && partitions.all(|p| {
+            p.constraints.iter().any(|c| {
+                c.validated
+                    && matches!(&c.kind, ConstraintKind::ForeignKey(f)
+                        if f.columns == fk.columns && QualName::resolve(&f.ref_table) == target)
+            })
+        })
 }

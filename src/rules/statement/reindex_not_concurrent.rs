@@ -1,22 +1,55 @@
 use crate::diagnostic::Sink;
-use crate::parse::ir::Action;
+use crate::parse::ir::{Action, ObjName};
+use crate::rules::util::insert_after_keyword;
 use crate::rules::{StatementRule, StmtCtx};
+use crate::schema::QualName;
 
 pub struct ReindexNotConcurrent;
 
 impl StatementRule for ReindexNotConcurrent {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
         let Action::Reindex { concurrently: false, kind, name } = &ctx.stmt.action else { return };
-        let target = name.as_ref().map_or_else(String::new, |n| format!(" `{n}`"));
-        let help = if ctx.settings.pg_version >= 12 {
-            "use `REINDEX ... CONCURRENTLY` (PostgreSQL 12+, outside a transaction block)"
-        } else {
-            "build a replacement with `CREATE INDEX CONCURRENTLY`, then drop the old index `CONCURRENTLY` and rename"
+        let kind = kind.to_ascii_lowercase();
+        // The table whose indexes are rebuilt, when there is one and the model knows it.
+        let table = match (kind.as_str(), name) {
+            ("table", Some(n)) => Some(n.clone()),
+            ("index", Some(n)) => ctx
+                .schema
+                .indexes
+                .get(&QualName::resolve(n))
+                .map(|i| ObjName { schema: Some(i.table.schema.clone()), name: i.table.name.clone() }),
+            _ => None,
         };
-        sink.report(
-            None,
-            format!("`REINDEX {}`{target} without `CONCURRENTLY` blocks writes while it rebuilds", kind.to_uppercase()),
-        )
-        .help(help);
+        // A table created in this file is new and empty: rebuilding its indexes blocks nobody.
+        if table.as_ref().is_some_and(|t| ctx.is_new_table(t)) {
+            return;
+        }
+        let what = kind.to_ascii_uppercase();
+        let target = name.as_ref().map_or_else(String::new, |n| format!(" `{n}`"));
+        let blocked = match (kind.as_str(), &table) {
+            ("index", Some(t)) => format!("writes to `{}`, and nearly all reads of it,", QualName::resolve(t)),
+            ("index", None) => "writes to its table, and nearly all reads of it,".to_owned(),
+            ("table", _) => "writes to the table, and nearly all reads of it,".to_owned(),
+            _ => "writes to each table it processes, and nearly all reads of it,".to_owned(),
+        };
+        let message =
+            format!("`REINDEX {what}`{target} without `CONCURRENTLY` blocks {blocked} until the rebuild is done");
+        let concurrent_possible = ctx.settings.pg_version >= 12 && kind != "system";
+        let help = if kind == "system" {
+            "system catalogs cannot be reindexed concurrently: run `REINDEX SYSTEM` in a maintenance window, not in a migration"
+        } else if !concurrent_possible {
+            "before PostgreSQL 12, build a replacement with `CREATE INDEX CONCURRENTLY`, then drop the old index `CONCURRENTLY` and rename the new one"
+        } else if ctx.stmt.inner {
+            "a `DO` block always runs in a transaction, where `CONCURRENTLY` is refused: move the statement out of the block and use `REINDEX ... CONCURRENTLY`"
+        } else {
+            "use `REINDEX ... CONCURRENTLY` (PostgreSQL 12+, outside a transaction block)"
+        };
+        let report = sink.report(None, message).help(help);
+        if concurrent_possible
+            && !ctx.stmt.inner
+            && let Some(fix) = insert_after_keyword(ctx.sql(), &kind, "CONCURRENTLY")
+        {
+            report.fix(fix);
+        }
     }
 }

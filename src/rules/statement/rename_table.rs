@@ -11,9 +11,18 @@ impl StatementRule for RenameTable {
             return;
         }
         for op in &at.ops {
-            let AlterOp::RenameTable { to } = &op.op else { continue };
-            sink.report(op.span.clone(), format!("renaming table `{}` to `{to}` breaks the application version still running against the old name", at.name))
-                .help("rename the table and create a view with the old name (`CREATE VIEW old AS SELECT * FROM new`) until no deployed code uses it");
+            match &op.op {
+                AlterOp::RenameTable { to } => {
+                    sink.report(op.span.clone(), format!("renaming table `{}` to `{to}` breaks the application version still running against the old name", at.name))
+                        .help("rename the table and create a view with the old name (`CREATE VIEW old AS SELECT * FROM new`) until no deployed code uses it");
+                }
+                // Moving the table to another schema changes its qualified name just the same.
+                AlterOp::SetSchema { schema } => {
+                    sink.report(op.span.clone(), format!("moving table `{}` to schema `{schema}` breaks the application version still running against the old name", at.name))
+                        .help("keep the old name working (a view in the old schema) until no deployed code uses it");
+                }
+                _ => {}
+            }
         }
     }
 }

@@ -1,7 +1,11 @@
+use sqlparser::tokenizer::Token;
+
 use crate::diagnostic::Sink;
-use crate::parse::ir::{Action, AlterOp, ConstraintKind, quote_ident};
-use crate::rules::util::normalise_expr;
+use crate::parse::ir::{Action, AlterOp, ConstraintKind, ObjName, quote_ident};
+use crate::parse::tokens::{self, Tok};
 use crate::rules::{StatementRule, StmtCtx};
+use crate::schema::QualName;
+use crate::source::SourceFile;
 
 pub struct SetNotNull;
 
@@ -11,22 +15,26 @@ impl StatementRule for SetNotNull {
         if ctx.is_new_table(&at.name) {
             return;
         }
+        let table = ctx.table(&at.name);
         for op in &at.ops {
             let AlterOp::SetNotNull { column } = &op.op else { continue };
-            let wanted = format!("{} is not null", column.to_lowercase());
-            // PostgreSQL 12+ skips the scan when a validated CHECK (col IS NOT NULL) proves it.
+            // Already `NOT NULL`: PostgreSQL does nothing.
+            if table.and_then(|t| t.column(column)).is_some_and(|c| c.not_null) {
+                continue;
+            }
+            // PostgreSQL 12+ skips the scan when a validated CHECK proves the column is not null.
             let proven = ctx.settings.pg_version >= 12
-                && ctx.table(&at.name).is_some_and(|t| {
-                    t.constraints.iter().any(|c| {
+                && match table {
+                    Some(t) => t.constraints.iter().any(|c| {
                         c.validated
-                            && matches!(&c.kind, ConstraintKind::Check { expr } if normalise_expr(expr) == wanted)
-                    })
-                });
+                            && matches!(&c.kind, ConstraintKind::Check { expr } if check_proves_not_null(expr, column))
+                    }),
+                    None => proven_earlier_in_file(ctx, &at.name, column),
+                };
             if proven {
                 continue;
             }
             let col = quote_ident(column);
-            let check = quote_ident(&format!("{}_{}_not_null", at.name.name, column));
             let help = if ctx.settings.pg_version >= 12 {
                 "first add `CHECK (col IS NOT NULL) NOT VALID` and `VALIDATE` it; then `SET NOT NULL` skips the scan, and the check can be dropped"
             } else {
@@ -36,17 +44,159 @@ impl StatementRule for SetNotNull {
                 .report(
                     op.span.clone(),
                     format!(
-                        "`SET NOT NULL` on `{}`.`{column}` blocks reads and writes while the whole table is scanned",
+                        "`SET NOT NULL` on `{}.{col}` blocks reads and writes while the whole table is scanned",
                         at.name
                     ),
                 )
                 .help(help);
-            if ctx.settings.pg_version >= 12 {
+            // The fix replaces the statement: only offered when `SET NOT NULL` is all it does.
+            if ctx.settings.pg_version >= 12 && at.ops.len() == 1 {
                 let t = &at.name;
+                let check = quote_ident(&format!("{}_{}_not_null", at.name.name, column));
                 report.fix(format!(
                     "ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID;\nALTER TABLE {t} VALIDATE CONSTRAINT {check};\nALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;\nALTER TABLE {t} DROP CONSTRAINT {check};"
                 ));
             }
         }
+    }
+}
+
+/// For a table the replayed migrations do not know (created outside the linted files, so the schema
+/// model holds none of its constraints): whether a statement earlier in this file added a `CHECK`
+/// proving the column and a later one validated it (or it was added valid).
+///
+/// Interim: the schema replay ignores `ALTER TABLE` on unknown tables, so the earlier statements are
+/// parsed again here. Rare (only `SET NOT NULL` on an unknown table) and bounded by the file's size.
+fn proven_earlier_in_file(ctx: &StmtCtx<'_>, table: &ObjName, column: &str) -> bool {
+    let Some(before) = ctx.text.get(..ctx.stmt.range.start) else { return false };
+    let (stmts, _, _) = crate::parse::parse_source(&SourceFile::new("", before));
+    let target = QualName::resolve(table);
+    // (constraint name, validated) of the proving checks, in order.
+    let mut checks: Vec<(Option<String>, bool)> = Vec::new();
+    for s in &stmts {
+        let Action::AlterTable(at) = &s.action else { continue };
+        if QualName::resolve(&at.name) != target {
+            continue;
+        }
+        for op in &at.ops {
+            match &op.op {
+                AlterOp::AddConstraint(c) => {
+                    if let ConstraintKind::Check { expr } = &c.kind
+                        && check_proves_not_null(expr, column)
+                    {
+                        checks.push((c.name.clone(), !c.not_valid));
+                    }
+                }
+                AlterOp::ValidateConstraint { name } => {
+                    for (n, validated) in &mut checks {
+                        *validated |= n.as_ref() == Some(name);
+                    }
+                }
+                AlterOp::DropConstraint { name, .. } => checks.retain(|(n, _)| n.as_ref() != Some(name)),
+                AlterOp::DropColumn { name, .. } | AlterOp::RenameColumn { from: name, .. } if name == column => {
+                    checks.clear();
+                }
+                _ => {}
+            }
+        }
+    }
+    checks.iter().any(|(_, validated)| *validated)
+}
+
+/// Whether a CHECK expression proves `column IS NOT NULL`: it is `column IS NOT NULL`, or an `AND`
+/// of terms one of which is. Identifiers compare as PostgreSQL folds them (`"Email"` is not
+/// `email`). Other implications PostgreSQL may draw are not attempted (the finding stays).
+fn check_proves_not_null(expr: &str, column: &str) -> bool {
+    let Ok(raw) = tokens::tokenize(expr) else { return false };
+    let toks = tokens::significant(expr, &raw, 0);
+    proves(&toks, column)
+}
+
+fn proves(toks: &[Tok], column: &str) -> bool {
+    let toks = strip_parens(toks);
+    let terms = split_and(toks);
+    if terms.len() > 1 {
+        return terms.iter().any(|t| proves(t, column));
+    }
+    matches!(toks, [c, is, not, null]
+        if c.ident().as_deref() == Some(column)
+            && !c.is_kw("null")
+            && is.is_kw("is")
+            && not.is_kw("not")
+            && null.is_kw("null"))
+}
+
+/// `toks` without parentheses that enclose all of it.
+fn strip_parens(mut toks: &[Tok]) -> &[Tok] {
+    while let [first, inner @ .., last] = toks
+        && first.token == Token::LParen
+        && last.token == Token::RParen
+        && closes_at_end(inner)
+    {
+        toks = inner;
+    }
+    toks
+}
+
+/// The parentheses in `toks` are balanced without going below depth 0.
+fn closes_at_end(toks: &[Tok]) -> bool {
+    let mut depth = 0i32;
+    for t in toks {
+        match t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0
+}
+
+/// Splits at `AND` outside parentheses (a `BETWEEN ... AND` is left whole).
+fn split_and(toks: &[Tok]) -> Vec<&[Tok]> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut between = false;
+    let mut start = 0;
+    for (i, t) in toks.iter().enumerate() {
+        match t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ if depth == 0 && t.is_kw("between") => between = true,
+            _ if depth == 0 && t.is_kw("and") && between => between = false,
+            _ if depth == 0 && t.is_kw("and") => {
+                out.push(&toks[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&toks[start..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_proves_not_null as p;
+
+    #[test]
+    fn proofs() {
+        assert!(p("email IS NOT NULL", "email"));
+        assert!(p("(email IS NOT NULL)", "email"));
+        assert!(p("EMAIL is not null", "email"));
+        assert!(p("\"Email\" IS NOT NULL", "Email"));
+        assert!(!p("\"Email\" IS NOT NULL", "email"));
+        assert!(!p("email IS NOT NULL", "Email"));
+        assert!(p("(email IS NOT NULL) AND (age > 0)", "email"));
+        assert!(p("age > 0 AND (email IS NOT NULL AND x = 1)", "email"));
+        assert!(p("age BETWEEN 1 AND 2 AND email IS NOT NULL", "email"));
+        assert!(!p("email IS NOT NULL OR age > 0", "email"));
+        assert!(!p("(email IS NOT NULL) OR (age > 0)", "email"));
+        assert!(!p("age > 0", "age"));
+        assert!(!p("email IS NULL", "email"));
+        assert!(!p("other IS NOT NULL", "email"));
+        assert!(!p("NOT (email IS NULL) OR x", "email"));
     }
 }

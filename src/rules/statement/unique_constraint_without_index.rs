@@ -1,8 +1,18 @@
 use crate::diagnostic::Sink;
 use crate::parse::ir::{Action, AlterOp, ConstraintKind, quote_ident};
+use crate::parse::tokens;
 use crate::rules::{StatementRule, StmtCtx};
 
 pub struct UniqueConstraintWithoutIndex;
+
+/// The constraint text uses options the proposed fix would drop (`INCLUDE`, `NULLS NOT
+/// DISTINCT`, `DEFERRABLE`, `WITH (...)`, `USING INDEX TABLESPACE`, ...).
+fn has_options(text: &str) -> bool {
+    let Ok(toks) = tokens::tokenize(text) else { return true };
+    tokens::significant(text, &toks, 0).iter().any(|t| {
+        ["include", "nulls", "deferrable", "initially", "with", "using", "tablespace"].iter().any(|k| t.is_kw(k))
+    })
+}
 
 impl StatementRule for UniqueConstraintWithoutIndex {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
@@ -10,41 +20,80 @@ impl StatementRule for UniqueConstraintWithoutIndex {
         if ctx.is_new_table(&at.name) {
             return;
         }
+        let table = ctx.table(&at.name);
+        let partitioned = table.is_some_and(|t| t.partitioned);
         for op in &at.ops {
-            let (kind, columns, name) = match &op.op {
+            let (kind, columns, name, add_column) = match &op.op {
                 AlterOp::AddConstraint(c) => match &c.kind {
                     ConstraintKind::PrimaryKey { columns, using_index: None } => {
-                        ("PRIMARY KEY", columns.clone(), c.name.clone())
+                        ("PRIMARY KEY", columns.clone(), c.name.clone(), false)
                     }
                     ConstraintKind::Unique { columns, using_index: None } => {
-                        ("UNIQUE", columns.clone(), c.name.clone())
+                        ("UNIQUE", columns.clone(), c.name.clone(), false)
                     }
                     _ => continue,
                 },
                 AlterOp::AddColumn { column, .. } if column.primary_key => {
-                    ("PRIMARY KEY", vec![column.name.clone()], None)
+                    ("PRIMARY KEY", vec![column.name.clone()], None, true)
                 }
-                AlterOp::AddColumn { column, .. } if column.unique => ("UNIQUE", vec![column.name.clone()], None),
+                AlterOp::AddColumn { column, .. } if column.unique => ("UNIQUE", vec![column.name.clone()], None, true),
                 _ => continue,
             };
             let t = &at.name;
-            let cols = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+            // A primary key also sets NOT NULL, which scans the table under the same lock unless
+            // the columns are already NOT NULL.
+            let nullable = kind == "PRIMARY KEY"
+                && !add_column
+                && table.is_some_and(|tb| columns.iter().any(|c| tb.column(c).is_some_and(|col| !col.not_null)));
+            let help = if partitioned {
+                format!(
+                    "`USING INDEX` is not supported on partitioned tables: on each partition build the unique index `CONCURRENTLY` and add its `{kind}` with `USING INDEX`, then add the `{kind}` to `{t}`, which attaches them"
+                )
+            } else if ctx.stmt.inner {
+                format!(
+                    "move the statement out of the `DO` block: build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY` first, then `ADD CONSTRAINT ... {kind} USING INDEX`"
+                )
+            } else if add_column {
+                format!(
+                    "add the column without `{kind}`, build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY`, then `ADD CONSTRAINT ... {kind} USING INDEX`"
+                )
+            } else if nullable {
+                "make the key columns `NOT NULL` first (`CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE CONSTRAINT`, `SET NOT NULL`), build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY`, then `ADD CONSTRAINT ... PRIMARY KEY USING INDEX`".to_owned()
+            } else {
+                format!(
+                    "build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY` first, then `ADD CONSTRAINT ... {kind} USING INDEX`"
+                )
+            };
             let report = sink
-                .report(op.span.clone(), format!("adding `{kind}` to `{t}` builds its unique index while blocking reads and writes"))
-                .help(format!("build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY` first, then `ADD CONSTRAINT ... {kind} USING INDEX`"));
-            if matches!(op.op, AlterOp::AddConstraint(_)) && !columns.is_empty() {
-                let cname = name.unwrap_or_else(|| {
-                    if kind == "PRIMARY KEY" {
-                        format!("{}_pkey", t.name)
-                    } else {
-                        format!("{}_{}_key", t.name, columns.join("_"))
-                    }
-                });
-                let cname = quote_ident(&cname);
-                report.fix(format!(
-                    "CREATE UNIQUE INDEX CONCURRENTLY {cname} ON {t} ({cols});\nALTER TABLE {t} ADD CONSTRAINT {cname} {kind} USING INDEX {cname};"
-                ));
+                .report(
+                    op.span.clone(),
+                    format!("adding `{kind}` to `{t}` builds its unique index while blocking reads and writes"),
+                )
+                .help(help);
+            let op_text = op.span.as_ref().map_or_else(|| ctx.sql(), |s| &ctx.text[s.clone()]);
+            // The fix replaces the whole statement: only when it is this one sub-command.
+            if add_column
+                || partitioned
+                || nullable
+                || ctx.stmt.inner
+                || at.ops.len() != 1
+                || columns.is_empty()
+                || has_options(op_text)
+            {
+                continue;
             }
+            let cname = name.unwrap_or_else(|| {
+                if kind == "PRIMARY KEY" {
+                    format!("{}_pkey", t.name)
+                } else {
+                    format!("{}_{}_key", t.name, columns.join("_"))
+                }
+            });
+            let cname = quote_ident(&cname);
+            let cols = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+            report.fix(format!(
+                "CREATE UNIQUE INDEX CONCURRENTLY {cname} ON {t} ({cols});\nALTER TABLE {t} ADD CONSTRAINT {cname} {kind} USING INDEX {cname};"
+            ));
         }
     }
 }
