@@ -33,7 +33,8 @@ fn benches(c: &mut Criterion) {
         b.iter(|| sources.iter().map(|s| parse::parse_source(s).0.len()).sum::<usize>());
     });
     // Replay and statement rules on already-parsed files: the sequential part of a run.
-    let parsed: Vec<_> = sources.iter().map(|s| SourceFile::new(s.path.clone(), s.text.clone())).map(parse::parse_file).collect();
+    let parsed: Vec<_> =
+        sources.iter().map(|s| SourceFile::new(s.path.clone(), s.text.clone())).map(parse::parse_file).collect();
     g.bench_function("replay + rules", |b| {
         b.iter(|| engine::analyse(&parsed, &settings).diagnostics.len());
     });

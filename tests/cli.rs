@@ -64,7 +64,7 @@ fn usage_and_config_errors_exit_2() {
 
 #[test]
 fn json_contract() {
-    let sql = "-- a comment\nALTER TABLE patients\n  ADD COLUMN org_id bigint REFERENCES orgs (id);\n";
+    let sql = "-- a comment\nALTER TABLE patients\n  ADD COLUMN org_id bigint DEFAULT 1 REFERENCES orgs (id);\n";
     let out = dbwarden(&["lint", "--format", "json", "-"], Some(sql), None);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["version"], 1);
@@ -84,7 +84,11 @@ fn config_is_found_upwards_and_paths_come_from_it() {
     let dir = tempdir("upwards");
     std::fs::create_dir_all(dir.join("db/migrations")).unwrap();
     std::fs::create_dir_all(dir.join("sub/deeper")).unwrap();
-    std::fs::write(dir.join("dbwarden.toml"), "[lint]\npaths = [\"db/migrations\"]\nignore = [\"missing-primary-key\"]\n").unwrap();
+    std::fs::write(
+        dir.join("dbwarden.toml"),
+        "[lint]\npaths = [\"db/migrations\"]\nignore = [\"missing-primary-key\"]\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("db/migrations/1_a.sql"), "CREATE TABLE a (x int);\n").unwrap();
     std::fs::write(dir.join("db/migrations/2_b.sql"), "CREATE INDEX a_x ON a (x);\n").unwrap();
     std::fs::write(dir.join("db/migrations/2_b.down.sql"), "DROP INDEX a_x;\n").unwrap();

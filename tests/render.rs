@@ -13,6 +13,7 @@ fn render(format: &str) -> String {
         files: out.files.iter().map(|f| &f.source).collect(),
         diagnostics: &out.diagnostics,
         stats: &out.stats,
+        baseline_fixed: 0,
     };
     let mut buf = Vec::new();
     match format {

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Config;
 use crate::diagnostic::Severity;
+use crate::diagnostic::baseline::Baseline;
 use crate::render;
 use crate::rules::{self, RULES, Settings, engine};
 use crate::source;
@@ -39,6 +40,12 @@ pub enum Command {
 pub enum Format {
     Human,
     Json,
+    /// GitHub Actions annotations (default when GITHUB_ACTIONS=true)
+    Github,
+    /// SARIF 2.1.0 (GitHub code scanning)
+    Sarif,
+    /// GitLab Code Quality
+    Gitlab,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -56,9 +63,9 @@ pub struct LintArgs {
     /// Configuration file (default: dbwarden.toml, looked up from the current directory upwards)
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Output format
-    #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    /// Output format [default: human, or github when GITHUB_ACTIONS=true]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Target PostgreSQL major version (overrides the config)
     #[arg(long, value_name = "N")]
     pub pg_version: Option<u32>,
@@ -68,10 +75,47 @@ pub struct LintArgs {
     /// Print parse statistics (statements parsed, recognised, not understood) to stderr
     #[arg(long)]
     pub statistics: bool,
+    /// Do not report findings recorded in this baseline file (nor count them for the exit status)
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the current findings to this baseline file (and exit 0)
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Report only findings in files changed since `--base` (git); the whole history is still replayed
+    #[arg(long, requires = "base")]
+    pub changed_only: bool,
+    /// The git revision `--changed-only` compares with (e.g. origin/main, HEAD~1)
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Report only findings in these files (repeatable); the whole history is still replayed
+    #[arg(long, value_name = "FILE")]
+    pub report_only: Vec<PathBuf>,
+    /// Always exit 0 when linting succeeded (report-only runs)
+    #[arg(long)]
+    pub exit_zero: bool,
 }
 
-/// Parses the command line, runs the command, and returns the exit status.
+/// Parses the command line, runs the command, and returns the exit status. A panic anywhere is
+/// an internal error (exit 2), never a crash; panics while linting a file are reported as
+/// `internal-error` findings for that file by the engine.
 pub fn run() -> u8 {
+    // Panics are reported as findings or as one error line, not as a backtrace dump.
+    std::panic::set_hook(Box::new(|_| {}));
+    match std::panic::catch_unwind(run_inner) {
+        Ok(code) => code,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            eprintln!("dbwarden: internal error: {msg} (please report this bug)");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn run_inner() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -89,6 +133,8 @@ pub fn run() -> u8 {
     };
     match result {
         Ok(code) => code,
+        // The reader went away (e.g. `| head`): nothing more to say.
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_CLEAN,
         Err(e) => {
             eprintln!("dbwarden: error: {e}");
             EXIT_ERROR
@@ -110,6 +156,10 @@ pub enum CliError {
     UnknownRule(String),
     #[error("--pg-version {0} is not a PostgreSQL major version")]
     PgVersion(u32),
+    #[error(transparent)]
+    Baseline(#[from] crate::diagnostic::baseline::BaselineError),
+    #[error("git: {0}")]
+    Git(String),
 }
 
 fn load_config(path: Option<&PathBuf>) -> Result<Config, CliError> {
@@ -142,20 +192,109 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
     }
     let settings = Settings::new(&config);
     let output = engine::lint(sources, &settings);
-    let report = render::Report {
-        files: output.files.iter().map(|f| &f.source).collect(),
-        diagnostics: &output.diagnostics,
-        stats: &output.stats,
+    if args.statistics {
+        print_statistics(&output.stats);
+    }
+    let files: Vec<&source::SourceFile> = output.files.iter().map(|f| &f.source).collect();
+    let fingerprints = render::fingerprint::fingerprints_of(&files, &output.diagnostics);
+    let keys: Vec<(String, String)> = output
+        .diagnostics
+        .iter()
+        .zip(fingerprints)
+        .map(|(d, fp)| (source::repo_relative(&files[d.file].path), fp))
+        .collect();
+    let mut keep = vec![true; output.diagnostics.len()];
+    if let Some(only) = report_only_set(args)? {
+        for (k, (file, _)) in keep.iter_mut().zip(&keys) {
+            *k &= only.contains(file);
+        }
+    }
+    let mut baseline_fixed = 0;
+    if let Some(path) = &args.baseline {
+        let (known, fixed) = Baseline::load(path)?.apply(&output.diagnostics, &keys);
+        for (k, known) in keep.iter_mut().zip(known) {
+            *k &= !known;
+        }
+        baseline_fixed = fixed;
+    }
+    let (diagnostics, keys): (Vec<_>, Vec<_>) = output
+        .diagnostics
+        .iter()
+        .zip(keys)
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|((d, key), _)| (d.clone(), key))
+        .unzip();
+    if let Some(path) = &args.write_baseline {
+        Baseline::from_findings(&diagnostics, &keys).save(path)?;
+        eprintln!("dbwarden: wrote {} findings to {}", diagnostics.len(), path.display());
+        return Ok(EXIT_CLEAN);
+    }
+    let report = render::Report { files, diagnostics: &diagnostics, stats: &output.stats, baseline_fixed };
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    let internal = output.diagnostics.iter().any(|d| d.rule == "internal-error");
+    let code = if internal {
+        EXIT_ERROR
+    } else if !args.exit_zero && diagnostics.iter().any(|d| d.severity >= threshold) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    match args.format {
+    let format = args.format.unwrap_or_else(|| {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") { Format::Github } else { Format::Human }
+    });
+    match format {
         Format::Human => render::human(&mut out, &report)?,
         Format::Json => render::json(&mut out, &report)?,
+        Format::Github => {
+            render::github(&mut out, &report)?;
+            if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+                f.write_all(render::step_summary(&report).as_bytes())?;
+            }
+        }
+        Format::Sarif => render::sarif(&mut out, &report, &settings.enabled)?,
+        Format::Gitlab => render::gitlab(&mut out, &report)?,
     }
     out.flush()?;
-    if args.statistics {
-        let s = &output.stats;
+    Ok(code)
+}
+
+/// The repository-relative files to report on, from `--report-only` and `--changed-only`.
+fn report_only_set(args: &LintArgs) -> Result<Option<std::collections::HashSet<String>>, CliError> {
+    if args.report_only.is_empty() && !args.changed_only {
+        return Ok(None);
+    }
+    let mut set: std::collections::HashSet<String> =
+        args.report_only.iter().map(|p| source::repo_relative(&p.to_string_lossy())).collect();
+    if args.changed_only {
+        let base = args.base.as_deref().unwrap_or("HEAD");
+        let git = |git_args: &[&str]| -> Result<String, CliError> {
+            let out = std::process::Command::new("git")
+                .args(git_args)
+                .output()
+                .map_err(|e| CliError::Git(format!("cannot run git: {e}")))?;
+            if !out.status.success() {
+                return Err(CliError::Git(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
+            }
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        };
+        // Committed and uncommitted changes since the base, plus new untracked files.
+        let changed = git(&["diff", "--name-only", "-z", "--no-renames", base, "--"])?;
+        let untracked = git(&["ls-files", "--others", "--exclude-standard", "--full-name", "-z"])?;
+        set.extend(changed.split('\0').chain(untracked.split('\0')).filter(|s| !s.is_empty()).map(str::to_owned));
+    }
+    Ok(Some(set))
+}
+
+fn print_statistics(s: &engine::Stats) {
+    {
         let pct = |n: usize| if s.statements == 0 { 0.0 } else { n as f64 * 100.0 / s.statements as f64 };
         eprintln!(
             "files: {}, statements: {}, parsed: {} ({:.2}%), recognised: {} ({:.2}%), not understood: {} ({:.2}%)",
@@ -173,19 +312,6 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         let kinds: Vec<String> = kinds.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         eprintln!("recognised by kind: {}", kinds.join(", "));
     }
-    let threshold = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-    };
-    let internal = output.diagnostics.iter().any(|d| d.rule == "internal-error");
-    Ok(if internal {
-        EXIT_ERROR
-    } else if output.diagnostics.iter().any(|d| d.severity >= threshold) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    })
 }
 
 fn list_rules() -> Result<(), CliError> {

@@ -1,5 +1,7 @@
 //! Findings: what a rule reports.
 
+pub mod baseline;
+
 use std::ops::Range;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -55,6 +57,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The safe SQL to use instead, where the rule can propose it.
     pub fix: Option<String>,
+    /// The byte range `fix` replaces (the statement), when it is a replacement rather than a
+    /// statement to add.
+    pub fix_replaces: Option<Range<usize>>,
     /// Lower impact than the rule's usual case: reported one severity level below the
     /// configured one (e.g. `missing-soft-delete` on a table without patient data).
     pub lesser: bool,
@@ -89,16 +94,19 @@ impl<'a> Sink<'a> {
             message: message.into(),
             help: None,
             fix: None,
+            fix_replaces: None,
             lesser: false,
         });
         let last = self.out.len() - 1;
-        Report { d: &mut self.out[last] }
+        let statement = (file == self.file && self.fallback.start < self.fallback.end).then(|| self.fallback.clone());
+        Report { d: &mut self.out[last], statement }
     }
 }
 
 /// Builder returned by [`Sink::report`].
 pub struct Report<'a> {
     d: &'a mut Diagnostic,
+    statement: Option<Range<usize>>,
 }
 
 impl Report<'_> {
@@ -107,8 +115,17 @@ impl Report<'_> {
         self
     }
 
+    /// The safe statement(s) to run instead of the reported statement.
     pub fn fix(self, fix: impl Into<String>) -> Self {
         self.d.fix = Some(fix.into());
+        self.d.fix_replaces.clone_from(&self.statement);
+        self
+    }
+
+    /// A statement to add (e.g. a missing index), not a replacement.
+    pub fn fix_addition(self, fix: impl Into<String>) -> Self {
+        self.d.fix = Some(fix.into());
+        self.d.fix_replaces = None;
         self
     }
 

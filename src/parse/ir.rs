@@ -168,7 +168,18 @@ pub struct ColumnDef {
     pub references: Option<ForeignKey>,
     pub checks: Vec<String>,
     pub generated: Option<Generated>,
+    /// `CONSTRAINT name` given to the inline PRIMARY KEY / UNIQUE / REFERENCES / CHECKs.
+    pub names: ColumnConstraintNames,
     pub span: Option<Range<usize>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ColumnConstraintNames {
+    pub primary_key: Option<String>,
+    pub unique: Option<String>,
+    pub references: Option<String>,
+    /// One per entry of `ColumnDef::checks`.
+    pub checks: Vec<Option<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -204,6 +215,9 @@ pub struct CreateTable {
     pub partitioned: bool,
     /// `CREATE TABLE name`: where table-level findings point.
     pub header: Option<Range<usize>>,
+    /// `LIKE source [INCLUDING ...]`: the source, and whether its indexes (and so its primary
+    /// key and unique constraints) are copied (`INCLUDING INDEXES` / `INCLUDING ALL`).
+    pub like: Vec<(ObjName, bool)>,
 }
 
 #[derive(Debug, Clone)]

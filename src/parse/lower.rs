@@ -95,16 +95,30 @@ fn column_def(c: &ast::ColumnDef, span: Option<Range<usize>>) -> ColumnDef {
         references: None,
         checks: Vec::new(),
         generated: None,
+        names: super::ir::ColumnConstraintNames::default(),
         span,
     };
     for o in &c.options {
+        let name = o.name.as_ref().map(ident);
         match &o.option {
             ColumnOption::NotNull => out.not_null = true,
             ColumnOption::Default(e) => out.default = Some(e.to_string()),
-            ColumnOption::PrimaryKey(_) => out.primary_key = true,
-            ColumnOption::Unique(_) => out.unique = true,
-            ColumnOption::ForeignKey(fk) => out.references = Some(foreign_key(fk)),
-            ColumnOption::Check(ck) => out.checks.push(ck.expr.to_string()),
+            ColumnOption::PrimaryKey(_) => {
+                out.primary_key = true;
+                out.names.primary_key = name;
+            }
+            ColumnOption::Unique(_) => {
+                out.unique = true;
+                out.names.unique = name;
+            }
+            ColumnOption::ForeignKey(fk) => {
+                out.references = Some(foreign_key(fk));
+                out.names.references = name;
+            }
+            ColumnOption::Check(ck) => {
+                out.checks.push(ck.expr.to_string());
+                out.names.checks.push(name);
+            }
             ColumnOption::Generated { generated_as, generation_expr, generation_expr_mode, .. } => {
                 out.generated = Some(match (generated_as, generation_expr, generation_expr_mode) {
                     (_, Some(_), Some(GeneratedExpressionMode::Virtual)) => Generated::Virtual,
@@ -174,6 +188,30 @@ fn create_table_element_spans(toks: &[Tok]) -> (Vec<Range<usize>>, Vec<Range<usi
     (cols, cons)
 }
 
+/// `LIKE source [INCLUDING ... | EXCLUDING ...]` elements: the source and whether indexes are copied.
+pub fn like_sources(toks: &[Tok]) -> Vec<(ObjName, bool)> {
+    let mut out = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if !t.is_kw("like") {
+            continue;
+        }
+        let Some((name, mut j)) = super::recognise::read_name(toks, i + 1) else { continue };
+        let mut indexes = false;
+        while let (Some(verb), Some(what)) = (toks.get(j), toks.get(j + 1)) {
+            let on = verb.is_kw("including");
+            if !on && !verb.is_kw("excluding") {
+                break;
+            }
+            if what.is_kw("all") || what.is_kw("indexes") {
+                indexes = on;
+            }
+            j += 2;
+        }
+        out.push((name, indexes));
+    }
+    out
+}
+
 /// From `CREATE` to the end of the table name.
 pub fn create_table_header(toks: &[Tok]) -> Option<Range<usize>> {
     let table = toks.iter().position(|t| t.is_kw("table"))?;
@@ -216,6 +254,7 @@ pub fn lower(stmt: &Statement, toks: &[Tok]) -> Action {
                 columns_unknown: ct.query.is_some() || ct.like.is_some() || ct.inherits.is_some(),
                 partitioned: ct.partition_by.is_some(),
                 header: create_table_header(toks),
+                like: like_sources(toks),
             })
         }
         Statement::AlterTable(at) => {
@@ -243,7 +282,7 @@ pub fn lower(stmt: &Statement, toks: &[Tok]) -> Action {
             keys: ci
                 .columns
                 .iter()
-                .map(|c| match &c.column.expr {
+                .map(|c| match strip_nested(&c.column.expr) {
                     Expr::Identifier(i) => IndexKey::Column(ident(i)),
                     e => IndexKey::Expr(e.to_string()),
                 })
@@ -288,6 +327,13 @@ pub fn lower(stmt: &Statement, toks: &[Tok]) -> Action {
             value: values.iter().map(value_text).collect::<Vec<_>>().join(", "),
             local: matches!(scope, Some(ContextModifier::Local)),
         },
+        Statement::Reset(r) => match &r.reset {
+            ast::Reset::ConfigurationParameter(n) => {
+                Action::Set { name: n.to_string().to_lowercase(), value: "default".into(), local: false }
+            }
+            _ => Action::Other { kind: "RESET" },
+        },
+        Statement::Query(q) => set_config_call(q).unwrap_or(Action::Other { kind: "SELECT" }),
         Statement::StartTransaction { .. } => Action::Begin,
         Statement::Commit { .. } => Action::Commit,
         Statement::Rollback { savepoint: None, .. } => Action::Rollback,
@@ -315,6 +361,42 @@ pub fn lower(stmt: &Statement, toks: &[Tok]) -> Action {
         Statement::Vacuum(v) => Action::Vacuum { full: v.full, tables: v.table_name.iter().map(obj_name).collect() },
         other => Action::Other { kind: other_kind(other) },
     }
+}
+
+/// `((col))` is the column `col` to PostgreSQL.
+fn strip_nested(mut e: &Expr) -> &Expr {
+    while let Expr::Nested(inner) = e {
+        e = inner;
+    }
+    e
+}
+
+/// `SELECT set_config('name', 'value', is_local)`: a setting change like `SET`.
+fn set_config_call(q: &ast::Query) -> Option<Action> {
+    let ast::SetExpr::Select(select) = q.body.as_ref() else { return None };
+    let [item] = select.projection.as_slice() else { return None };
+    let (ast::SelectItem::UnnamedExpr(Expr::Function(f))
+    | ast::SelectItem::ExprWithAlias { expr: Expr::Function(f), .. }) = item
+    else {
+        return None;
+    };
+    if !f.name.to_string().eq_ignore_ascii_case("set_config")
+        && !f.name.to_string().eq_ignore_ascii_case("pg_catalog.set_config")
+    {
+        return None;
+    }
+    let ast::FunctionArguments::List(list) = &f.args else { return None };
+    let vals: Vec<&Expr> = list
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let [name, value, local] = vals.as_slice() else { return None };
+    let local = matches!(local, Expr::Value(v) if matches!(v.value, ast::Value::Boolean(true)));
+    Some(Action::Set { name: value_text(name).to_lowercase(), value: value_text(value), local })
 }
 
 fn value_text(e: &Expr) -> String {

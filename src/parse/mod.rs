@@ -107,8 +107,15 @@ pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
     let tokens = match tokens::tokenize(stmt_text) {
         Ok(t) => t,
         Err(e) => {
-            let at = base + OffsetCursor::new(stmt_text).offset(e.location.line, e.location.column);
-            return (Action::Other { kind: "statement" }, Status::Failed { message: e.message, at });
+            let mut at = base + OffsetCursor::new(stmt_text).offset(e.location.line, e.location.column);
+            if e.message.contains("dollar-quoted")
+                && let Some(open) =
+                    (0..stmt_text.len()).find(|&i| split::dollar_tag_len(stmt_text.as_bytes(), i).is_some())
+            {
+                at = base + open;
+            }
+            let message = e.message.trim_end_matches('.').to_owned();
+            return (Action::Other { kind: "statement" }, Status::Failed { message, at });
         }
     };
     if tokens.iter().all(|t| matches!(t.token, Token::Whitespace(_) | Token::SemiColon | Token::EOF)) {
@@ -126,6 +133,16 @@ pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
         }
         Ok(v) if v.is_empty() => (Action::Other { kind: "empty" }, Status::Parsed),
         result => {
+            // psql variables (`:'name'`, `:"name"`, `:name`) are interpolated by psql: parse
+            // with them read as a literal / identifier (same length, so positions hold).
+            if let Some(blanked) = blank_psql_variables(stmt_text)
+                && let Ok(mut v) = sqlparser::parser::Parser::parse_sql(&dialect, &blanked)
+                && v.len() == 1
+            {
+                let sig =
+                    tokens::tokenize(&blanked).map(|t| tokens::significant(&blanked, &t, base)).unwrap_or_default();
+                return (lower::lower(&v.remove(0), &sig), Status::Parsed);
+            }
             let sig = sig.unwrap_or_else(|| match tokens::tokenize(stmt_text) {
                 Ok(t) => tokens::significant(stmt_text, &t, base),
                 Err(_) => Vec::new(),
@@ -142,10 +159,53 @@ pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
     }
 }
 
+/// `text` with the `:` of psql variable references replaced by a space; `None` when there are none.
+fn blank_psql_variables(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' | b'"' => {
+                let q = b[i];
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'$' => match split::dollar_tag_len(b, i) {
+                Some(len) => {
+                    let tag = &b[i..i + len];
+                    let body = i + len;
+                    i = b[body..].windows(len).position(|w| w == tag).map_or(b.len(), |p| body + p + len);
+                }
+                None => i += 1,
+            },
+            b':' => {
+                let prev_colon = i > 0 && b[i - 1] == b':';
+                let next = b.get(i + 1).copied().unwrap_or(0);
+                let var = next == b'\'' || next == b'"' || next.is_ascii_alphabetic() || next == b'_';
+                if !prev_colon && var && !(i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'[')) {
+                    out.get_or_insert_with(|| b.to_vec())[i] = b' ';
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out.and_then(|v| String::from_utf8(v).ok())
+}
+
 /// The parser's message without its "at Line: L, Column: C" suffix, and that position as a byte offset.
 fn error_position(e: &ParserError, stmt_text: &str, base: usize) -> (String, usize) {
     let msg = match e {
-        ParserError::TokenizerError(m) | ParserError::ParserError(m) => m.clone(),
+        ParserError::TokenizerError(m) | ParserError::ParserError(m) => m.trim_end_matches('.').to_owned(),
         ParserError::RecursionLimitExceeded => return ("statement nests too deeply to parse".into(), base),
     };
     if let Some(pos) = msg.rfind(" at Line: ") {

@@ -7,7 +7,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Token;
 
-use super::ir::{Action, AlterOp, AlterTable, AlterTableOp, ColumnDef, Constraint, CreateTable, DropKind, ObjName};
+use super::ir::{Action, AlterOp, AlterTable, AlterTableOp, Constraint, CreateTable, DropKind, ObjName};
 use super::lower::{self, alter_table_op_spans};
 use super::tokens::{Tok, span_of, split_top_level};
 
@@ -135,11 +135,13 @@ pub fn recognise(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
         "COMMENT" if kw(toks, 1, "on") => Some(Action::Other { kind: "COMMENT" }),
         "GRANT" | "REVOKE" => Some(Action::Other { kind: if first == "GRANT" { "GRANT" } else { "REVOKE" } }),
         "SECURITY" => Some(Action::Other { kind: "SECURITY LABEL" }),
-        "SELECT" | "WITH" | "VALUES" | "TABLE" => Some(Action::Other { kind: "SELECT" }),
-        "INSERT" => Some(Action::Other { kind: "INSERT" }),
-        "UPDATE" => Some(Action::Other { kind: "UPDATE" }),
-        "DELETE" => Some(Action::Other { kind: "DELETE" }),
-        "MERGE" => Some(Action::Other { kind: "MERGE" }),
+        // sqlparser handles PostgreSQL's DML; when it fails, the statement is taken as understood
+        // only for syntax it lacks (PostgreSQL 18's `FOR PORTION OF`), not for typos.
+        "SELECT" | "WITH" | "VALUES" | "TABLE" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" => {
+            let portion = toks.windows(3).any(|w| w[0].is_kw("for") && w[1].is_kw("portion") && w[2].is_kw("of"));
+            portion.then_some(Action::Other { kind: "DML" })
+        }
+        "REASSIGN" if kw(toks, 1, "owned") => Some(Action::Other { kind: "REASSIGN OWNED" }),
         "COPY" => Some(Action::Other { kind: "COPY" }),
         "SET" | "RESET" | "SHOW" | "DISCARD" => Some(Action::Other { kind: "SET" }),
         "ANALYZE" | "ANALYSE" => Some(Action::Other { kind: "ANALYZE" }),
@@ -266,6 +268,10 @@ fn recognise_alter(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
 /// `ALTER TABLE` that sqlparser rejected as a whole: each sub-command is parsed on its own, and
 /// those sqlparser rejects are recognised from their tokens.
 fn recognise_alter_table(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
+    // ALTER TABLE ALL IN TABLESPACE a [OWNED BY r] SET TABLESPACE b [NOWAIT]
+    if kw(toks, 2, "all") && kw(toks, 3, "in") && kw(toks, 4, "tablespace") {
+        return Some(Action::Other { kind: "ALTER TABLE ALL IN TABLESPACE" });
+    }
     let (i, if_exists) = skip_if_exists(toks, 2);
     let only = kw(toks, i, "only");
     let i = i + usize::from(only);
@@ -314,6 +320,10 @@ fn recognise_alter_op(toks: &[Tok]) -> Option<AlterOp> {
     if first.is_kw("set") && kw(toks, 1, "schema") {
         return Some(AlterOp::SetSchema { schema: toks.get(2)?.ident()? });
     }
+    // CLUSTER ON / SET WITHOUT CLUSTER take SHARE UPDATE EXCLUSIVE.
+    if first.is_kw("cluster") || (first.is_kw("set") && kw(toks, 1, "without") && kw(toks, 2, "cluster")) {
+        return Some(AlterOp::LightweightOther);
+    }
     if first.is_kw("set")
         && (kw(toks, 1, "tablespace")
             || kw(toks, 1, "logged")
@@ -331,14 +341,22 @@ fn recognise_alter_op(toks: &[Tok]) -> Option<AlterOp> {
         let j = skip_kws(toks, 1, &["column"]);
         toks.get(j)?.ident()?;
         let rest = &toks[j + 1..];
-        let light = rest.first().is_some_and(|t| t.is_kw("set"))
-            && rest.get(1).is_some_and(|t| t.is_kw("statistics") || t.token == Token::LParen);
+        let verb = rest.first()?;
+        if !["set", "drop", "add", "reset", "type", "options", "restart"].iter().any(|k| verb.is_kw(k)) {
+            return None;
+        }
+        let light = verb.is_kw("set") && rest.get(1).is_some_and(|t| t.is_kw("statistics") || t.token == Token::LParen);
         return Some(if light { AlterOp::LightweightOther } else { AlterOp::Other });
     }
-    let known = [
-        "owner", "replica", "enable", "disable", "inherit", "no", "cluster", "reset", "of", "not", "force", "validate",
-        "drop", "add", "rename", "alter",
-    ];
+    // ADD CONSTRAINT ... EXCLUDE / ... WITHOUT OVERLAPS and similar that sqlparser lacks.
+    if first.is_kw("add") {
+        let j = if kw(toks, 1, "constraint") { 3 } else { 1 };
+        let lacks = kw(toks, j, "exclude") || toks.windows(2).any(|w| w[0].is_kw("without") && w[1].is_kw("overlaps"));
+        return lacks.then_some(AlterOp::Other);
+    }
+    // Sub-commands sqlparser does not parse; the ADD/DROP/RENAME/VALIDATE forms it does parse,
+    // so their failure is a real error.
+    let known = ["owner", "replica", "enable", "disable", "inherit", "no", "cluster", "reset", "of", "not", "force"];
     known.iter().any(|k| first.is_kw(k)).then_some(AlterOp::Other)
 }
 
@@ -455,28 +473,7 @@ fn recognise_create_index(text: &str, toks: &[Tok]) -> Option<Action> {
             return Some(Action::CreateIndex(ci));
         }
     }
-    let head = &toks[..on];
-    let unique = head.iter().any(|t| t.is_kw("unique"));
-    let concurrently = head.iter().any(|t| t.is_kw("concurrently"));
-    let if_not_exists = head.iter().any(|t| t.is_kw("exists"));
-    let name = head
-        .last()
-        .filter(|t| !t.is_kw("index") && !t.is_kw("concurrently") && !t.is_kw("exists"))
-        .and_then(Tok::ident);
-    let only = kw(toks, on + 1, "only");
-    let (table, _) = read_name(toks, on + 1 + usize::from(only))?;
-    Some(Action::CreateIndex(super::ir::CreateIndex {
-        name,
-        table,
-        unique,
-        concurrently,
-        if_not_exists,
-        only,
-        method: "btree".into(),
-        keys: Vec::new(),
-        include: Vec::new(),
-        predicate: None,
-    }))
+    None
 }
 
 /// `CREATE TABLE` that sqlparser rejected: each element is parsed on its own.
@@ -494,6 +491,7 @@ fn recognise_create_table(text: &str, base: usize, toks: &[Tok], i: usize) -> Op
         columns_unknown: false,
         partitioned: toks.iter().any(|t| t.is_kw("partition")) && toks.iter().any(|t| t.is_kw("by")),
         header: lower::create_table_header(toks),
+        like: lower::like_sources(toks),
     };
     if kw(toks, j, "partition") && kw(toks, j + 1, "of") {
         ct.partition_of = read_name(toks, j + 2).map(|(n, _)| n);
@@ -515,28 +513,10 @@ fn recognise_create_table(text: &str, base: usize, toks: &[Tok], i: usize) -> Op
     for p in parts {
         let span = span_of(toks, &p)?;
         let elem = &text[span.start - base..span.end - base];
-        let Some(sqlparser::ast::Statement::CreateTable(parsed)) = parse_one(&format!("CREATE TABLE t ({elem})"))
-        else {
+        let parsed = parse_one(&format!("CREATE TABLE t ({elem})")).or_else(|| lenient_element(toks, &p, text, base));
+        let Some(sqlparser::ast::Statement::CreateTable(parsed)) = parsed else {
             if toks[p.start].is_kw("like") {
                 ct.columns_unknown = true;
-                continue;
-            }
-            // An element neither parser understands: keep its column name if it looks like one.
-            if let Some(col) =
-                toks[p.start].ident().filter(|_| toks.get(p.start + 1).is_some_and(|t| t.ident().is_some()))
-            {
-                ct.columns.push(ColumnDef {
-                    name: col,
-                    ty: super::ir::TypeName::new(&text[toks[p.start + 1].range.start - base..span.end - base]),
-                    not_null: false,
-                    default: None,
-                    primary_key: false,
-                    unique: false,
-                    references: None,
-                    checks: Vec::new(),
-                    generated: None,
-                    span: Some(span),
-                });
                 continue;
             }
             return None;
@@ -556,5 +536,19 @@ fn recognise_create_table(text: &str, base: usize, toks: &[Tok], i: usize) -> Op
     Some(Action::CreateTable(ct))
 }
 
-#[allow(dead_code)]
-fn _unused(_: Range<usize>) {}
+/// A table element that uses syntax sqlparser lacks but PostgreSQL accepts: a column whose
+/// definition parses up to `GENERATED ... VIRTUAL` / `COMPRESSION` / `STORAGE`, or a key
+/// `... WITHOUT OVERLAPS` (PostgreSQL 18). Typos still fail.
+fn lenient_element(toks: &[Tok], p: &Range<usize>, text: &str, base: usize) -> Option<sqlparser::ast::Statement> {
+    let elem = &toks[p.clone()];
+    let slice = |from: usize, to: usize| &text[elem[from].range.start - base..elem[to - 1].range.end - base];
+    if let Some(w) = elem.windows(2).position(|w| w[0].is_kw("without") && w[1].is_kw("overlaps")) {
+        let rest = if w + 2 < elem.len() { slice(w + 2, elem.len()) } else { "" };
+        return parse_one(&format!("CREATE TABLE t ({} {rest})", slice(0, w)));
+    }
+    let cut = elem.iter().position(|t| t.is_kw("generated") || t.is_kw("compression") || t.is_kw("storage"))?;
+    if cut < 2 {
+        return None;
+    }
+    parse_one(&format!("CREATE TABLE t ({})", slice(0, cut)))
+}

@@ -4,6 +4,8 @@
 //! bodies, rule actions in parentheses, psql meta-commands, `COPY ... FROM stdin` data blocks,
 //! goose (`-- +goose Up/Down/StatementBegin/StatementEnd/NO TRANSACTION`) and dbmate
 //! (`-- migrate:up` / `-- migrate:down`) markers. One bad statement never swallows the rest.
+//! A goose `StatementBegin ... StatementEnd` block is still split into its statements (it exists
+//! for goose's own naive splitter; ours understands dollar quotes), but ends any open statement.
 
 use std::ops::Range;
 
@@ -305,7 +307,7 @@ impl Splitter<'_> {
                     i += 1;
                     self.cur.last_end = i;
                     let rule_body = self.cur.paren > 0 && self.cur.creates(b, "rule");
-                    if self.goose_block || self.cur.atomic > 0 || rule_body {
+                    if self.cur.atomic > 0 || rule_body {
                         continue;
                     }
                     let start = self.cur.start.unwrap_or(i - 1);
@@ -398,8 +400,10 @@ mod tests {
         let s = split(src);
         assert!(s.no_transaction);
         let t: Vec<_> = s.stmts.iter().map(|r| &src[r.range.clone()]).collect();
-        assert_eq!(t.len(), 2, "{t:?}");
-        assert!(t[1].starts_with("CREATE FUNCTION") && t[1].ends_with("SELECT 1;"));
+        // The block's statements are split (quotes are understood); Down is skipped.
+        assert_eq!(t.len(), 3, "{t:?}");
+        assert!(t[1].starts_with("CREATE FUNCTION") && t[1].ends_with("LANGUAGE sql;"));
+        assert_eq!(t[2], "SELECT 1;");
     }
 
     #[test]

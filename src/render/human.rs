@@ -8,8 +8,6 @@ use colored::Colorize;
 use super::{Report, counts, positions};
 use crate::diagnostic::Severity;
 
-const MAX_SNIPPET_LINES: usize = 4;
-
 pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
     for d in report.diagnostics {
         let file = report.files[d.file];
@@ -20,33 +18,27 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             Severity::Info => "info".cyan().bold(),
         };
         writeln!(out, "{sev}{}: {}", format!("[{}]", d.rule).bold(), d.message.bold())?;
-        let width = end_line.min(line + MAX_SNIPPET_LINES - 1).to_string().len();
+        let width = line.to_string().len();
         let pad = " ".repeat(width);
         let bar = "|".blue().bold();
         writeln!(out, "{pad}{} {}:{line}:{col}", "-->".blue().bold(), file.path)?;
         if !file.text.is_empty() {
+            // The first line of the span, underlined; a span that goes on is marked with `...`.
             writeln!(out, "{pad} {bar}")?;
-            let last = end_line.min(line + MAX_SNIPPET_LINES - 1);
-            for l in line..=last {
-                let range = file.index.line_range(&file.text, l - 1);
-                let text = &file.text[range.clone()];
-                writeln!(out, "{} {bar} {}", format!("{l:>width$}").blue().bold(), text.replace('\t', "    "))?;
-                // Underline the part of this line the span covers.
-                let from = if l == line { d.span.start.max(range.start) } else { range.start };
-                let to = d.span.end.min(range.end).max(from);
-                let skip = file.text[range.start..from].chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>();
-                let len = file.text[from..to].chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>().max(1);
-                let marks = "^".repeat(len);
-                let marks = match d.severity {
-                    Severity::Error => marks.red().bold(),
-                    Severity::Warning => marks.yellow().bold(),
-                    Severity::Info => marks.cyan().bold(),
-                };
-                writeln!(out, "{pad} {bar} {}{marks}", " ".repeat(skip))?;
-            }
-            if end_line > last {
-                writeln!(out, "{pad} {bar} ...")?;
-            }
+            let range = file.index.line_range(&file.text, line - 1);
+            let text = &file.text[range.clone()];
+            writeln!(out, "{} {bar} {}", format!("{line:>width$}").blue().bold(), text.replace('\t', "    "))?;
+            let from = d.span.start.max(range.start).min(range.end);
+            let to = d.span.end.min(range.end).max(from);
+            let cols = |s: &str| s.chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>();
+            let marks = "^".repeat(cols(&file.text[from..to]).max(1));
+            let marks = match d.severity {
+                Severity::Error => marks.red().bold(),
+                Severity::Warning => marks.yellow().bold(),
+                Severity::Info => marks.cyan().bold(),
+            };
+            let more = if end_line > line { " ..." } else { "" };
+            writeln!(out, "{pad} {bar} {}{marks}{more}", " ".repeat(cols(&file.text[range.start..from])))?;
         }
         if let Some(help) = &d.help {
             writeln!(out, "{pad} {} {}: {help}", "=".blue().bold(), "help".bold())?;
@@ -76,6 +68,15 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             plural(c.warnings),
             c.infos,
             plural(files),
+        )?;
+    }
+    if report.baseline_fixed > 0 {
+        writeln!(
+            out,
+            "{} {} baseline entr{} matched no finding (fixed): rewrite the baseline with --write-baseline to prune",
+            "note:".bold(),
+            report.baseline_fixed,
+            if report.baseline_fixed == 1 { "y" } else { "ies" }
         )?;
     }
     Ok(())

@@ -56,6 +56,7 @@ pub fn json(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
         "errors": c.errors,
         "warnings": c.warnings,
         "infos": c.infos,
+        "baseline_fixed": report.baseline_fixed,
     });
     out.write_all(b"\n],\"summary\":")?;
     serde_json::to_writer(&mut *out, &summary)?;

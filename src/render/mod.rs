@@ -1,10 +1,17 @@
 //! Output formats: pure functions over diagnostics, streaming to a writer.
 
+pub mod fingerprint;
+mod github;
+mod gitlab;
 mod human;
 mod json;
+mod sarif;
 
+pub use github::{escape_data, escape_property, github, step_summary};
+pub use gitlab::gitlab;
 pub use human::human;
 pub use json::json;
+pub use sarif::{sarif, uri_path};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceFile;
@@ -14,6 +21,8 @@ pub struct Report<'a> {
     pub files: Vec<&'a SourceFile>,
     pub diagnostics: &'a [Diagnostic],
     pub stats: &'a crate::rules::engine::Stats,
+    /// Baseline entries that matched no finding (fixed since the baseline was written).
+    pub baseline_fixed: usize,
 }
 
 /// 1-based positions of a finding: (line, column, end line, end column); the end is exclusive.

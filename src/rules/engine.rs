@@ -128,7 +128,6 @@ pub fn analyse(files: &[ParsedFile], settings: &Settings) -> Analysis {
     Analysis { diagnostics, schema, stats }
 }
 
-
 fn parse_parts(source: &SourceFile) -> (Vec<parse::Stmt>, Vec<Range<usize>>, bool) {
     parse::parse_source(source)
 }
@@ -158,6 +157,10 @@ fn lint_file(
                 Status::Recognised => {
                     stats.recognised += 1;
                     *stats.recognised_kinds.entry(stmt.action.kind_name()).or_default() += 1;
+                    if std::env::var("DBWARDEN_DEBUG_RECOGNISED").is_ok_and(|k| k == stmt.action.kind_name()) {
+                        let t = &file.source.text[stmt.range.clone()];
+                        eprintln!("{}: {}", file.source.path, t.chars().take(300).collect::<String>());
+                    }
                 }
                 Status::Failed { .. } => stats.failed += 1,
             }

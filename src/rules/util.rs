@@ -180,6 +180,8 @@ pub fn table_lock(action: &Action) -> Lock {
             _ => Lock::None,
         },
         Action::CreateIndex(ci) if !ci.concurrently => Lock::Share,
+        // A foreign key to an existing table locks that table (SHARE ROW EXCLUSIVE).
+        Action::CreateTable(ct) if !referenced_tables(ct).is_empty() => Lock::ShareRowExclusive,
         _ => Lock::None,
     }
 }
@@ -215,8 +217,27 @@ pub fn lock_targets(action: &Action, schema: &crate::schema::Schema) -> Vec<crat
         | Action::CreatePolicy { table, .. }
         | Action::DropPolicy { table, .. } => vec![table.clone()],
         Action::CreateIndex(ci) => vec![ci.table.clone()],
+        Action::CreateTable(ct) => referenced_tables(ct),
         _ => Vec::new(),
     }
+}
+
+/// Other tables a `CREATE TABLE` references with foreign keys.
+pub fn referenced_tables(ct: &crate::parse::ir::CreateTable) -> Vec<crate::parse::ir::ObjName> {
+    use crate::parse::ir::ConstraintKind;
+    let me = crate::schema::QualName::resolve(&ct.name);
+    let mut out: Vec<crate::parse::ir::ObjName> = ct
+        .columns
+        .iter()
+        .filter_map(|c| c.references.as_ref().map(|fk| fk.ref_table.clone()))
+        .chain(ct.constraints.iter().filter_map(|c| match &c.kind {
+            ConstraintKind::ForeignKey(fk) => Some(fk.ref_table.clone()),
+            _ => None,
+        }))
+        .filter(|t| !me.matches(t))
+        .collect();
+    out.dedup();
+    out
 }
 
 /// Normalises a CHECK expression for comparison: lower case, no parentheses, quotes or extra spaces.

@@ -28,6 +28,11 @@ impl QualName {
         Self { schema: n.schema.clone().unwrap_or_else(|| "public".into()), name: n.name.clone() }
     }
 
+    /// Whether `n` (unqualified meaning `public`) names this object; no allocation.
+    pub fn matches(&self, n: &ObjName) -> bool {
+        self.name == n.name && n.schema.as_deref().unwrap_or("public") == self.schema
+    }
+
     pub fn display(&self) -> String {
         let n = ObjName { schema: Some(self.schema.clone()), name: self.name.clone() };
         if self.schema == "public" { crate::parse::ir::quote_ident(&self.name) } else { n.to_string() }

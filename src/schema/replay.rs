@@ -400,7 +400,7 @@ fn rename_column(schema: &mut Schema, table: &QualName, from: &str, to: &str) {
     for t in schema.tables.values_mut() {
         for c in &mut t.constraints {
             if let ConstraintKind::ForeignKey(ForeignKey { ref_table, ref_columns, .. }) = &mut c.kind
-                && &QualName::resolve(ref_table) == table
+                && table.matches(ref_table)
             {
                 rename(ref_columns);
             }
@@ -421,7 +421,7 @@ fn move_table(schema: &mut Schema, from: &QualName, to: &QualName) {
     for t in schema.tables.values_mut() {
         for c in &mut t.constraints {
             if let ConstraintKind::ForeignKey(fk) = &mut c.kind
-                && &QualName::resolve(&fk.ref_table) == from
+                && from.matches(&fk.ref_table)
             {
                 fk.ref_table = new_ref.clone();
             }
@@ -434,9 +434,8 @@ fn drop_object(schema: &mut Schema, kind: DropKind, name: &QualName) {
         DropKind::Table if schema.tables.remove(name).is_some() => {
             schema.indexes.retain(|_, i| &i.table != name);
             for t in schema.tables.values_mut() {
-                t.constraints.retain(
-                    |c| !matches!(&c.kind, ConstraintKind::ForeignKey(fk) if &QualName::resolve(&fk.ref_table) == name),
-                );
+                t.constraints
+                    .retain(|c| !matches!(&c.kind, ConstraintKind::ForeignKey(fk) if name.matches(&fk.ref_table)));
             }
         }
         DropKind::Index => {

@@ -124,6 +124,46 @@ pub fn load(path: &Path) -> Result<SourceFile, SourceError> {
     Ok(SourceFile::from_bytes(path.display().to_string(), bytes))
 }
 
+/// The repository root: the nearest folder upwards from the current directory that holds `.git`.
+pub fn repo_root() -> Option<PathBuf> {
+    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let cwd = std::env::current_dir().ok()?;
+        cwd.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+    })
+    .clone()
+}
+
+fn normalise_path(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A file's path relative to the repository root (else as given, without `./`), with `/`
+/// separators: the same file gets the same name whatever the current directory.
+pub fn repo_relative(path: &str) -> String {
+    let given = || path.trim_start_matches("./").replace('\\', "/");
+    if path == "-" {
+        return path.to_owned();
+    }
+    let (Some(root), Ok(cwd)) = (repo_root(), std::env::current_dir()) else { return given() };
+    let p = Path::new(path);
+    let abs = normalise_path(&if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) });
+    match abs.strip_prefix(normalise_path(&root)) {
+        Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
+        Err(_) => given(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,9 +21,7 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
                 b = &b[db..];
             }
             (Some(x), Some(y)) => {
-                // Path separators sort before everything, so a folder's files come before
-                // a sibling whose name extends the folder's name.
-                let (kx, ky) = (sort_key(*x), sort_key(*y));
+                let (kx, ky) = (sort_key(*x, a.get(1)), sort_key(*y, b.get(1)));
                 if kx != ky {
                     return kx.cmp(&ky);
                 }
@@ -34,8 +32,16 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     }
 }
 
-fn sort_key(c: u8) -> u16 {
-    if c == b'/' || c == b'\\' { 0 } else { u16::from(c) + 1 }
+/// Path separators sort first (a folder's files come before a sibling whose name extends the
+/// folder's name); then a separator that ends a version (`V1__x` before `V1_1__y`, as Flyway
+/// orders 1 before 1.1); then a separator that continues one; then everything else.
+fn sort_key(c: u8, next: Option<&u8>) -> (u8, u8) {
+    match c {
+        b'/' | b'\\' => (0, c),
+        b'_' | b'.' | b'-' if next.is_some_and(u8::is_ascii_digit) => (2, c),
+        b'_' | b'.' | b'-' => (1, c),
+        _ => (3, c),
+    }
 }
 
 fn trim_zeros(d: &[u8]) -> &[u8] {
@@ -56,5 +62,9 @@ mod tests {
         assert_eq!(natural_cmp("m/2/a.sql", "m/10/a.sql"), Less);
         assert_eq!(natural_cmp("a.sql", "a.sql"), Equal);
         assert_eq!(natural_cmp("001_a.sql", "1_a.sql"), Greater);
+        assert_eq!(natural_cmp("V1__init.sql", "V1_1__soft.sql"), Less);
+        assert_eq!(natural_cmp("V1__init.sql", "V1.1__soft.sql"), Less);
+        assert_eq!(natural_cmp("V1.1__a.sql", "V1.2__a.sql"), Less);
+        assert_eq!(natural_cmp("V1.10__a.sql", "V1.9__a.sql"), Greater);
     }
 }
