@@ -147,7 +147,9 @@ fn lint_file(
     let text = file.source.text.as_str();
     let assumed = settings.assume_in_transaction && !file.no_transaction;
     let mut in_block = false;
-    let mut lock_timeout_set = false;
+    // `SET lock_timeout` for the session, and `SET LOCAL` for the current transaction block.
+    let mut session_timeout = false;
+    let mut local_timeout = false;
     let mut reported_once: Vec<&'static str> = Vec::new();
     for stmt in &file.stmts {
         if !stmt.inner {
@@ -182,7 +184,7 @@ fn lint_file(
             schema,
             file: fi,
             in_transaction: in_block || assumed || stmt.inner,
-            lock_timeout_set,
+            lock_timeout_set: session_timeout || local_timeout,
             settings,
         };
         for (ri, rule) in RULES.iter().enumerate() {
@@ -200,15 +202,34 @@ fn lint_file(
         }
         match &stmt.action {
             Action::Begin => in_block = true,
-            Action::Commit | Action::Rollback => in_block = false,
-            Action::Set { name, value, .. } if name == "lock_timeout" => {
-                lock_timeout_set = !matches!(value.trim(), "0" | "" | "default" | "DEFAULT");
+            Action::Commit | Action::Rollback => {
+                in_block = false;
+                local_timeout = false;
+            }
+            Action::Set { name, value, local } if name == "lock_timeout" => {
+                let on = !is_zero_duration(value);
+                if !*local {
+                    session_timeout = on;
+                } else if in_block || assumed {
+                    // Outside a transaction block `SET LOCAL` only warns and has no effect.
+                    local_timeout = on;
+                }
             }
             _ => {}
         }
         let phi_marked = stmt.leading_comments.clone().any(|c| suppress::is_phi_annotation(file.comment_text(c)));
         schema::apply(schema, &stmt.action, &FileInfo { file: fi, span: stmt.range.clone(), phi_marked });
     }
+}
+
+/// `0`, `'0s'`, `0ms`, `DEFAULT` (the server default is 0): no timeout.
+fn is_zero_duration(value: &str) -> bool {
+    let v = value.trim().trim_matches('\'').trim();
+    if v.is_empty() || v.eq_ignore_ascii_case("default") {
+        return true;
+    }
+    let digits: String = v.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    digits.parse::<f64>().is_ok_and(|n| n == 0.0)
 }
 
 fn lowercase_first(s: &str) -> String {

@@ -228,7 +228,12 @@ impl StmtCtx<'_> {
 
     /// The table was created earlier in this file (so it is new and empty).
     pub fn is_new_table(&self, name: &ObjName) -> bool {
-        self.table(name).is_some_and(|t| t.created.file == self.file)
+        self.table(name).is_some_and(|t| t.created.file == self.file) || self.schema.is_temporary(name)
+    }
+
+    /// The materialized view was created earlier in this file.
+    pub fn is_new_matview(&self, name: &ObjName) -> bool {
+        self.schema.matviews.get(&QualName::resolve(name)).is_some_and(|&f| f == self.file)
     }
 
     pub fn sql(&self) -> &str {

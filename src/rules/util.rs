@@ -51,6 +51,9 @@ pub const VOLATILE_FUNCTIONS: &[&str] = &[
     "random_normal",
     "gen_random_bytes",
     "setseed",
+    "currval",
+    "lastval",
+    "gen_salt",
 ];
 
 /// The first volatile function an expression calls, if any.
@@ -73,15 +76,18 @@ pub fn type_shape(t: &TypeName) -> TypeShape {
     while text.ends_with("[]") {
         text.truncate(text.len() - 2);
     }
-    let (name, mods) = match text.find('(') {
-        Some(p) => {
-            let inner = text[p + 1..].trim_end_matches(')');
-            let mods = inner.split(',').filter_map(|m| m.trim().parse::<i64>().ok()).collect();
-            (text[..p].trim().to_owned(), mods)
+    // `name(mods) suffix`, e.g. `TIMESTAMP(3) WITH TIME ZONE`.
+    let (name, mods) = match (text.find('('), text.rfind(')')) {
+        (Some(p), Some(q)) if q > p => {
+            let mods = text[p + 1..q].split(',').filter_map(|m| m.trim().parse::<i64>().ok()).collect();
+            let name = format!("{} {}", text[..p].trim(), text[q + 1..].trim());
+            (name.trim().to_owned(), mods)
         }
-        None => (text.clone(), Vec::new()),
+        _ => (text.clone(), Vec::new()),
     };
-    let name = name.rsplit('.').next().unwrap_or(&name).trim_matches('"').to_owned();
+    // `"char"` (the one-byte type) is not `char` (bpchar): keep its quotes.
+    let name = name.rsplit('.').next().unwrap_or(&name).to_owned();
+    let name = if name == "\"char\"" { name } else { name.trim_matches('"').to_owned() };
     let base = match name.as_str() {
         "character varying" | "varchar" => "varchar",
         "character" | "char" | "bpchar" => "char",
@@ -110,11 +116,12 @@ pub fn type_change_is_safe(from: &TypeName, to: &TypeName, using: bool) -> bool 
         return false;
     }
     let (a, b) = (type_shape(from), type_shape(to));
-    if a.array != b.array {
-        return false;
-    }
     if a == b {
         return true;
+    }
+    // Arrays are rewritten unless the element type is unchanged (even varchar(10)[] -> text[]).
+    if a.array || b.array {
+        return false;
     }
     match (a.base.as_str(), b.base.as_str()) {
         // varchar(n) -> varchar(m >= n) or unbounded varchar/text: binary coercible, no rewrite.
@@ -129,61 +136,129 @@ pub fn type_change_is_safe(from: &TypeName, to: &TypeName, using: bool) -> bool 
                     && a.mods.get(1).copied().unwrap_or(0) == b.mods.get(1).copied().unwrap_or(0))
         }
         // timestamp precision increase, or dropping it.
-        ("timestamp", "timestamp") | ("timestamptz", "timestamptz") | ("interval", "interval") => {
-            b.mods.is_empty() || (!a.mods.is_empty() && b.mods[0] >= a.mods[0])
-        }
+        ("timestamp", "timestamp")
+        | ("timestamptz", "timestamptz")
+        | ("interval", "interval")
+        | ("time", "time")
+        | ("timetz", "timetz") => b.mods.is_empty() || (!a.mods.is_empty() && b.mods[0] >= a.mods[0]),
         ("cidr", "inet") => true,
         _ => false,
     }
 }
 
-/// The strongest lock a statement takes on an existing table, for `missing-lock-timeout`.
+/// PostgreSQL's table lock modes, weakest first (those rules care about).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Lock {
     None,
     ShareUpdateExclusive,
     Share,
     ShareRowExclusive,
+    Exclusive,
     AccessExclusive,
 }
 
-/// The lock the statement takes on its table, and the table (when known).
-pub fn table_lock(action: &Action) -> Lock {
-    match action {
-        Action::AlterTable(at) => at
-            .ops
-            .iter()
-            .map(|op| match &op.op {
-                AlterOp::AddConstraint(c) if matches!(c.kind, crate::parse::ir::ConstraintKind::ForeignKey(_)) => {
-                    Lock::ShareRowExclusive
-                }
-                AlterOp::ValidateConstraint { .. } | AlterOp::LightweightOther | AlterOp::AttachPartition { .. } => {
-                    Lock::ShareUpdateExclusive
-                }
-                AlterOp::DetachPartition { concurrently: true, .. } => Lock::ShareUpdateExclusive,
-                _ => Lock::AccessExclusive,
-            })
-            .max()
-            .unwrap_or(Lock::None),
-        Action::Drop { kind: crate::parse::ir::DropKind::Table, .. } => Lock::AccessExclusive,
-        Action::Drop { kind: crate::parse::ir::DropKind::Index, concurrently: false, .. } => Lock::AccessExclusive,
-        Action::Truncate { .. } | Action::Cluster { .. } | Action::RefreshMatView { concurrently: false, .. } => {
-            Lock::AccessExclusive
+impl Lock {
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            Lock::None => "no",
+            Lock::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            Lock::Share => "SHARE",
+            Lock::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            Lock::Exclusive => "EXCLUSIVE",
+            Lock::AccessExclusive => "ACCESS EXCLUSIVE",
         }
-        Action::Vacuum { full: true, .. } => Lock::AccessExclusive,
-        Action::CreateTrigger { .. } | Action::DropTrigger { .. } => Lock::ShareRowExclusive,
-        Action::CreatePolicy { .. } | Action::DropPolicy { .. } => Lock::AccessExclusive,
-        Action::Lock { mode, .. } => match mode.as_str() {
-            "ACCESS EXCLUSIVE" | "EXCLUSIVE" => Lock::AccessExclusive,
-            "SHARE ROW EXCLUSIVE" => Lock::ShareRowExclusive,
-            "SHARE" => Lock::Share,
-            _ => Lock::None,
-        },
-        Action::CreateIndex(ci) if !ci.concurrently => Lock::Share,
-        // A foreign key to an existing table locks that table (SHARE ROW EXCLUSIVE).
-        Action::CreateTable(ct) if !referenced_tables(ct).is_empty() => Lock::ShareRowExclusive,
-        _ => Lock::None,
     }
+}
+
+/// The locks a statement takes, per table (or materialized view), strongest first where a table
+/// appears twice. See the `missing-lock-timeout` catalogue entry for the sources.
+pub fn table_locks(action: &Action, schema: &crate::schema::Schema) -> Vec<(crate::parse::ir::ObjName, Lock)> {
+    use crate::parse::ir::{ConstraintKind, DropKind, ObjName};
+    let mut out: Vec<(ObjName, Lock)> = Vec::new();
+    let mut add = |name: &ObjName, lock: Lock| match out.iter_mut().find(|(n, _)| n == name) {
+        Some((_, l)) => *l = (*l).max(lock),
+        None => out.push((name.clone(), lock)),
+    };
+    match action {
+        Action::AlterTable(at) => {
+            for op in &at.ops {
+                let on_table = match &op.op {
+                    AlterOp::AddConstraint(c) => match &c.kind {
+                        ConstraintKind::ForeignKey(fk) => {
+                            add(&fk.ref_table, Lock::ShareRowExclusive);
+                            Lock::ShareRowExclusive
+                        }
+                        _ => Lock::AccessExclusive,
+                    },
+                    AlterOp::AddColumn { column, .. } => {
+                        if let Some(fk) = &column.references {
+                            add(&fk.ref_table, Lock::ShareRowExclusive);
+                        }
+                        Lock::AccessExclusive
+                    }
+                    AlterOp::ValidateConstraint { .. } | AlterOp::LightweightOther => Lock::ShareUpdateExclusive,
+                    // The attached table (and a default partition) are locked ACCESS EXCLUSIVE;
+                    // the parent SHARE UPDATE EXCLUSIVE since PostgreSQL 12.
+                    AlterOp::AttachPartition { partition } => {
+                        add(partition, Lock::AccessExclusive);
+                        Lock::ShareUpdateExclusive
+                    }
+                    AlterOp::DetachPartition { partition, concurrently } => {
+                        add(partition, Lock::AccessExclusive);
+                        if *concurrently { Lock::ShareUpdateExclusive } else { Lock::AccessExclusive }
+                    }
+                    _ => Lock::AccessExclusive,
+                };
+                add(&at.name, on_table);
+            }
+        }
+        Action::CreateTable(ct) => {
+            for t in referenced_tables(ct) {
+                add(&t, Lock::ShareRowExclusive);
+            }
+            if let Some(parent) = &ct.partition_of {
+                add(parent, Lock::AccessExclusive);
+            }
+        }
+        Action::Drop { kind: DropKind::Table, names, .. } => {
+            for n in names {
+                add(n, Lock::AccessExclusive);
+            }
+        }
+        Action::Drop { kind: DropKind::Index, concurrently: false, names, .. } => {
+            for n in names {
+                // The index's table, when the model knows it; else the index itself (also locked).
+                match schema.indexes.get(&crate::schema::QualName::resolve(n)) {
+                    Some(idx) => add(
+                        &ObjName { schema: Some(idx.table.schema.clone()), name: idx.table.name.clone() },
+                        Lock::AccessExclusive,
+                    ),
+                    None => add(n, Lock::AccessExclusive),
+                }
+            }
+        }
+        Action::Truncate { tables } => tables.iter().for_each(|t| add(t, Lock::AccessExclusive)),
+        Action::Vacuum { full: true, tables } => tables.iter().for_each(|t| add(t, Lock::AccessExclusive)),
+        Action::Cluster { table: Some(t) } => add(t, Lock::AccessExclusive),
+        Action::RefreshMatView { name, concurrently: false } => add(name, Lock::AccessExclusive),
+        Action::CreateTrigger { table, .. } => add(table, Lock::ShareRowExclusive),
+        Action::DropTrigger { table, .. } | Action::CreatePolicy { table, .. } | Action::DropPolicy { table, .. } => {
+            add(table, Lock::AccessExclusive);
+        }
+        Action::Lock { tables, mode } => {
+            let lock = match mode.as_str() {
+                "ACCESS EXCLUSIVE" => Lock::AccessExclusive,
+                "EXCLUSIVE" => Lock::Exclusive,
+                "SHARE ROW EXCLUSIVE" => Lock::ShareRowExclusive,
+                "SHARE" => Lock::Share,
+                _ => Lock::None,
+            };
+            tables.iter().for_each(|t| add(t, lock));
+        }
+        Action::CreateIndex(ci) if !ci.concurrently => add(&ci.table, Lock::Share),
+        _ => {}
+    }
+    out
 }
 
 /// `sql` with `word` inserted after the first occurrence of keyword `after` (outside quotes),
@@ -194,32 +269,6 @@ pub fn insert_after_keyword(sql: &str, after: &str, word: &str) -> Option<String
     let t = sig.iter().find(|t| t.is_kw(after))?;
     let at = t.range.end;
     Some(format!("{} {}{}", &sql[..at], word, &sql[at..]))
-}
-
-/// Tables (or views) whose lock a statement takes.
-pub fn lock_targets(action: &Action, schema: &crate::schema::Schema) -> Vec<crate::parse::ir::ObjName> {
-    use crate::parse::ir::{DropKind, ObjName};
-    match action {
-        Action::AlterTable(at) => vec![at.name.clone()],
-        Action::Drop { kind: DropKind::Table, names, .. } => names.clone(),
-        Action::Drop { kind: DropKind::Index, names, .. } => names
-            .iter()
-            .filter_map(|n| {
-                let idx = schema.indexes.get(&crate::schema::QualName::resolve(n))?;
-                Some(ObjName { schema: Some(idx.table.schema.clone()), name: idx.table.name.clone() })
-            })
-            .collect(),
-        Action::Truncate { tables } | Action::Lock { tables, .. } | Action::Vacuum { tables, .. } => tables.clone(),
-        Action::Cluster { table } => table.iter().cloned().collect(),
-        Action::RefreshMatView { name, .. } => vec![name.clone()],
-        Action::CreateTrigger { table, .. }
-        | Action::DropTrigger { table, .. }
-        | Action::CreatePolicy { table, .. }
-        | Action::DropPolicy { table, .. } => vec![table.clone()],
-        Action::CreateIndex(ci) => vec![ci.table.clone()],
-        Action::CreateTable(ct) => referenced_tables(ct),
-        _ => Vec::new(),
-    }
 }
 
 /// Other tables a `CREATE TABLE` references with foreign keys.
@@ -270,6 +319,14 @@ mod tests {
         assert!(!type_change_is_safe(&t("int"), &t("bigint"), false));
         assert!(!type_change_is_safe(&t("numeric(10,2)"), &t("numeric(12,3)"), false));
         assert!(!type_change_is_safe(&t("varchar(10)"), &t("varchar(20)"), true));
+        assert!(!type_change_is_safe(&t("varchar(10)[]"), &t("varchar(20)[]"), false));
+        assert!(!type_change_is_safe(&t("varchar(10)[]"), &t("text[]"), false));
+        assert!(type_change_is_safe(&t("int[]"), &t("integer[]"), false));
+        assert!(type_change_is_safe(&t("time(3)"), &t("time(6)"), false));
+        assert!(type_change_is_safe(&t("timetz(3)"), &t("time with time zone(6)"), false));
+        assert!(!type_change_is_safe(&t("\"char\""), &t("char"), false));
+        assert!(type_change_is_safe(&t("TIMESTAMP(3) WITH TIME ZONE"), &t("timestamptz(6)"), false));
+        assert!(!type_change_is_safe(&t("TIMESTAMP(3) WITH TIME ZONE"), &t("timestamp(6)"), false));
     }
 
     #[test]

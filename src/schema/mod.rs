@@ -142,11 +142,31 @@ pub struct Schema {
     pub tables: BTreeMap<QualName, Table>,
     pub indexes: BTreeMap<QualName, Index>,
     pub schemas: Vec<String>,
+    /// Constraints added to tables the migrations never created (created outside the linted
+    /// files): kept so that e.g. a validated `CHECK (col IS NOT NULL)` is known.
+    pub external_constraints: BTreeMap<QualName, Vec<Constraint>>,
+    /// Temporary tables (session-local, always new and empty).
+    pub temporary: Vec<QualName>,
+    /// Materialized views, with the file that created them.
+    pub matviews: BTreeMap<QualName, usize>,
 }
 
 impl Schema {
     pub fn table(&self, name: &ObjName) -> Option<&Table> {
         self.tables.get(&QualName::resolve(name))
+    }
+
+    /// The table's constraints, also for tables the migrations never created.
+    pub fn constraints_of(&self, name: &ObjName) -> &[Constraint] {
+        let key = QualName::resolve(name);
+        match self.tables.get(&key) {
+            Some(t) => &t.constraints,
+            None => self.external_constraints.get(&key).map_or(&[], Vec::as_slice),
+        }
+    }
+
+    pub fn is_temporary(&self, name: &ObjName) -> bool {
+        self.temporary.iter().any(|t| t.matches(name))
     }
 
     pub fn indexes_on<'a>(&'a self, table: &'a QualName) -> impl Iterator<Item = &'a Index> + 'a {

@@ -68,16 +68,22 @@ pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
                 t.triggers.retain(|p| &p.name != name);
             }
         }
+        Action::CreateView { name, materialized: true } => {
+            schema.matviews.insert(QualName::resolve(name), info.file);
+        }
         Action::CreateSchema { name } if !schema.schemas.contains(name) => schema.schemas.push(name.clone()),
         _ => {}
     }
 }
 
 fn create_table(schema: &mut Schema, ct: &CreateTable, info: &FileInfo) {
+    let name = QualName::resolve(&ct.name);
     if ct.temporary {
+        if !schema.temporary.contains(&name) {
+            schema.temporary.push(name);
+        }
         return;
     }
-    let name = QualName::resolve(&ct.name);
     if schema.tables.contains_key(&name) {
         if ct.if_not_exists {
             return;
@@ -107,6 +113,27 @@ fn create_table(schema: &mut Schema, ct: &CreateTable, info: &FileInfo) {
         table.columns_unknown = parent.columns_unknown;
     }
     let mut pending = Vec::new();
+    // LIKE copies the source's columns, and with INCLUDING INDEXES its primary key and unique
+    // constraints (under new names).
+    for (source, indexes) in &ct.like {
+        let Some(src) = schema.tables.get(&QualName::resolve(source)) else { continue };
+        table.columns.extend(src.columns.iter().cloned());
+        if *indexes {
+            for c in &src.constraints {
+                if matches!(c.kind, ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. }) {
+                    pending.push(IrConstraint {
+                        name: None,
+                        kind: c.kind.clone(),
+                        not_valid: false,
+                        span: ct.header.clone(),
+                    });
+                }
+            }
+        }
+    }
+    if !ct.like.is_empty() && ct.like.iter().all(|(s, _)| schema.tables.contains_key(&QualName::resolve(s))) {
+        table.columns_unknown = false;
+    }
     for col in &ct.columns {
         add_column(&mut table, col, info, &mut pending);
     }
@@ -133,7 +160,7 @@ fn add_column(table: &mut Table, col: &ColumnDef, info: &FileInfo, pending: &mut
     let cols = vec![col.name.clone()];
     if col.primary_key {
         pending.push(IrConstraint {
-            name: None,
+            name: col.names.primary_key.clone(),
             kind: ConstraintKind::PrimaryKey { columns: cols.clone(), using_index: None },
             not_valid: false,
             span: col.span.clone(),
@@ -141,15 +168,15 @@ fn add_column(table: &mut Table, col: &ColumnDef, info: &FileInfo, pending: &mut
     }
     if col.unique {
         pending.push(IrConstraint {
-            name: None,
+            name: col.names.unique.clone(),
             kind: ConstraintKind::Unique { columns: cols.clone(), using_index: None },
             not_valid: false,
             span: col.span.clone(),
         });
     }
-    for check in &col.checks {
+    for (i, check) in col.checks.iter().enumerate() {
         pending.push(IrConstraint {
-            name: None,
+            name: col.names.checks.get(i).cloned().flatten(),
             kind: ConstraintKind::Check { expr: check.clone() },
             not_valid: false,
             span: col.span.clone(),
@@ -159,7 +186,7 @@ fn add_column(table: &mut Table, col: &ColumnDef, info: &FileInfo, pending: &mut
         let mut fk = fk.clone();
         fk.columns.clone_from(&cols);
         pending.push(IrConstraint {
-            name: None,
+            name: col.names.references.clone(),
             kind: ConstraintKind::ForeignKey(fk),
             not_valid: false,
             span: col.span.clone(),
@@ -252,6 +279,7 @@ fn referenced_key(table: Option<&Table>) -> Option<Vec<String>> {
 fn alter_table(schema: &mut Schema, at: &AlterTable, info: &FileInfo) {
     let mut name = QualName::resolve(&at.name);
     if !schema.tables.contains_key(&name) {
+        external_constraints(schema, name, at, info);
         return;
     }
     for op in &at.ops {
@@ -338,12 +366,78 @@ fn alter_table(schema: &mut Schema, at: &AlterTable, info: &FileInfo) {
                     }
                 }
             }
-            AlterOp::AttachPartition { .. }
-            | AlterOp::DetachPartition { .. }
-            | AlterOp::LightweightOther
-            | AlterOp::Other => {}
+            AlterOp::AttachPartition { partition } => {
+                if let Some(p) = schema.tables.get_mut(&QualName::resolve(partition)) {
+                    p.partition_of = Some(name.clone());
+                }
+            }
+            AlterOp::DetachPartition { partition, .. } => {
+                if let Some(p) = schema.tables.get_mut(&QualName::resolve(partition)) {
+                    p.partition_of = None;
+                }
+            }
+            AlterOp::LightweightOther | AlterOp::Other => {}
         }
     }
+}
+
+/// Constraints on a table the migrations never created: recorded on the side.
+fn external_constraints(schema: &mut Schema, name: QualName, at: &AlterTable, info: &FileInfo) {
+    for op in &at.ops {
+        let list = schema.external_constraints.entry(name.clone()).or_default();
+        match &op.op {
+            AlterOp::AddConstraint(c) => {
+                let cname = c.name.clone().unwrap_or_else(|| default_constraint_name(&name.name, &c.kind));
+                list.retain(|x| x.name != cname);
+                list.push(Constraint {
+                    name: cname,
+                    kind: c.kind.clone(),
+                    validated: !c.not_valid,
+                    origin: info.origin(c.span.as_ref()),
+                });
+            }
+            AlterOp::ValidateConstraint { name: cname } => {
+                for c in list.iter_mut().filter(|c| &c.name == cname) {
+                    c.validated = true;
+                }
+            }
+            AlterOp::DropConstraint { name: cname, .. } => list.retain(|c| &c.name != cname),
+            AlterOp::DropColumn { name: col, .. } | AlterOp::RenameColumn { from: col, .. } => {
+                list.retain(|c| !matches!(&c.kind, ConstraintKind::Check { expr } if mentions_ident(expr, col)));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether the expression uses the identifier `name` (as PostgreSQL folds identifiers).
+fn mentions_ident(expr: &str, name: &str) -> bool {
+    let Ok(toks) = crate::parse::tokens::tokenize(expr) else { return false };
+    toks.iter().any(|t| matches!(&t.token, sqlparser::tokenizer::Token::Word(w) if fold(w) == name))
+}
+
+fn fold(w: &sqlparser::tokenizer::Word) -> String {
+    if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() }
+}
+
+/// The expression with identifier `from` renamed to `to` (PostgreSQL stores expressions by
+/// column number, so a rename carries over to index predicates and CHECKs).
+fn rename_in_expr(expr: &str, from: &str, to: &str) -> String {
+    let Ok(toks) = crate::parse::tokens::tokenize(expr) else { return expr.to_owned() };
+    let sig = crate::parse::tokens::significant(expr, &toks, 0);
+    let mut out = String::with_capacity(expr.len());
+    let mut last = 0;
+    for t in &sig {
+        if let sqlparser::tokenizer::Token::Word(w) = &t.token
+            && fold(w) == from
+        {
+            out.push_str(&expr[last..t.range.start]);
+            out.push_str(&crate::parse::ir::quote_ident(to));
+            last = t.range.end;
+        }
+    }
+    out.push_str(&expr[last..]);
+    out
 }
 
 fn drop_column(schema: &mut Schema, table: &QualName, col: &str) {
@@ -382,19 +476,23 @@ fn rename_column(schema: &mut Schema, table: &QualName, from: &str, to: &str) {
             match &mut c.kind {
                 ConstraintKind::PrimaryKey { columns, .. } | ConstraintKind::Unique { columns, .. } => rename(columns),
                 ConstraintKind::ForeignKey(fk) => rename(&mut fk.columns),
-                ConstraintKind::Check { .. } | ConstraintKind::Exclude => {}
+                ConstraintKind::Check { expr } => *expr = rename_in_expr(expr, from, to),
+                ConstraintKind::Exclude => {}
             }
         }
     }
     for i in schema.indexes.values_mut().filter(|i| &i.table == table) {
         for k in &mut i.keys {
-            if let IndexKey::Column(c) = k
-                && c == from
-            {
-                *c = to.to_owned();
+            match k {
+                IndexKey::Column(c) if c == from => *c = to.to_owned(),
+                IndexKey::Expr(e) => *e = rename_in_expr(e, from, to),
+                IndexKey::Column(_) => {}
             }
         }
         rename(&mut i.include);
+        if let Some(p) = &mut i.predicate {
+            *p = rename_in_expr(p, from, to);
+        }
     }
     // Foreign keys elsewhere that reference the renamed column.
     for t in schema.tables.values_mut() {
@@ -417,7 +515,7 @@ fn move_table(schema: &mut Schema, from: &QualName, to: &QualName) {
             i.table = to.clone();
         }
     }
-    let new_ref = ObjName { schema: Some(to.schema.clone()), name: to.name.clone() };
+    let new_ref = ObjName { schema: (to.schema != "public").then(|| to.schema.clone()), name: to.name.clone() };
     for t in schema.tables.values_mut() {
         for c in &mut t.constraints {
             if let ConstraintKind::ForeignKey(fk) = &mut c.kind
@@ -431,12 +529,16 @@ fn move_table(schema: &mut Schema, from: &QualName, to: &QualName) {
 
 fn drop_object(schema: &mut Schema, kind: DropKind, name: &QualName) {
     match kind {
+        DropKind::Table if schema.temporary.contains(name) => schema.temporary.retain(|t| t != name),
         DropKind::Table if schema.tables.remove(name).is_some() => {
             schema.indexes.retain(|_, i| &i.table != name);
             for t in schema.tables.values_mut() {
                 t.constraints
                     .retain(|c| !matches!(&c.kind, ConstraintKind::ForeignKey(fk) if name.matches(&fk.ref_table)));
             }
+        }
+        DropKind::MaterializedView => {
+            schema.matviews.remove(name);
         }
         DropKind::Index => {
             schema.indexes.remove(name);
@@ -477,7 +579,8 @@ fn create_index(schema: &mut Schema, ci: &CreateIndex, info: &FileInfo) {
             keys: ci.keys.clone(),
             include: ci.include.clone(),
             predicate: ci.predicate.clone(),
-            valid: true,
+            // `ON ONLY` a partitioned table: invalid until every partition's index is attached.
+            valid: !ci.only,
             constraint: None,
             origin: info.origin(None),
         },

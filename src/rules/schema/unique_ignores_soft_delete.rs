@@ -1,6 +1,6 @@
 use crate::diagnostic::Sink;
-use crate::parse::ir::{ConstraintKind, IndexKey};
-use crate::rules::util::normalise_expr;
+use crate::parse::ir::{ConstraintKind, Generated, IndexKey};
+use crate::rules::util::{normalise_expr, volatile_call};
 use crate::rules::{SchemaCtx, SchemaRule};
 
 pub struct UniqueIgnoresSoftDelete;
@@ -46,7 +46,17 @@ impl SchemaRule for UniqueIgnoresSoftDelete {
                 IndexKey::Expr(e) => mentions(e, col),
             });
             let partial_on_live = index.predicate.as_deref().is_some_and(|p| only_live_rows(p, col));
-            if is_pk || keyed_on_col || partial_on_live {
+            // Generated surrogate keys (identity, serial, a volatile default such as
+            // `gen_random_uuid()`): a re-created row gets a new value, so nothing conflicts.
+            let surrogate = index.keys.iter().all(|k| match k {
+                IndexKey::Column(c) => table.column(c).is_some_and(|c| {
+                    c.ty.is_serial()
+                        || c.generated == Some(Generated::Identity)
+                        || c.default.as_deref().is_some_and(|d| volatile_call(d).is_some())
+                }),
+                IndexKey::Expr(_) => false,
+            });
+            if is_pk || keyed_on_col || partial_on_live || surrogate {
                 continue;
             }
             let what = if index.constraint.is_some() { "unique constraint" } else { "unique index" };

@@ -65,6 +65,9 @@ impl StatementRule for BlockingMaintenance {
                     "avoid explicit table locks in migrations; if one is needed, set a short `lock_timeout` first and keep the transaction brief",
                 )
             }
+            // A view created in this file is not read by anyone yet (and `CONCURRENTLY` is refused
+            // on a view that was never populated).
+            Action::RefreshMatView { name, .. } if ctx.is_new_matview(name) => return,
             Action::RefreshMatView { name, concurrently: false } => (
                 format!(
                     "`REFRESH MATERIALIZED VIEW` `{name}` without `CONCURRENTLY` blocks reads of the view until the refresh finishes"

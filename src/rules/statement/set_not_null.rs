@@ -1,11 +1,9 @@
 use sqlparser::tokenizer::Token;
 
 use crate::diagnostic::Sink;
-use crate::parse::ir::{Action, AlterOp, ConstraintKind, ObjName, quote_ident};
+use crate::parse::ir::{Action, AlterOp, ConstraintKind, quote_ident};
 use crate::parse::tokens::{self, Tok};
 use crate::rules::{StatementRule, StmtCtx};
-use crate::schema::QualName;
-use crate::source::SourceFile;
 
 pub struct SetNotNull;
 
@@ -24,13 +22,10 @@ impl StatementRule for SetNotNull {
             }
             // PostgreSQL 12+ skips the scan when a validated CHECK proves the column is not null.
             let proven = ctx.settings.pg_version >= 12
-                && match table {
-                    Some(t) => t.constraints.iter().any(|c| {
-                        c.validated
-                            && matches!(&c.kind, ConstraintKind::Check { expr } if check_proves_not_null(expr, column))
-                    }),
-                    None => proven_earlier_in_file(ctx, &at.name, column),
-                };
+                && ctx.schema.constraints_of(&at.name).iter().any(|c| {
+                    c.validated
+                        && matches!(&c.kind, ConstraintKind::Check { expr } if check_proves_not_null(expr, column))
+                });
             if proven {
                 continue;
             }
@@ -59,48 +54,6 @@ impl StatementRule for SetNotNull {
             }
         }
     }
-}
-
-/// For a table the replayed migrations do not know (created outside the linted files, so the schema
-/// model holds none of its constraints): whether a statement earlier in this file added a `CHECK`
-/// proving the column and a later one validated it (or it was added valid).
-///
-/// Interim: the schema replay ignores `ALTER TABLE` on unknown tables, so the earlier statements are
-/// parsed again here. Rare (only `SET NOT NULL` on an unknown table) and bounded by the file's size.
-fn proven_earlier_in_file(ctx: &StmtCtx<'_>, table: &ObjName, column: &str) -> bool {
-    let Some(before) = ctx.text.get(..ctx.stmt.range.start) else { return false };
-    let (stmts, _, _) = crate::parse::parse_source(&SourceFile::new("", before));
-    let target = QualName::resolve(table);
-    // (constraint name, validated) of the proving checks, in order.
-    let mut checks: Vec<(Option<String>, bool)> = Vec::new();
-    for s in &stmts {
-        let Action::AlterTable(at) = &s.action else { continue };
-        if QualName::resolve(&at.name) != target {
-            continue;
-        }
-        for op in &at.ops {
-            match &op.op {
-                AlterOp::AddConstraint(c) => {
-                    if let ConstraintKind::Check { expr } = &c.kind
-                        && check_proves_not_null(expr, column)
-                    {
-                        checks.push((c.name.clone(), !c.not_valid));
-                    }
-                }
-                AlterOp::ValidateConstraint { name } => {
-                    for (n, validated) in &mut checks {
-                        *validated |= n.as_ref() == Some(name);
-                    }
-                }
-                AlterOp::DropConstraint { name, .. } => checks.retain(|(n, _)| n.as_ref() != Some(name)),
-                AlterOp::DropColumn { name, .. } | AlterOp::RenameColumn { from: name, .. } if name == column => {
-                    checks.clear();
-                }
-                _ => {}
-            }
-        }
-    }
-    checks.iter().any(|(_, validated)| *validated)
 }
 
 /// Whether a CHECK expression proves `column IS NOT NULL`: it is `column IS NOT NULL`, or an `AND`
