@@ -1,5 +1,7 @@
 #![allow(dead_code)]
 
+pub mod db;
+
 use std::path::{Path, PathBuf};
 
 use dbwarden::config::Config;

@@ -1,0 +1,67 @@
+//! Throwaway databases on the test server (`DBWARDEN_TEST_DATABASE_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`). In CI (`CI=true`) a test that cannot connect
+//! fails; elsewhere it is skipped with a note.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use dbwarden::db::Target;
+
+pub struct TestDb {
+    pub name: String,
+    pub target: Target,
+    admin: Target,
+}
+
+pub fn server_url() -> String {
+    std::env::var("DBWARDEN_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+impl TestDb {
+    /// A new, empty database, or `None` (skip) when the server is unreachable outside CI.
+    pub fn create(prefix: &str) -> Option<Self> {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let admin = Target::resolve(Some(&server_url())).expect("DBWARDEN_TEST_DATABASE_URL");
+        let mut client = match admin.connect() {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(std::env::var("CI").as_deref() != Ok("true"), "database tests need a server in CI: {e}");
+                eprintln!("note: skipping database test ({e})");
+                return None;
+            }
+        };
+        let name = format!(
+            "dbwarden_{prefix}_{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+        );
+        client.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
+        let target = admin.with_dbname(&name);
+        Some(Self { name, target, admin })
+    }
+
+    pub fn client(&self) -> postgres::Client {
+        self.target.connect().expect("connect to test database")
+    }
+
+    /// The URL of this database (same server and user as the admin URL).
+    pub fn url(&self) -> String {
+        let base = server_url();
+        match base.rfind('/') {
+            Some(p) if base[..p].contains("://") && base[..p].len() > base.find("://").unwrap_or(0) + 3 => {
+                let (head, tail) = base.split_at(p);
+                let query = tail.find('?').map_or("", |q| &tail[q..]);
+                format!("{head}/{}{query}", self.name)
+            }
+            _ => format!("{base}/{}", self.name),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.admin.connect() {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+        }
+    }
+}
