@@ -1,7 +1,8 @@
 //! Command line: clap definitions and the subcommands. Only `run` decides the exit status.
 
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -27,6 +28,12 @@ pub struct Cli {
 pub enum Command {
     /// Lint migration files (replayed in migration order into one schema model)
     Lint(LintArgs),
+    /// Lint the configured migrations, reporting only the given files (for pre-commit hooks)
+    ///
+    /// The config's `[lint] paths` are replayed in full, so findings that need the whole schema
+    /// (an unindexed foreign key on an older table) are found; only findings in FILE... are
+    /// reported. Equivalent to `dbwarden lint --report-only FILE...`.
+    PreCommit(PreCommitArgs),
     /// List every rule: name, category, default severity, summary
     Rules,
     /// Print a rule's documentation as Markdown
@@ -95,6 +102,28 @@ pub struct LintArgs {
     pub exit_zero: bool,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct PreCommitArgs {
+    /// The files to report on (pre-commit passes the staged `*.sql` files). Files outside the
+    /// config's `[lint] paths` have no findings; without `[lint] paths`, these files alone are linted.
+    pub files: Vec<PathBuf>,
+    /// Configuration file (default: dbwarden.toml, looked up from the current directory upwards)
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format [default: human, or github when GITHUB_ACTIONS=true]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Target PostgreSQL major version (overrides the config)
+    #[arg(long, value_name = "N")]
+    pub pg_version: Option<u32>,
+    /// Exit with status 1 when a finding is at or above this severity
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+    /// Do not report findings recorded in this baseline file (nor count them for the exit status)
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
 /// Parses the command line, runs the command, and returns the exit status. A panic anywhere is
 /// an internal error (exit 2), never a crash; panics while linting a file are reported as
 /// `internal-error` findings for that file by the engine.
@@ -128,6 +157,7 @@ fn run_inner() -> u8 {
     }
     let result = match cli.command {
         Command::Lint(args) => lint(&args),
+        Command::PreCommit(args) => pre_commit(args),
         Command::Rules => list_rules().map(|()| EXIT_CLEAN),
         Command::Rule { name } => show_rule(&name),
     };
@@ -165,7 +195,12 @@ pub enum CliError {
 fn load_config(path: Option<&PathBuf>) -> Result<Config, CliError> {
     let found = match path {
         Some(p) => Some(p.clone()),
-        None => std::env::current_dir().ok().and_then(|d| Config::find(&d)),
+        // Found in the current folder: keep it relative, so that its `[lint] paths` and so every
+        // file name in the output are relative too (`db/1.sql`, not `/home/ci/repo/db/1.sql`),
+        // as GitLab Code Quality reports and readers expect.
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|d| Config::find(&d).map(|p| p.strip_prefix(&d).map(Path::to_path_buf).unwrap_or(p))),
     };
     Ok(match found {
         Some(p) => Config::load(&p)?,
@@ -203,10 +238,18 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         .zip(fingerprints)
         .map(|(d, fp)| (source::repo_relative(&files[d.file].path), fp))
         .collect();
+    if let Some(path) = &args.write_baseline {
+        // Every current finding: a baseline written with `--baseline` or `--report-only` in effect
+        // must not forget what those options hid.
+        Baseline::from_findings(&output.diagnostics, &keys).save(path)?;
+        eprintln!("dbwarden: wrote {} findings to {}", output.diagnostics.len(), path.display());
+        return Ok(EXIT_CLEAN);
+    }
     let mut keep = vec![true; output.diagnostics.len()];
     if let Some(only) = report_only_set(args)? {
-        for (k, (file, _)) in keep.iter_mut().zip(&keys) {
-            *k &= only.contains(file);
+        let wanted: Vec<bool> = files.iter().map(|f| only.contains(&same_file(Path::new(&f.path)))).collect();
+        for (k, d) in keep.iter_mut().zip(&output.diagnostics) {
+            *k &= wanted[d.file];
         }
     }
     let mut baseline_fixed = 0;
@@ -217,19 +260,8 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         }
         baseline_fixed = fixed;
     }
-    let (diagnostics, keys): (Vec<_>, Vec<_>) = output
-        .diagnostics
-        .iter()
-        .zip(keys)
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|((d, key), _)| (d.clone(), key))
-        .unzip();
-    if let Some(path) = &args.write_baseline {
-        Baseline::from_findings(&diagnostics, &keys).save(path)?;
-        eprintln!("dbwarden: wrote {} findings to {}", diagnostics.len(), path.display());
-        return Ok(EXIT_CLEAN);
-    }
+    let diagnostics: Vec<_> =
+        output.diagnostics.iter().zip(&keep).filter(|(_, k)| **k).map(|(d, _)| d.clone()).collect();
     let report = render::Report { files, diagnostics: &diagnostics, stats: &output.stats, baseline_fixed };
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
@@ -266,17 +298,49 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
     Ok(code)
 }
 
-/// The repository-relative files to report on, from `--report-only` and `--changed-only`.
-fn report_only_set(args: &LintArgs) -> Result<Option<std::collections::HashSet<String>>, CliError> {
+/// `dbwarden pre-commit FILE...`: `dbwarden lint --report-only FILE...` over the config's paths.
+fn pre_commit(args: PreCommitArgs) -> Result<u8, CliError> {
+    if args.files.is_empty() {
+        return Ok(EXIT_CLEAN);
+    }
+    let lint_args = LintArgs {
+        paths: Vec::new(),
+        config: args.config,
+        format: args.format,
+        pg_version: args.pg_version,
+        fail_on: args.fail_on,
+        statistics: false,
+        baseline: args.baseline,
+        write_baseline: None,
+        changed_only: false,
+        base: None,
+        report_only: args.files,
+        exit_zero: false,
+    };
+    match lint(&lint_args) {
+        // No `[lint] paths` to replay: lint the given files on their own.
+        Err(CliError::NoPaths) => lint(&LintArgs { paths: lint_args.report_only.clone(), ..lint_args }),
+        other => other,
+    }
+}
+
+/// A path as `--report-only` and `--changed-only` compare files: canonical where the file exists,
+/// so `db/1.sql`, `./db/1.sql` and `/repo/db/1.sql` are one file, inside a git repository or not.
+fn same_file(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The files to report on, from `--report-only` and `--changed-only` (see [`same_file`]).
+fn report_only_set(args: &LintArgs) -> Result<Option<HashSet<PathBuf>>, CliError> {
     if args.report_only.is_empty() && !args.changed_only {
         return Ok(None);
     }
-    let mut set: std::collections::HashSet<String> =
-        args.report_only.iter().map(|p| source::repo_relative(&p.to_string_lossy())).collect();
+    let mut set: HashSet<PathBuf> = args.report_only.iter().map(|p| same_file(p)).collect();
     if args.changed_only {
         let base = args.base.as_deref().unwrap_or("HEAD");
-        let git = |git_args: &[&str]| -> Result<String, CliError> {
+        let git = |dir: &Path, git_args: &[&str]| -> Result<String, CliError> {
             let out = std::process::Command::new("git")
+                .current_dir(dir)
                 .args(git_args)
                 .output()
                 .map_err(|e| CliError::Git(format!("cannot run git: {e}")))?;
@@ -285,10 +349,15 @@ fn report_only_set(args: &LintArgs) -> Result<Option<std::collections::HashSet<S
             }
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         };
+        // Run from the top of the work tree, so that both lists hold every changed file, named
+        // relative to the top, whichever folder dbwarden runs in.
+        let top = PathBuf::from(git(Path::new("."), &["rev-parse", "--show-toplevel"])?.trim_end_matches(['\n', '\r']));
         // Committed and uncommitted changes since the base, plus new untracked files.
-        let changed = git(&["diff", "--name-only", "-z", "--no-renames", base, "--"])?;
-        let untracked = git(&["ls-files", "--others", "--exclude-standard", "--full-name", "-z"])?;
-        set.extend(changed.split('\0').chain(untracked.split('\0')).filter(|s| !s.is_empty()).map(str::to_owned));
+        let changed = git(&top, &["diff", "--name-only", "-z", "--no-renames", base, "--"])?;
+        let untracked = git(&top, &["ls-files", "--others", "--exclude-standard", "-z"])?;
+        set.extend(
+            changed.split('\0').chain(untracked.split('\0')).filter(|s| !s.is_empty()).map(|s| same_file(&top.join(s))),
+        );
     }
     Ok(Some(set))
 }

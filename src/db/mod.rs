@@ -89,8 +89,8 @@ fn redact_params(s: &str) -> String {
         out.push_str(&rest[..p + "password=".len()]);
         rest = &rest[p + "password=".len()..];
         if boundary {
-            let end = if rest.starts_with('\'') {
-                rest[1..].find('\'').map_or(rest.len(), |q| q + 2)
+            let end = if let Some(quoted) = rest.strip_prefix('\'') {
+                quoted.find('\'').map_or(rest.len(), |q| q + 2)
             } else {
                 rest.find(['&', ' ', '\t']).unwrap_or(rest.len())
             };

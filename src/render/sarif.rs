@@ -31,11 +31,22 @@ pub fn uri_path(path: &str) -> String {
     s
 }
 
+/// The rule's display name: `index-not-concurrent` -> `IndexNotConcurrent`. SARIF wants `name`
+/// to differ from the opaque `id` (validator rule SARIF1001).
+fn display_name(rule: &str) -> String {
+    rule.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
 fn rule_descriptor(i: usize) -> serde_json::Value {
     let e = rules::entry(i);
     json!({
         "id": RULES[i].name,
-        "name": RULES[i].name,
+        "name": display_name(RULES[i].name),
         "shortDescription": { "text": e.summary },
         "fullDescription": { "text": e.why.trim() },
         "help": { "text": e.help, "markdown": e.to_markdown() },
