@@ -50,8 +50,11 @@ impl std::fmt::Display for Severity {
 pub struct Diagnostic {
     pub rule: &'static str,
     pub severity: Severity,
-    /// Index of the file in the lint run.
+    /// Index of the file in the lint run (unused when `object` is set).
     pub file: usize,
+    /// For findings on a live database: the object (`schema.table[.constraint_or_index]`)
+    /// instead of a file position.
+    pub object: Option<String>,
     pub span: Range<usize>,
     pub message: String,
     pub help: Option<String>,
@@ -83,6 +86,19 @@ impl<'a> Sink<'a> {
         self.report_in(self.file, span, message)
     }
 
+    /// Reports a finding where an object was defined: its statement, or the live object.
+    pub fn report_at(&mut self, origin: &crate::schema::Origin, message: impl Into<String>) -> Report<'_> {
+        match origin {
+            crate::schema::Origin::Source { file, span } => self.report_in(*file, Some(span.clone()), message),
+            crate::schema::Origin::Catalog { object } => {
+                let report = self.report_in(self.file, Some(0..1), message);
+                report.d.object = Some(object.clone());
+                report.d.span = 0..0;
+                report
+            }
+        }
+    }
+
     /// Reports a finding in another file (schema rules point at the defining statement).
     pub fn report_in(&mut self, file: usize, span: Option<Range<usize>>, message: impl Into<String>) -> Report<'_> {
         let span = span.filter(|s| s.start < s.end).unwrap_or_else(|| self.fallback.clone());
@@ -92,6 +108,7 @@ impl<'a> Sink<'a> {
             file,
             span,
             message: message.into(),
+            object: None,
             help: None,
             fix: None,
             fix_replaces: None,

@@ -33,6 +33,17 @@ pub struct LintOutput {
     pub stats: Stats,
 }
 
+/// Findings in file order and position; findings on live objects after them, by object.
+fn order(a: &Diagnostic, b: &Diagnostic) -> std::cmp::Ordering {
+    (a.object.is_some(), &a.object, a.file, a.span.start, a.rule).cmp(&(
+        b.object.is_some(),
+        &b.object,
+        b.file,
+        b.span.start,
+        b.rule,
+    ))
+}
+
 fn rule_index(name: &str) -> usize {
     lookup(name).unwrap_or(0)
 }
@@ -69,7 +80,7 @@ pub fn lint(sources: Vec<SourceFile>, settings: &Settings) -> LintOutput {
     }
     let analysis = analyse(&files, settings);
     diagnostics.extend(analysis.diagnostics);
-    diagnostics.sort_by(|a, b| (a.file, a.span.start, a.rule).cmp(&(b.file, b.span.start, b.rule)));
+    diagnostics.sort_by(order);
     LintOutput { files, diagnostics, schema: analysis.schema, stats: analysis.stats }
 }
 
@@ -123,8 +134,10 @@ pub fn analyse(files: &[ParsedFile], settings: &Settings) -> Analysis {
         }
     }
     diagnostics.retain(|d| settings.enabled[rule_index(d.rule)]);
-    diagnostics.sort_by(|a, b| (a.file, a.span.start, a.rule).cmp(&(b.file, b.span.start, b.rule)));
-    diagnostics.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.rule == b.rule && a.message == b.message);
+    diagnostics.sort_by(order);
+    diagnostics.dedup_by(|a, b| {
+        a.file == b.file && a.span == b.span && a.object == b.object && a.rule == b.rule && a.message == b.message
+    });
     Analysis { diagnostics, schema, stats }
 }
 
@@ -270,7 +283,7 @@ fn apply_suppressions(files: &[ParsedFile], settings: &Settings, out: &mut Vec<D
     }
     let meta = ["unused-suppression", "suppression-without-reason", "internal-error"];
     out.retain(|d| {
-        if meta.contains(&d.rule) {
+        if meta.contains(&d.rule) || d.object.is_some() {
             return true;
         }
         let mut suppressed = false;

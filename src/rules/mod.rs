@@ -228,7 +228,7 @@ impl StmtCtx<'_> {
 
     /// The table was created earlier in this file (so it is new and empty).
     pub fn is_new_table(&self, name: &ObjName) -> bool {
-        self.table(name).is_some_and(|t| t.created.file == self.file) || self.schema.is_temporary(name)
+        self.table(name).is_some_and(|t| t.created.file() == Some(self.file)) || self.schema.is_temporary(name)
     }
 
     /// The materialized view was created earlier in this file.

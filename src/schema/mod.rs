@@ -9,11 +9,23 @@ use std::ops::Range;
 
 use crate::parse::ir::{ConstraintKind, Generated, IndexKey, ObjName, TypeName};
 
-/// Where an object was created or changed: a file of the run and a byte span in it.
+/// Where an object was created or changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub file: usize,
-    pub span: Range<usize>,
+pub enum Origin {
+    /// A statement of a migration file of the run: the file's index and a byte span in it.
+    Source { file: usize, span: Range<usize> },
+    /// An object of a live database, by its schema-qualified name (`schema.table[.index]`).
+    Catalog { object: String },
+}
+
+impl Origin {
+    /// The migration file, for objects that come from one.
+    pub fn file(&self) -> Option<usize> {
+        match self {
+            Origin::Source { file, .. } => Some(*file),
+            Origin::Catalog { .. } => None,
+        }
+    }
 }
 
 /// A schema-qualified name with the schema resolved (`public` when unqualified).

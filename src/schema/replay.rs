@@ -19,7 +19,7 @@ pub struct FileInfo {
 
 impl FileInfo {
     fn origin(&self, span: Option<&Range<usize>>) -> Origin {
-        Origin { file: self.file, span: span.filter(|s| s.start < s.end).unwrap_or(&self.span).clone() }
+        Origin::Source { file: self.file, span: span.filter(|s| s.start < s.end).unwrap_or(&self.span).clone() }
     }
 }
 

@@ -15,9 +15,7 @@ impl SchemaRule for CascadeOnPhi {
                 if fk.on_delete != RefAction::Cascade {
                     continue;
                 }
-                sink.report_in(
-                    c.origin.file,
-                    Some(c.origin.span.clone()),
+                sink.report_at(&c.origin,
                     format!("`ON DELETE CASCADE` on `{}`: deleting a row of `{}` silently deletes patient data in `{}`", c.name, fk.ref_table, table.name),
                 )
                 .help("use `ON DELETE RESTRICT` (or `NO ACTION`) and soft-delete the parent; delete patient records only through an audited path");

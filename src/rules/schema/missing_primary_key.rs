@@ -10,9 +10,7 @@ impl SchemaRule for MissingPrimaryKey {
             if table.partition_of.is_some() || table.has_primary_key() {
                 continue;
             }
-            sink.report_in(
-                table.created.file,
-                Some(table.created.span.clone()),
+            sink.report_at(&table.created,
                 format!("table `{}` has no primary key", table.name),
             )
             .help("add a primary key (e.g. `id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`); logical replication and many tools need one");

@@ -26,11 +26,7 @@ impl SchemaRule for MissingSoftDelete {
                 "is required to soft-delete by the configuration"
             };
             let report = sink
-                .report_in(
-                    table.created.file,
-                    Some(table.created.span.clone()),
-                    format!("table `{}` has no `{col}` column but {why}", table.name),
-                )
+                .report_at(&table.created, format!("table `{}` has no `{col}` column but {why}", table.name))
                 .help(format!("add a nullable `{col} timestamptz` column and filter on `{col} IS NULL`"))
                 .fix_addition(format!("ALTER TABLE {} ADD COLUMN {} timestamptz;", table.name, quote_ident(col)));
             if !phi {

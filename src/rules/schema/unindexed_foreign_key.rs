@@ -68,9 +68,8 @@ impl SchemaRule for UnindexedForeignKey {
                 }
                 let cols = fk.columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
                 let idx = quote_ident(&format!("{}_{}_idx", table.name.name, fk.columns.join("_")));
-                sink.report_in(
-                    c.origin.file,
-                    Some(c.origin.span.clone()),
+                sink.report_at(
+                    &c.origin,
                     format!(
                         "foreign key `{}` on `{}` ({cols}) has no index: deletes and key updates on `{}` scan `{}`",
                         c.name, table.name, fk.ref_table, table.name

@@ -60,9 +60,7 @@ impl SchemaRule for UniqueIgnoresSoftDelete {
                 continue;
             }
             let what = if index.constraint.is_some() { "unique constraint" } else { "unique index" };
-            sink.report_in(
-                index.origin.file,
-                Some(index.origin.span.clone()),
+            sink.report_at(&index.origin,
                 format!("{what} `{}` on soft-delete table `{}` also counts deleted rows: re-creating a soft-deleted row fails", index.name.name, table.name),
             )
             .help(format!("make it a partial unique index: `CREATE UNIQUE INDEX CONCURRENTLY ... WHERE {col} IS NULL`"));
