@@ -7,7 +7,14 @@ use std::process::{Command, Output, Stdio};
 
 fn dbwarden(args: &[&str], stdin: Option<&str>, cwd: Option<&std::path::Path>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbwarden"));
-    cmd.args(args).env_remove("NO_COLOR").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // Without the GitHub Actions variables, which switch the default format to `github`.
+    cmd.args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     if let Some(d) = cwd {
         cmd.current_dir(d);
     }
