@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod explain;
+
 use crate::config::Config;
 use crate::diagnostic::Severity;
 use crate::diagnostic::baseline::Baseline;
@@ -34,6 +36,12 @@ pub enum Command {
     /// (an unindexed foreign key on an older table) are found; only findings in FILE... are
     /// reported. Equivalent to `dbwarden lint --report-only FILE...`.
     PreCommit(PreCommitArgs),
+    /// Audit a live database: the schema rules on its catalog, plus invalid, duplicate and unused
+    /// indexes, sequences near overflow, stale statistics and drift from the migrations
+    Audit(AuditArgs),
+    /// Run captured queries on a database (safely: read-only, rolled back, with timeouts),
+    /// measure them against a time budget, and judge their plans
+    Explain(explain::ExplainArgs),
     /// List every rule: name, category, default severity, summary
     Rules,
     /// Print a rule's documentation as Markdown
@@ -53,6 +61,8 @@ pub enum Format {
     Sarif,
     /// GitLab Code Quality
     Gitlab,
+    /// One self-contained HTML page (summary, sortable findings, per-table view, plots)
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -100,6 +110,22 @@ pub struct LintArgs {
     /// Always exit 0 when linting succeeded (report-only runs)
     #[arg(long)]
     pub exit_zero: bool,
+    /// Captured queries to judge against the migrations' schema (repeatable): `.sql` files,
+    /// server logs (stderr, csvlog, jsonlog), pg_stat_statements exports, or folders of them
+    #[arg(long = "queries", value_name = "PATH")]
+    pub queries: Vec<PathBuf>,
+    /// The format of every `--queries` file [default: detected from its name and content]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub queries_format: Option<crate::queries::Format>,
+    /// Also judge the queries in the target database's pg_stat_statements view
+    #[arg(long)]
+    pub from_pg_stat_statements: bool,
+    /// The database of `--from-pg-stat-statements` (default: DATABASE_URL, else the PG* variables)
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Show literals and parameter values from logs in the output (they may be patient data)
+    #[arg(long)]
+    pub show_values: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -122,6 +148,31 @@ pub struct PreCommitArgs {
     /// Do not report findings recorded in this baseline file (nor count them for the exit status)
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    /// The database (default: DATABASE_URL, else the libpq variables PGHOST, PGUSER, ...)
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Audit only this schema (repeatable; default: every schema but the system ones)
+    #[arg(long = "schema", value_name = "NAME")]
+    pub schemas: Vec<String>,
+    /// Migration files or folders to compare with the live schema (`schema-drift`; repeatable)
+    #[arg(long, value_name = "PATH")]
+    pub migrations: Vec<PathBuf>,
+    /// Configuration file (default: dbwarden.toml, looked up from the current directory upwards)
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Write the report to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with status 1 when a finding is at or above this severity
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
 }
 
 /// Parses the command line, runs the command, and returns the exit status. A panic anywhere is
@@ -158,6 +209,8 @@ fn run_inner() -> u8 {
     let result = match cli.command {
         Command::Lint(args) => lint(&args),
         Command::PreCommit(args) => pre_commit(args),
+        Command::Audit(args) => audit(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Rules => list_rules().map(|()| EXIT_CLEAN),
         Command::Rule { name } => show_rule(&name),
     };
@@ -190,6 +243,14 @@ pub enum CliError {
     Baseline(#[from] crate::diagnostic::baseline::BaselineError),
     #[error("git: {0}")]
     Git(String),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
+    Queries(#[from] crate::queries::InputError),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error("{0}")]
+    Explain(String),
 }
 
 fn load_config(path: Option<&PathBuf>) -> Result<Config, CliError> {
@@ -217,7 +278,8 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         config.lint.pg_version = v;
     }
     let paths = if args.paths.is_empty() { config.lint.paths.clone() } else { args.paths.clone() };
-    if paths.is_empty() {
+    let capture = !args.queries.is_empty() || args.from_pg_stat_statements;
+    if paths.is_empty() && !capture {
         return Err(CliError::NoPaths);
     }
     let files = source::discover(&paths)?;
@@ -226,17 +288,47 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         sources.push(source::load(f)?);
     }
     let settings = Settings::new(&config);
-    let output = engine::lint(sources, &settings);
+    let mut output = engine::lint(sources, &settings);
     if args.statistics {
         print_statistics(&output.stats);
     }
-    let files: Vec<&source::SourceFile> = output.files.iter().map(|f| &f.source).collect();
+    // Captured queries, judged against the schema the migrations built; their files follow the
+    // migration files in the report.
+    let captured = if capture {
+        let opts = crate::queries::ReadOptions { format: args.queries_format, show_values: args.show_values };
+        let target = match args.from_pg_stat_statements {
+            true => Some(
+                crate::db::Target::resolve(args.database_url.as_deref()).map_err(crate::queries::InputError::from)?,
+            ),
+            false => None,
+        };
+        let set = crate::queries::read_inputs(&args.queries, &opts, target.as_ref())?;
+        for path in set.empty_inputs() {
+            eprintln!(
+                "dbwarden: note: no queries found in {path} (check --queries-format and the server's log settings)"
+            );
+        }
+        output.stats.files += set.files.len();
+        let qopts = rules::query::QueryOptions::from_config(&config.queries, args.show_values);
+        let base = output.files.len();
+        output.diagnostics.extend(rules::query::lint_queries(&set, &output.schema, &settings, &qopts).into_iter().map(
+            |mut d| {
+                d.file += base;
+                d
+            },
+        ));
+        Some(set)
+    } else {
+        None
+    };
+    let files: Vec<&source::SourceFile> =
+        output.files.iter().map(|f| &f.source).chain(captured.iter().flat_map(|s| s.files.iter())).collect();
     let fingerprints = render::fingerprint::fingerprints_of(&files, &output.diagnostics);
     let keys: Vec<(String, String)> = output
         .diagnostics
         .iter()
         .zip(fingerprints)
-        .map(|(d, fp)| (source::repo_relative(&files[d.file].path), fp))
+        .map(|(d, fp)| (d.object.clone().unwrap_or_else(|| source::repo_relative(&files[d.file].path)), fp))
         .collect();
     if let Some(path) = &args.write_baseline {
         // Every current finding: a baseline written with `--baseline` or `--report-only` in effect
@@ -293,9 +385,74 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         }
         Format::Sarif => render::sarif(&mut out, &report, &settings.enabled)?,
         Format::Gitlab => render::gitlab(&mut out, &report)?,
+        Format::Html => {
+            let at = now_utc();
+            let ctx = render::HtmlContext {
+                title: "dbwarden lint",
+                generated_at: Some(&at),
+                schema: Some(&output.schema),
+                ..render::HtmlContext::default()
+            };
+            render::html(&mut out, &report, &ctx)?;
+        }
     }
     out.flush()?;
     Ok(code)
+}
+
+/// `dbwarden audit`: the logic is in [`crate::audit`]; this renders and decides the exit status.
+fn audit(args: &AuditArgs) -> Result<u8, CliError> {
+    let config = load_config(args.config.as_ref())?;
+    let settings = Settings::new(&config);
+    let target = crate::db::Target::resolve(args.database_url.as_deref()).map_err(crate::audit::AuditError::from)?;
+    let opts = crate::audit::AuditOptions { schemas: args.schemas.clone(), migrations: args.migrations.clone() };
+    let output = crate::audit::run(&target, &opts, &settings)?;
+    let files: Vec<&source::SourceFile> =
+        output.migrations.as_ref().map(|m| m.files.iter().map(|f| &f.source).collect()).unwrap_or_default();
+    let stats = engine::Stats { files: files.len(), ..engine::Stats::default() };
+    let report = render::Report { files, diagnostics: &output.diagnostics, stats: &stats, baseline_fixed: 0 };
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match args.format {
+        Format::Human => render::human(&mut out, &report)?,
+        Format::Json => render::json(&mut out, &report)?,
+        Format::Github => render::github(&mut out, &report)?,
+        Format::Sarif => render::sarif(&mut out, &report, &settings.enabled)?,
+        Format::Gitlab => render::gitlab(&mut out, &report)?,
+        Format::Html => {
+            let at = now_utc();
+            let info = render::TargetInfo { name: target.display().to_owned(), ..render::TargetInfo::default() };
+            let ctx = render::HtmlContext {
+                title: "dbwarden audit",
+                target: Some(&info),
+                generated_at: Some(&at),
+                schema: Some(&output.schema),
+                queries: &[],
+            };
+            render::html(&mut out, &report, &ctx)?;
+        }
+    }
+    out.flush()?;
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    Ok(if output.diagnostics.iter().any(|d| d.rule == "internal-error") {
+        EXIT_ERROR
+    } else if output.diagnostics.iter().any(|d| d.severity >= threshold) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+/// The current time for reports, `YYYY-MM-DD HH:MM:SS UTC`.
+fn now_utc() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    render::html::format_utc(secs)
 }
 
 /// `dbwarden pre-commit FILE...`: `dbwarden lint --report-only FILE...` over the config's paths.
@@ -316,6 +473,11 @@ fn pre_commit(args: PreCommitArgs) -> Result<u8, CliError> {
         base: None,
         report_only: args.files,
         exit_zero: false,
+        queries: Vec::new(),
+        queries_format: None,
+        from_pg_stat_statements: false,
+        database_url: None,
+        show_values: false,
     };
     match lint(&lint_args) {
         // No `[lint] paths` to replay: lint the given files on their own.

@@ -33,6 +33,12 @@ pub struct Config {
     pub lint: LintConfig,
     pub phi: PhiConfig,
     pub soft_delete: SoftDeleteConfig,
+    pub tenancy: TenancyConfig,
+    pub audit: AuditConfig,
+    /// `[queries]`: thresholds of the query rules (`dbwarden lint --queries`).
+    pub queries: crate::queries::QueriesConfig,
+    /// `[explain]`: the budget, runs and plan-rule thresholds of `dbwarden explain`.
+    pub explain: crate::explain::ExplainConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +72,64 @@ pub enum Require {
 pub struct SoftDeleteConfig {
     pub column: String,
     pub require: Require,
+}
+
+/// The default audit-log table-name patterns (replaced, not extended, by `[audit] patterns`).
+pub const DEFAULT_AUDIT_PATTERNS: &[&str] = &["(?i)^audit_logs?$", "(?i)_audit$"];
+
+/// `[tenancy]`: how tenant-scoped tables are recognised.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenancyConfig {
+    /// The tenant column: a table with it must have row-level security (`tenant-table-without-rls`).
+    pub column: String,
+}
+
+impl Default for TenancyConfig {
+    fn default() -> Self {
+        Self { column: "org_id".into() }
+    }
+}
+
+/// `[audit]`: audit-log tables (`mutable-audit-log`) and, for `dbwarden audit`, thresholds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Audit-log tables by name (`"audit_log"` or `"ops.events"`; unqualified means `public`).
+    pub tables: Vec<String>,
+    /// Regular expressions on table names; replace the defaults ([`DEFAULT_AUDIT_PATTERNS`]).
+    pub patterns: Option<Vec<String>>,
+    /// `dbwarden audit`: tables with fewer estimated rows are small (an unindexed foreign key
+    /// on one is reported as info).
+    pub small_table_rows: u64,
+    /// `dbwarden audit`: tables with at least this many estimated rows are large (an unindexed
+    /// foreign key keeps its configured severity; between small and large it is one level lower
+    /// unless the foreign key cascades).
+    pub large_table_rows: u64,
+    /// `unused-index`: indexes smaller than this (bytes) are not reported.
+    pub unused_index_min_bytes: u64,
+    /// `stale-statistics`: modifications since the last analyse, as a fraction of the rows,
+    /// above which statistics are stale (autovacuum's default trigger is 0.1).
+    pub stale_fraction: f64,
+    /// `stale-statistics`: and at least this many modifications.
+    pub stale_min_modifications: u64,
+    /// The statement timeout of the audit's catalog queries (PostgreSQL syntax, e.g. `"30s"`).
+    pub statement_timeout: String,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            tables: Vec::new(),
+            patterns: None,
+            small_table_rows: 10_000,
+            large_table_rows: 1_000_000,
+            unused_index_min_bytes: 1 << 20,
+            stale_fraction: 0.2,
+            stale_min_modifications: 1000,
+            statement_timeout: "30s".into(),
+        }
+    }
 }
 
 impl Default for LintConfig {
@@ -151,6 +215,9 @@ impl Config {
         if let Some(patterns) = &self.phi.patterns {
             RegexSet::new(patterns).map_err(|e| invalid(format!("invalid regex in [phi] patterns: {e}")))?;
         }
+        if let Some(patterns) = &self.audit.patterns {
+            RegexSet::new(patterns).map_err(|e| invalid(format!("invalid regex in [audit] patterns: {e}")))?;
+        }
         if self.lint.pg_version < 9 || self.lint.pg_version > 40 {
             return Err(invalid(format!(
                 "[lint] pg_version {} is not a PostgreSQL major version",
@@ -158,6 +225,14 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// Compiled audit-log table-name patterns.
+    pub fn audit_patterns(&self) -> RegexSet {
+        match &self.audit.patterns {
+            Some(p) => RegexSet::new(p).unwrap_or_else(|_| RegexSet::empty()),
+            None => RegexSet::new(DEFAULT_AUDIT_PATTERNS).unwrap_or_else(|_| RegexSet::empty()),
+        }
     }
 
     /// Compiled PHI table-name patterns.

@@ -66,6 +66,32 @@ pub struct Diagnostic {
     /// Lower impact than the rule's usual case: reported one severity level below the
     /// configured one (e.g. `missing-soft-delete` on a table without patient data).
     pub lesser: bool,
+    /// Impact caps the severity at this level (e.g. an unindexed foreign key on a table of a few
+    /// hundred rows, on a live database: info), applied after the configured severity.
+    pub at_most: Option<Severity>,
+    /// For findings on a live table: its estimated rows and total size in bytes.
+    pub table_stats: Option<(f64, i64)>,
+    /// For findings on a captured query: what identifies it (`--format json` prints it).
+    pub query: Option<Box<QueryInfo>>,
+}
+
+/// A captured query, as findings on it carry it. Holds no value from a log (the text is the
+/// normalised one unless `--show-values`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct QueryInfo {
+    /// 16 hex digits: repeats with other literals or parameters share it.
+    pub fingerprint: String,
+    /// From `-- name: ...` in a `.sql` file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Executions (pg_stat_statements `calls`, or the log entries of this query in its file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calls: Option<u64>,
+    /// Total execution time over those calls, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_ms: Option<f64>,
+    /// The query as shown: normalised for logs and exports, as written for `.sql` files.
+    pub text: String,
 }
 
 /// Where a rule sends its findings. Bound to one rule, so a rule cannot report under another name.
@@ -113,6 +139,9 @@ impl<'a> Sink<'a> {
             fix: None,
             fix_replaces: None,
             lesser: false,
+            at_most: None,
+            table_stats: None,
+            query: None,
         });
         let last = self.out.len() - 1;
         let statement = (file == self.file && self.fallback.start < self.fallback.end).then(|| self.fallback.clone());
@@ -149,6 +178,12 @@ impl Report<'_> {
     /// Marks the finding as of lower impact (one severity level below the configured one).
     pub fn lesser(self) -> Self {
         self.d.lesser = true;
+        self
+    }
+
+    /// Caps the severity at `level` (impact-based, e.g. by a live table's size).
+    pub fn at_most(self, level: Severity) -> Self {
+        self.d.at_most = Some(level);
         self
     }
 }

@@ -278,6 +278,16 @@ pub enum AlterOp {
         partition: ObjName,
         concurrently: bool,
     },
+    /// `OWNER TO role` (`CURRENT_USER` and the like are kept as written, lower case).
+    OwnerTo {
+        owner: String,
+    },
+    /// `ENABLE [ALWAYS | REPLICA] TRIGGER name` / `DISABLE TRIGGER name`; `name` is `None` for
+    /// `ALL` / `USER`. `enabled`: fires in ordinary sessions (`ENABLE REPLICA` does not).
+    TriggerState {
+        name: Option<String>,
+        enabled: bool,
+    },
     /// Takes a SHARE UPDATE EXCLUSIVE lock only (SET STATISTICS, SET (storage params), ...).
     LightweightOther,
     /// Anything else: OWNER TO, REPLICA IDENTITY, SET LOGGED, ...
@@ -324,6 +334,130 @@ pub struct CreateIndex {
     pub keys: Vec<IndexKey>,
     pub include: Vec<String>,
     pub predicate: Option<String>,
+}
+
+/// When a trigger fires relative to its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TriggerTiming {
+    Before,
+    #[default]
+    After,
+    InsteadOf,
+}
+
+/// The events a trigger fires on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TriggerEvents {
+    pub insert: bool,
+    pub update: bool,
+    pub delete: bool,
+    pub truncate: bool,
+}
+
+/// `CREATE TRIGGER`'s timing, events, level and condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TriggerSpec {
+    pub timing: TriggerTiming,
+    pub events: TriggerEvents,
+    /// `FOR EACH ROW` (else `FOR EACH STATEMENT`, the default).
+    pub for_each_row: bool,
+    /// Has a `WHEN (...)` condition: fires for some rows only.
+    pub conditional: bool,
+}
+
+/// Table privileges (`GRANT` / `REVOKE`, or `relacl` in the catalog).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Privileges {
+    pub select: bool,
+    pub insert: bool,
+    pub update: bool,
+    pub delete: bool,
+    pub truncate: bool,
+    pub references: bool,
+    pub trigger: bool,
+}
+
+impl Privileges {
+    pub const ALL: Privileges = Privileges {
+        select: true,
+        insert: true,
+        update: true,
+        delete: true,
+        truncate: true,
+        references: true,
+        trigger: true,
+    };
+
+    pub fn union(self, o: Self) -> Self {
+        Self {
+            select: self.select || o.select,
+            insert: self.insert || o.insert,
+            update: self.update || o.update,
+            delete: self.delete || o.delete,
+            truncate: self.truncate || o.truncate,
+            references: self.references || o.references,
+            trigger: self.trigger || o.trigger,
+        }
+    }
+
+    /// These privileges without those of `o`.
+    pub fn minus(self, o: Self) -> Self {
+        Self {
+            select: self.select && !o.select,
+            insert: self.insert && !o.insert,
+            update: self.update && !o.update,
+            delete: self.delete && !o.delete,
+            truncate: self.truncate && !o.truncate,
+            references: self.references && !o.references,
+            trigger: self.trigger && !o.trigger,
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self == Self::default()
+    }
+}
+
+/// What a `GRANT` / `REVOKE` on tables applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantTarget {
+    /// `ON [TABLE] a, b`
+    Tables(Vec<ObjName>),
+    /// `ON ALL TABLES IN SCHEMA s, ...`: the tables that exist at that point.
+    AllTablesInSchema(Vec<String>),
+}
+
+/// `GRANT privileges ON tables TO roles` / `REVOKE privileges ON tables FROM roles`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantStmt {
+    pub privileges: Privileges,
+    pub target: GrantTarget,
+    /// Role names, folded; `PUBLIC` is `public`.
+    pub grantees: Vec<String>,
+}
+
+/// The event of a rewrite rule (`CREATE RULE ... AS ON event`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RuleEvent {
+    #[default]
+    Select,
+    Insert,
+    Update,
+    Delete,
+}
+
+/// `CREATE [OR REPLACE] RULE name AS ON event TO table [WHERE ...] DO [ALSO | INSTEAD] ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateRule {
+    pub name: String,
+    pub table: ObjName,
+    pub event: RuleEvent,
+    /// `DO INSTEAD` (else `DO ALSO`).
+    pub instead: bool,
+    /// The action is `NOTHING`.
+    pub nothing: bool,
+    /// Has a `WHERE` condition.
+    pub conditional: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -394,6 +528,8 @@ pub enum Action {
     CreatePolicy {
         name: String,
         table: ObjName,
+        /// `AS RESTRICTIVE` (else permissive, the default).
+        restrictive: bool,
     },
     DropPolicy {
         name: String,
@@ -403,6 +539,7 @@ pub enum Action {
         name: String,
         table: ObjName,
         function: Option<ObjName>,
+        spec: TriggerSpec,
     },
     DropTrigger {
         name: String,
@@ -410,6 +547,15 @@ pub enum Action {
     },
     CreateSchema {
         name: String,
+    },
+    /// `GRANT` of table privileges (other `GRANT`s are `Other`).
+    Grant(GrantStmt),
+    /// `REVOKE` of table privileges (`REVOKE GRANT OPTION FOR` is `Other`).
+    Revoke(GrantStmt),
+    CreateRule(CreateRule),
+    DropRule {
+        name: String,
+        table: ObjName,
     },
     CreateView {
         name: ObjName,
@@ -448,6 +594,10 @@ impl Action {
             Action::CreateTrigger { .. } => "CREATE TRIGGER",
             Action::DropTrigger { .. } => "DROP TRIGGER",
             Action::CreateSchema { .. } => "CREATE SCHEMA",
+            Action::Grant(_) => "GRANT",
+            Action::Revoke(_) => "REVOKE",
+            Action::CreateRule(_) => "CREATE RULE",
+            Action::DropRule { .. } => "DROP RULE",
             Action::CreateView { .. } => "CREATE VIEW",
             Action::Do => "DO",
             Action::Other { kind } => kind,

@@ -12,7 +12,8 @@ use sqlparser::tokenizer::Token;
 
 use super::ir::{
     Action, AlterOp, AlterTable, AlterTableOp, ColumnDef, Constraint, ConstraintKind, CreateIndex, CreateTable,
-    DropKind, ForeignKey, Generated, IndexKey, ObjName, RefAction, RlsChange, TypeName,
+    DropKind, ForeignKey, Generated, GrantStmt, GrantTarget, IndexKey, ObjName, Privileges, RefAction, RlsChange,
+    TriggerEvents, TriggerSpec, TriggerTiming, TypeName,
 };
 use super::tokens::{Tok, span_of, split_top_level};
 
@@ -340,12 +341,25 @@ pub fn lower(stmt: &Statement, toks: &[Tok]) -> Action {
         Statement::Comment { object_type: CommentObject::Table, object_name, comment, .. } => {
             Action::CommentOnTable { table: obj_name(object_name), text: comment.clone() }
         }
-        Statement::CreatePolicy(p) => Action::CreatePolicy { name: ident(&p.name), table: obj_name(&p.table_name) },
+        Statement::CreatePolicy(p) => Action::CreatePolicy {
+            name: ident(&p.name),
+            table: obj_name(&p.table_name),
+            restrictive: matches!(p.policy_type, Some(ast::CreatePolicyType::Restrictive)),
+        },
         Statement::DropPolicy(p) => Action::DropPolicy { name: ident(&p.name), table: obj_name(&p.table_name) },
         Statement::CreateTrigger(t) => Action::CreateTrigger {
             name: obj_name(&t.name).name,
             table: obj_name(&t.table_name),
             function: t.exec_body.as_ref().map(|b| obj_name(&b.func_desc.name)),
+            spec: trigger_spec(t),
+        },
+        Statement::Grant(g) => match grant_stmt(&g.privileges, g.objects.as_ref(), &g.grantees) {
+            Some(g) => Action::Grant(g),
+            None => Action::Other { kind: "GRANT" },
+        },
+        Statement::Revoke(r) => match grant_stmt(&r.privileges, r.objects.as_ref(), &r.grantees) {
+            Some(g) if !r.grant_option_for => Action::Revoke(g),
+            _ => Action::Other { kind: "REVOKE" },
         },
         Statement::DropTrigger(t) => match &t.table_name {
             Some(table) => Action::DropTrigger { name: obj_name(&t.trigger_name).name, table: obj_name(table) },
@@ -361,6 +375,79 @@ pub fn lower(stmt: &Statement, toks: &[Tok]) -> Action {
         Statement::Vacuum(v) => Action::Vacuum { full: v.full, tables: v.table_name.iter().map(obj_name).collect() },
         other => Action::Other { kind: other_kind(other) },
     }
+}
+
+fn trigger_spec(t: &ast::CreateTrigger) -> TriggerSpec {
+    let mut events = TriggerEvents::default();
+    for e in &t.events {
+        match e {
+            ast::TriggerEvent::Insert => events.insert = true,
+            ast::TriggerEvent::Update(_) => events.update = true,
+            ast::TriggerEvent::Delete => events.delete = true,
+            ast::TriggerEvent::Truncate => events.truncate = true,
+        }
+    }
+    TriggerSpec {
+        timing: match t.period {
+            Some(ast::TriggerPeriod::Before) => TriggerTiming::Before,
+            Some(ast::TriggerPeriod::InsteadOf) => TriggerTiming::InsteadOf,
+            _ => TriggerTiming::After,
+        },
+        events,
+        for_each_row: matches!(
+            t.trigger_object,
+            Some(
+                ast::TriggerObjectKind::For(ast::TriggerObject::Row)
+                    | ast::TriggerObjectKind::ForEach(ast::TriggerObject::Row)
+            )
+        ),
+        conditional: t.condition.is_some(),
+    }
+}
+
+/// A `GRANT` / `REVOKE` of privileges on tables; `None` for other objects and role grants.
+fn grant_stmt(
+    privileges: &ast::Privileges,
+    objects: Option<&ast::GrantObjects>,
+    grantees: &[ast::Grantee],
+) -> Option<GrantStmt> {
+    let target = match objects? {
+        ast::GrantObjects::Tables(names) => GrantTarget::Tables(names.iter().map(obj_name).collect()),
+        ast::GrantObjects::AllTablesInSchema { schemas } => {
+            GrantTarget::AllTablesInSchema(schemas.iter().map(|s| obj_name(s).name).collect())
+        }
+        _ => return None,
+    };
+    let privileges = match privileges {
+        ast::Privileges::All { .. } => Privileges::ALL,
+        ast::Privileges::Actions(actions) => {
+            let mut p = Privileges::default();
+            for a in actions {
+                match a {
+                    ast::Action::Select { .. } => p.select = true,
+                    ast::Action::Insert { .. } => p.insert = true,
+                    // A column list grants the column only; counted as the privilege (it still
+                    // lets the role change those columns).
+                    ast::Action::Update { .. } => p.update = true,
+                    ast::Action::Delete => p.delete = true,
+                    ast::Action::Truncate => p.truncate = true,
+                    ast::Action::References { .. } => p.references = true,
+                    ast::Action::Trigger => p.trigger = true,
+                    _ => {}
+                }
+            }
+            p
+        }
+    };
+    let grantees = grantees
+        .iter()
+        .filter_map(|g| match (&g.grantee_type, &g.name) {
+            (ast::GranteesType::Public, _) => Some("public".to_owned()),
+            (_, Some(ast::GranteeName::ObjectName(n))) => Some(obj_name(n).name),
+            _ => None,
+        })
+        .collect();
+    Some(GrantStmt { privileges, target, grantees })
 }
 
 /// `((col))` is the column `col` to PostgreSQL.
@@ -473,6 +560,24 @@ fn alter_op(op: &Op, span: Option<Range<usize>>) -> AlterOp {
         Op::ForceRowLevelSecurity => AlterOp::Rls(RlsChange::Force),
         Op::NoForceRowLevelSecurity => AlterOp::Rls(RlsChange::NoForce),
         Op::SetOptionsParens { .. } => AlterOp::LightweightOther,
+        Op::OwnerTo { new_owner } => AlterOp::OwnerTo {
+            owner: match new_owner {
+                ast::Owner::Ident(i) => ident(i),
+                other => other.to_string().to_lowercase(),
+            },
+        },
+        Op::EnableTrigger { name } | Op::EnableAlwaysTrigger { name } => {
+            AlterOp::TriggerState { name: trigger_name(name), enabled: true }
+        }
+        Op::DisableTrigger { name } | Op::EnableReplicaTrigger { name } => {
+            AlterOp::TriggerState { name: trigger_name(name), enabled: false }
+        }
         _ => AlterOp::Other,
     }
+}
+
+/// A trigger named in `ENABLE` / `DISABLE TRIGGER`; `None` for `ALL` / `USER`.
+fn trigger_name(i: &ast::Ident) -> Option<String> {
+    let all = i.quote_style.is_none() && (i.value.eq_ignore_ascii_case("all") || i.value.eq_ignore_ascii_case("user"));
+    (!all).then(|| ident(i))
 }

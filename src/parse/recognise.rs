@@ -7,7 +7,10 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Token;
 
-use super::ir::{Action, AlterOp, AlterTable, AlterTableOp, Constraint, CreateTable, DropKind, ObjName};
+use super::ir::{
+    Action, AlterOp, AlterTable, AlterTableOp, Constraint, CreateRule, CreateTable, DropKind, ObjName, RuleEvent,
+    TriggerEvents, TriggerSpec, TriggerTiming,
+};
 use super::lower::{self, alter_table_op_spans};
 use super::tokens::{Tok, span_of, split_top_level};
 
@@ -182,7 +185,64 @@ pub fn recognise(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
     }
 }
 
+/// Timing and events (`BEFORE UPDATE OR DELETE`, between the name and `ON`) and the level and
+/// condition (`FOR EACH ROW WHEN (...)`, between `ON` and `EXECUTE`) of a `CREATE TRIGGER`.
+fn trigger_spec(head: &[Tok], tail: &[Tok]) -> TriggerSpec {
+    let has = |k: &str| head.iter().any(|t| t.is_kw(k));
+    let timing = if has("before") {
+        TriggerTiming::Before
+    } else if has("instead") {
+        TriggerTiming::InsteadOf
+    } else {
+        TriggerTiming::After
+    };
+    // `UPDATE OF a, b`: the column list follows `OF`; event keywords are not column names here.
+    let events = TriggerEvents {
+        insert: has("insert"),
+        update: has("update"),
+        delete: has("delete"),
+        truncate: has("truncate"),
+    };
+    let row = tail.windows(2).any(|w| (w[0].is_kw("for") || w[0].is_kw("each")) && w[1].is_kw("row"));
+    TriggerSpec { timing, events, for_each_row: row, conditional: tail.iter().any(|t| t.is_kw("when")) }
+}
+
+/// `CREATE [OR REPLACE] RULE name AS ON event TO table [WHERE ...] DO [ALSO | INSTEAD] action`;
+/// `i` is the index of the rule's name.
+fn recognise_create_rule(toks: &[Tok], i: usize) -> Option<CreateRule> {
+    let name = toks.get(i)?.ident()?;
+    if !(kw(toks, i + 1, "as") && kw(toks, i + 2, "on") && kw(toks, i + 4, "to")) {
+        return None;
+    }
+    let ev = toks.get(i + 3)?;
+    let event = [
+        ("select", RuleEvent::Select),
+        ("insert", RuleEvent::Insert),
+        ("update", RuleEvent::Update),
+        ("delete", RuleEvent::Delete),
+    ]
+    .into_iter()
+    .find(|(k, _)| ev.is_kw(k))?
+    .1;
+    let (table, j) = read_name(toks, i + 5)?;
+    let conditional = kw(toks, j, "where");
+    let d = j + toks[j..].iter().position(|t| t.is_kw("do"))?;
+    let instead = kw(toks, d + 1, "instead");
+    let a = if instead || kw(toks, d + 1, "also") { d + 2 } else { d + 1 };
+    let nothing = kw(toks, a, "nothing");
+    Some(CreateRule { name, table, event, instead, nothing, conditional })
+}
+
 fn recognise_drop(toks: &[Tok]) -> Option<Action> {
+    if kw(toks, 1, "rule") {
+        let (i, _) = skip_if_exists(toks, 2);
+        let name = toks.get(i)?.ident()?;
+        if kw(toks, i + 1, "on")
+            && let Some((table, _)) = read_name(toks, i + 2)
+        {
+            return Some(Action::DropRule { name, table });
+        }
+    }
     let (kind, mut i) = if kw(toks, 1, "index") {
         (DropKind::Index, 2)
     } else if kw(toks, 1, "table") {
@@ -394,17 +454,22 @@ fn recognise_create(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
         let name = toks.get(i + 1)?.ident()?;
         let on = toks.iter().position(|t| t.is_kw("on"))?;
         let (table, _) = read_name(toks, on + 1)?;
-        let function =
-            toks.iter().position(|t| t.is_kw("execute")).and_then(|e| read_name(toks, e + 2).map(|(n, _)| n));
-        return Some(Action::CreateTrigger { name, table, function });
+        let execute = toks.iter().position(|t| t.is_kw("execute"));
+        let function = execute.and_then(|e| read_name(toks, e + 2).map(|(n, _)| n));
+        let spec = trigger_spec(&toks[i + 2..on], &toks[on..execute.unwrap_or(toks.len())]);
+        return Some(Action::CreateTrigger { name, table, function, spec });
+    }
+    if what.is_kw("rule") {
+        return recognise_create_rule(toks, i + 1).map(Action::CreateRule);
     }
     if what.is_kw("policy") {
         let name = toks.get(i + 1)?.ident()?;
         if !kw(toks, i + 2, "on") {
             return None;
         }
-        let (table, _) = read_name(toks, i + 3)?;
-        return Some(Action::CreatePolicy { name, table });
+        let (table, j) = read_name(toks, i + 3)?;
+        let restrictive = kw(toks, j, "as") && kw(toks, j + 1, "restrictive");
+        return Some(Action::CreatePolicy { name, table, restrictive });
     }
     if what.is_kw("materialized") && kw(toks, i + 1, "view") {
         i += 2;

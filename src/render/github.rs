@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
-use super::{Report, counts, positions};
+use super::{Place, Report, counts, location_text, place};
 use crate::diagnostic::Severity;
 
 /// Escapes workflow-command data: `%`, CR and LF.
@@ -18,21 +18,33 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// One annotation per finding. `file` is relative to the repository root, which is what the
+/// runner expects of a relative path; `col` and `endColumn` only when the span is on one line
+/// (the runner drops both when `line` and `endLine` differ).
 pub fn github(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
+    let paths: Vec<String> = super::repo_paths(&report.files).iter().map(|p| escape_property(p)).collect();
     for d in report.diagnostics {
-        let file = report.files[d.file];
-        let (line, col, end_line, end_col) = positions(file, d);
         let level = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Info => "notice",
         };
-        let mut props = format!("file={},line={line},endLine={end_line}", escape_property(&file.path));
-        if line == end_line {
-            let _ = write!(props, ",col={col},endColumn={end_col}");
+        let mut props = String::new();
+        let mut message = String::new();
+        match place(report, d) {
+            Place::File { line, column, end_line, end_column, .. } => {
+                let _ = write!(props, "file={},line={line},endLine={end_line},", paths[d.file]);
+                if line == end_line {
+                    let _ = write!(props, "col={column},endColumn={end_column},");
+                }
+            }
+            // A live object has no file: the annotation goes on the run, naming the object.
+            Place::Object(o) => {
+                let _ = write!(message, "{o}: ");
+            }
         }
-        let _ = write!(props, ",title={}", escape_property(&format!("dbwarden ({})", d.rule)));
-        let mut message = d.message.clone();
+        let _ = write!(props, "title={}", escape_property(&format!("dbwarden ({})", d.rule)));
+        message.push_str(&d.message);
         if let Some(help) = &d.help {
             let _ = write!(message, "\nhelp: {help}");
         }
@@ -67,7 +79,11 @@ pub fn step_summary(report: &Report<'_>) -> String {
     let mut by_file: BTreeMap<&str, usize> = BTreeMap::new();
     for d in report.diagnostics {
         *by_rule.entry(d.rule).or_default() += 1;
-        *by_file.entry(&report.files[d.file].path).or_default() += 1;
+        let where_ = match &d.object {
+            Some(o) => o.as_str(),
+            None => report.files[d.file].path.as_str(),
+        };
+        *by_file.entry(where_).or_default() += 1;
     }
     s.push_str("| rule | findings |\n|---|---:|\n");
     for (r, n) in &by_rule {
@@ -79,14 +95,12 @@ pub fn step_summary(report: &Report<'_>) -> String {
     }
     let _ = writeln!(s, "\n### First findings\n\n| severity | rule | location | message |\n|---|---|---|---|");
     for d in report.diagnostics.iter().take(SUMMARY_FIRST) {
-        let file = report.files[d.file];
-        let (line, col, _, _) = positions(file, d);
         let _ = writeln!(
             s,
-            "| {} | `{}` | `{}:{line}:{col}` | {} |",
+            "| {} | `{}` | `{}` | {} |",
             d.severity,
             d.rule,
-            md_cell(&file.path),
+            md_cell(&location_text(report, d)),
             md_cell(&d.message)
         );
     }
@@ -96,6 +110,7 @@ pub fn step_summary(report: &Report<'_>) -> String {
     s
 }
 
+/// Text for a Markdown table cell: pipes escaped, line breaks (LF, CRLF, CR) as spaces.
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    s.replace('|', "\\|").replace("\r\n", " ").replace(['\r', '\n'], " ")
 }

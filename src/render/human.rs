@@ -5,19 +5,25 @@ use std::io::Write;
 
 use colored::Colorize;
 
-use super::{Report, counts, positions};
+use super::{Place, Report, counts, place};
 use crate::diagnostic::Severity;
 
 pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
     for d in report.diagnostics {
-        let file = report.files[d.file];
-        let (line, col, end_line, _) = positions(file, d);
         let sev = match d.severity {
             Severity::Error => "error".red().bold(),
             Severity::Warning => "warning".yellow().bold(),
             Severity::Info => "info".cyan().bold(),
         };
         writeln!(out, "{sev}{}: {}", format!("[{}]", d.rule).bold(), d.message.bold())?;
+        let (file, line, col, end_line) = match place(report, d) {
+            Place::File { file, line, column, end_line, .. } => (file, line, column, end_line),
+            Place::Object(o) => {
+                writeln!(out, " {} {o}", "-->".blue().bold())?;
+                trailer(out, d, " ")?;
+                continue;
+            }
+        };
         let width = line.to_string().len();
         let pad = " ".repeat(width);
         let bar = "|".blue().bold();
@@ -40,25 +46,22 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             let more = if end_line > line { " ..." } else { "" };
             writeln!(out, "{pad} {bar} {}{marks}{more}", " ".repeat(cols(&file.text[range.start..from])))?;
         }
-        if let Some(help) = &d.help {
-            writeln!(out, "{pad} {} {}: {help}", "=".blue().bold(), "help".bold())?;
-        }
-        if let Some(fix) = &d.fix {
-            writeln!(out, "{pad} {} {}:", "=".blue().bold(), "fix".bold())?;
-            for l in fix.lines() {
-                writeln!(out, "{pad}     {}", l.green())?;
-            }
-        }
-        writeln!(out)?;
+        trailer(out, d, &pad)?;
     }
     let c = counts(report.diagnostics);
     let files = report.stats.files;
+    // A live audit reads no files: say where the findings are instead.
+    let scope = if files == 0 && report.diagnostics.iter().all(|d| d.object.is_some()) {
+        "in the database".to_owned()
+    } else {
+        format!("in {files} file{}", plural(files))
+    };
     if report.diagnostics.is_empty() {
-        writeln!(out, "{} no findings in {files} file{}", "ok:".green().bold(), if files == 1 { "" } else { "s" })?;
+        writeln!(out, "{} no findings {scope}", "ok:".green().bold())?;
     } else {
         writeln!(
             out,
-            "{} {} finding{} ({} error{}, {} warning{}, {} info) in {files} file{}",
+            "{} {} finding{} ({} error{}, {} warning{}, {} info) {scope}",
             "found".bold(),
             report.diagnostics.len(),
             plural(report.diagnostics.len()),
@@ -67,7 +70,6 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             c.warnings,
             plural(c.warnings),
             c.infos,
-            plural(files),
         )?;
     }
     if report.baseline_fixed > 0 {
@@ -80,6 +82,20 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The help, the fix and the blank line that close a finding.
+fn trailer(out: &mut dyn Write, d: &crate::diagnostic::Diagnostic, pad: &str) -> std::io::Result<()> {
+    if let Some(help) = &d.help {
+        writeln!(out, "{pad} {} {}: {help}", "=".blue().bold(), "help".bold())?;
+    }
+    if let Some(fix) = &d.fix {
+        writeln!(out, "{pad} {} {}:", "=".blue().bold(), "fix".bold())?;
+        for l in fix.lines() {
+            writeln!(out, "{pad}     {}", l.green())?;
+        }
+    }
+    writeln!(out)
 }
 
 fn plural(n: usize) -> &'static str {

@@ -4,21 +4,38 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::{Report, counts, positions};
+use super::{Place, Report, counts, place};
 
 #[derive(Serialize)]
 struct Finding<'a> {
     rule: &'a str,
     severity: &'a str,
-    file: &'a str,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<usize>,
+    /// A live database object (`schema.table[.name]`), instead of a file position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<&'a str>,
     message: &'a str,
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<&'a str>,
+    /// A finding on a captured query: its fingerprint, calls and total time where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<&'a crate::diagnostic::QueryInfo>,
+    /// A finding on a live table (or its constraint or index): the table's estimated rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table_rows: Option<f64>,
+    /// ... and its total size in bytes (table, TOAST, indexes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table_bytes: Option<i64>,
 }
 
 pub fn json(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
@@ -27,19 +44,27 @@ pub fn json(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
         if i > 0 {
             out.write_all(b",")?;
         }
-        let file = report.files[d.file];
-        let (line, column, end_line, end_column) = positions(file, d);
+        let (file, line, column, end_line, end_column, object) = match place(report, d) {
+            Place::File { file, line, column, end_line, end_column } => {
+                (Some(file.path.as_str()), Some(line), Some(column), Some(end_line), Some(end_column), None)
+            }
+            Place::Object(o) => (None, None, None, None, None, Some(o)),
+        };
         let f = Finding {
             rule: d.rule,
             severity: d.severity.as_str(),
-            file: &file.path,
+            file,
             line,
             column,
             end_line,
             end_column,
+            object,
             message: &d.message,
             help: d.help.as_deref(),
             fix: d.fix.as_deref(),
+            query: d.query.as_deref(),
+            table_rows: d.table_stats.map(|(rows, _)| rows),
+            table_bytes: d.table_stats.map(|(_, bytes)| bytes),
         };
         out.write_all(b"\n")?;
         serde_json::to_writer(&mut *out, &f)?;

@@ -1,10 +1,12 @@
 //! `--format sarif`: SARIF 2.1.0 for GitHub code scanning, streamed.
 
+use std::collections::HashMap;
 use std::io::Write;
 
+use serde::Serialize;
 use serde_json::json;
 
-use super::{Report, fingerprint, positions};
+use super::{Place, Report, fingerprint, place};
 use crate::diagnostic::Severity;
 use crate::rules::{self, RULES};
 
@@ -81,45 +83,56 @@ pub fn sarif(out: &mut dyn Write, report: &Report<'_>, enabled: &[bool]) -> std:
         out.write_all(b",")?;
     }
     out.write_all(b"\"results\":[")?;
+    // Linear in the findings: fingerprints, URIs and rule indexes are computed once.
     let fps = fingerprint::fingerprints(report);
+    let uris: Vec<String> = super::repo_paths(&report.files).iter().map(|p| uri_path(p)).collect();
+    let rule_index: HashMap<&str, usize> = rule_ids.iter().enumerate().map(|(k, &i)| (RULES[i].name, k)).collect();
+    let uri_base_id = root.is_some().then_some("%SRCROOT%");
     for (k, d) in report.diagnostics.iter().enumerate() {
-        let file = report.files[d.file];
-        let (line, col, end_line, end_col) = positions(file, d);
-        let uri = uri_path(&crate::source::repo_relative(&file.path));
-        let mut location = json!({ "uri": uri });
-        if root.is_some() {
-            location["uriBaseId"] = json!("%SRCROOT%");
-        }
-        let region = json!({ "startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col });
         let mut text = d.message.clone();
         if let Some(h) = &d.help {
-            text.push_str(&format!("\nhelp: {h}"));
+            text.push_str("\nhelp: ");
+            text.push_str(h);
         }
         if let (Some(fix), None) = (&d.fix, &d.fix_replaces) {
-            text.push_str(&format!("\nfix: {fix}"));
+            text.push_str("\nfix: ");
+            text.push_str(fix);
         }
-        let mut result = json!({
-            "ruleId": d.rule,
-            "level": level(d.severity),
-            "message": { "text": text },
-            "locations": [{ "physicalLocation": { "artifactLocation": location.clone(), "region": region.clone() } }],
-            "partialFingerprints": { "dbwarden/v1": fps[k] },
-        });
-        if let Some(i) = rule_ids.iter().position(|&i| RULES[i].name == d.rule) {
-            result["ruleIndex"] = json!(i);
-        }
-        if let (Some(fix), Some(range)) = (&d.fix, &d.fix_replaces) {
-            let (sl, sc) = file.position(range.start);
-            let (el, ec) = file.position(range.end);
-            let region = json!({ "startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec });
-            result["fixes"] = json!([{
-                "description": { "text": "replace with the safe statement(s)" },
-                "artifactChanges": [{
-                    "artifactLocation": location,
-                    "replacements": [{ "deletedRegion": region, "insertedContent": { "text": fix } }],
-                }],
-            }]);
-        }
+        let (location, fixes) = match place(report, d) {
+            // A live database object: a logical location, no file.
+            Place::Object(o) => (
+                Location::Logical { logical_locations: [LogicalLocation { fully_qualified_name: o, kind: "object" }] },
+                None,
+            ),
+            Place::File { file, line, column, end_line, end_column } => {
+                let artifact_location = ArtifactLocation { uri: &uris[d.file], uri_base_id };
+                let region = Region { start_line: line, start_column: column, end_line, end_column };
+                let fixes = d.fix.as_deref().zip(d.fix_replaces.as_ref()).map(|(fix, range)| {
+                    let (start_line, start_column) = file.position(range.start);
+                    let (end_line, end_column) = file.position(range.end);
+                    [Fix {
+                        description: Text { text: "replace with the safe statement(s)" },
+                        artifact_changes: [ArtifactChange {
+                            artifact_location,
+                            replacements: [Replacement {
+                                deleted_region: Region { start_line, start_column, end_line, end_column },
+                                inserted_content: Text { text: fix },
+                            }],
+                        }],
+                    }]
+                });
+                (Location::Physical { physical_location: PhysicalLocation { artifact_location, region } }, fixes)
+            }
+        };
+        let result = SarifResult {
+            rule_id: d.rule,
+            rule_index: rule_index.get(d.rule).copied(),
+            level: level(d.severity),
+            message: Text { text: &text },
+            locations: [location],
+            partial_fingerprints: Fingerprints { v1: &fps[k] },
+            fixes,
+        };
         if k > 0 {
             out.write_all(b",")?;
         }
@@ -127,4 +140,89 @@ pub fn sarif(out: &mut dyn Write, report: &Report<'_>, enabled: &[bool]) -> std:
         serde_json::to_writer(&mut *out, &result)?;
     }
     out.write_all(b"\n]}]}\n")
+}
+
+// A result, serialised straight from borrowed data (no intermediate `serde_json::Value`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+    level: &'static str,
+    message: Text<'a>,
+    locations: [Location<'a>; 1],
+    partial_fingerprints: Fingerprints<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixes: Option<[Fix<'a>; 1]>,
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Fingerprints<'a> {
+    #[serde(rename = "dbwarden/v1")]
+    v1: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(untagged, rename_all_fields = "camelCase")]
+enum Location<'a> {
+    Physical { physical_location: PhysicalLocation<'a> },
+    Logical { logical_locations: [LogicalLocation<'a>; 1] },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation<'a> {
+    artifact_location: ArtifactLocation<'a>,
+    region: Region,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation<'a> {
+    fully_qualified_name: &'a str,
+    kind: &'static str,
+}
+
+#[derive(Serialize, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation<'a> {
+    uri: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+    start_column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Fix<'a> {
+    description: Text<'a>,
+    artifact_changes: [ArtifactChange<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactChange<'a> {
+    artifact_location: ArtifactLocation<'a>,
+    replacements: [Replacement<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Replacement<'a> {
+    deleted_region: Region,
+    inserted_content: Text<'a>,
 }

@@ -38,6 +38,12 @@ pub struct Example {
     /// Extra configuration (TOML) the example needs, e.g. `[lint]\npg_version = 10`.
     #[serde(default)]
     pub config: Option<String>,
+    /// Query rules: the migrations (SQL) the example query runs against.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// Plan rules: the captured `EXPLAIN` JSON of `sql`, a file name in `fixtures/plans/`.
+    #[serde(default)]
+    pub plan: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -52,7 +58,11 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("compatibility", "Changes that break the application version still running during a deploy"),
     ("schema", "Schema design defects judged on the whole schema"),
     ("phi", "Protection of patient data"),
+    ("security", "Tenant isolation, row-level security and tamper-resistant audit logs"),
     ("soft-delete", "Soft-delete conventions"),
+    ("performance", "Query plans and times measured on a target database by `dbwarden explain`"),
+    ("live", "Defects only a live database shows (`dbwarden audit`): validity, statistics, sequences, drift"),
+    ("query", "Captured application queries judged against the schema (`dbwarden lint --queries`)"),
     ("meta", "Problems with the input or with dbwarden's own annotations"),
 ];
 
@@ -99,15 +109,30 @@ impl Entry {
                 if let Some(cfg) = &e.config {
                     let _ = writeln!(s, "With this configuration:\n\n```toml\n{}\n```\n", cfg.trim());
                 }
+                if let Some(schema) = &e.schema {
+                    let _ = writeln!(s, "With this schema:\n\n```sql\n{}\n```\n", schema.trim());
+                }
                 let _ = writeln!(s, "```sql\n{}\n```\n", e.sql.trim());
+                if let Some(plan) = &e.plan {
+                    let _ = writeln!(s, "Plan: [`fixtures/plans/{plan}`](../../fixtures/plans/{plan})\n");
+                }
             }
         }
         let _ = writeln!(s, "## Configuration\n");
-        let _ = writeln!(
-            s,
-            "Change the severity with `[lint.severity] {} = \"warning\"`, turn the rule off with `[lint] ignore = [\"{}\"]`, or suppress one statement with `-- dbwarden-ignore: {} -- reason` on the line before it.\n",
-            self.name, self.name, self.name
-        );
+        if self.category == "live" {
+            // Live findings are about database objects: there is no statement to annotate.
+            let _ = writeln!(
+                s,
+                "Change the severity with `[lint.severity] {} = \"warning\"`, or turn the rule off with `[lint] ignore = [\"{}\"]`. The rule runs in `dbwarden audit` only (see [docs/audit.md](../audit.md)).\n",
+                self.name, self.name
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "Change the severity with `[lint.severity] {} = \"warning\"`, turn the rule off with `[lint] ignore = [\"{}\"]`, or suppress one statement with `-- dbwarden-ignore: {} -- reason` on the line before it.\n",
+                self.name, self.name, self.name
+            );
+        }
         if !self.references.is_empty() {
             let _ = writeln!(s, "## References\n");
             for r in &self.references {

@@ -55,33 +55,47 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-/// Lints `sources`, which are in migration order.
+/// Lints `sources`, which are in migration order. Files are parsed in parallel while the
+/// replay, which must go in migration order, judges each file as soon as it and all files
+/// before it are parsed.
 pub fn lint(sources: Vec<SourceFile>, settings: &Settings) -> LintOutput {
-    let mut diagnostics = Vec::new();
-    let parsed: Vec<(ParsedFile, Option<String>)> = sources
-        .into_par_iter()
-        .map(|source| {
-            let text = AssertUnwindSafe(&source);
-            match catch_unwind(|| parse_parts(&text)) {
-                Ok((stmts, comments, no_transaction)) => (ParsedFile { source, stmts, comments, no_transaction }, None),
-                Err(p) => (
-                    ParsedFile { source, stmts: Vec::new(), comments: Vec::new(), no_transaction: false },
-                    Some(panic_message(&*p)),
-                ),
+    let n = sources.len();
+    let mut analyzer = Analyzer::new(settings, n);
+    let mut files: Vec<ParsedFile> = Vec::with_capacity(n);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        scope.spawn(move || {
+            sources.into_par_iter().enumerate().for_each_with(tx, |tx, (i, source)| {
+                let _ = tx.send((i, parse_one(source)));
+            });
+        });
+        let mut pending = std::collections::BTreeMap::new();
+        for (i, item) in rx {
+            pending.insert(i, item);
+            while let Some((file, panic)) = pending.remove(&files.len()) {
+                let index = files.len();
+                if let Some(msg) = panic {
+                    internal_error(&mut analyzer.diagnostics, index, &msg);
+                }
+                analyzer.file(index, &file);
+                files.push(file);
             }
-        })
-        .collect();
-    let mut files = Vec::with_capacity(parsed.len());
-    for (i, (file, panic)) in parsed.into_iter().enumerate() {
-        if let Some(msg) = panic {
-            internal_error(&mut diagnostics, i, &msg);
         }
-        files.push(file);
+    });
+    let analysis = analyzer.finish(&files);
+    LintOutput { files, diagnostics: analysis.diagnostics, schema: analysis.schema, stats: analysis.stats }
+}
+
+/// Parses one file; a panic leaves the file without statements, and its message.
+fn parse_one(source: SourceFile) -> (ParsedFile, Option<String>) {
+    let text = AssertUnwindSafe(&source);
+    match catch_unwind(|| parse_parts(&text)) {
+        Ok((stmts, comments, no_transaction)) => (ParsedFile { source, stmts, comments, no_transaction }, None),
+        Err(p) => (
+            ParsedFile { source, stmts: Vec::new(), comments: Vec::new(), no_transaction: false },
+            Some(panic_message(&*p)),
+        ),
     }
-    let analysis = analyse(&files, settings);
-    diagnostics.extend(analysis.diagnostics);
-    diagnostics.sort_by(order);
-    LintOutput { files, diagnostics, schema: analysis.schema, stats: analysis.stats }
 }
 
 /// The result of judging parsed files.
@@ -94,38 +108,88 @@ pub struct Analysis {
 /// Replays parsed files (in migration order) running statement rules, then schema rules, then
 /// applies suppressions and severities.
 pub fn analyse(files: &[ParsedFile], settings: &Settings) -> Analysis {
-    let mut diagnostics = Vec::new();
-    let mut schema = Schema::default();
-    let mut stats = Stats { files: files.len(), ..Stats::default() };
+    let mut analyzer = Analyzer::new(settings, files.len());
     for (i, file) in files.iter().enumerate() {
-        let start = diagnostics.len();
+        analyzer.file(i, file);
+    }
+    analyzer.finish(files)
+}
+
+/// The replay, one file at a time in migration order.
+pub struct Analyzer<'s> {
+    settings: &'s Settings,
+    schema: Schema,
+    diagnostics: Vec<Diagnostic>,
+    stats: Stats,
+}
+
+impl<'s> Analyzer<'s> {
+    pub fn new(settings: &'s Settings, files: usize) -> Self {
+        Self {
+            settings,
+            schema: Schema::default(),
+            diagnostics: Vec::new(),
+            stats: Stats { files, ..Stats::default() },
+        }
+    }
+
+    /// Replays the next file (its index in the run is `i`), running statement rules.
+    pub fn file(&mut self, i: usize, file: &ParsedFile) {
+        let start = self.diagnostics.len();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            lint_file(i, file, &mut schema, settings, &mut diagnostics, &mut stats);
+            lint_file(i, file, &mut self.schema, self.settings, &mut self.diagnostics, &mut self.stats);
         }));
         if let Err(p) = result {
-            diagnostics.truncate(start);
-            internal_error(&mut diagnostics, i, &panic_message(&*p));
+            self.diagnostics.truncate(start);
+            internal_error(&mut self.diagnostics, i, &panic_message(&*p));
         }
     }
 
-    let ctx = SchemaCtx { schema: &schema, settings };
+    /// Runs the schema rules on the final model, then suppressions and severities.
+    pub fn finish(self, files: &[ParsedFile]) -> Analysis {
+        let Self { settings, mut schema, mut diagnostics, stats } = self;
+        schema.seal();
+        let ctx = SchemaCtx { schema: &schema, settings, migrations: None };
+        run_schema_rules(&ctx, false, &mut diagnostics);
+        apply_suppressions(files, settings, &mut diagnostics);
+        apply_severities(settings, &mut diagnostics);
+        diagnostics.sort_by(order);
+        diagnostics.dedup_by(|a, b| {
+            a.file == b.file && a.span == b.span && a.object == b.object && a.rule == b.rule && a.message == b.message
+        });
+        Analysis { diagnostics, schema, stats }
+    }
+}
+
+/// Runs the schema rules (and, with `live`, the live-only rules) on a model.
+fn run_schema_rules(ctx: &SchemaCtx<'_>, live: bool, diagnostics: &mut Vec<Diagnostic>) {
     for (ri, rule) in RULES.iter().enumerate() {
-        if let Kind::Schema(r) = rule.kind
-            && settings.enabled[ri]
-        {
-            let start = diagnostics.len();
-            let mut sink = Sink::new(rule.name, 0, 0..0, &mut diagnostics);
-            if let Err(p) = catch_unwind(AssertUnwindSafe(|| r.check(&ctx, &mut sink))) {
-                diagnostics.truncate(start);
-                internal_error(&mut diagnostics, 0, &format!("rule {}: {}", rule.name, panic_message(&*p)));
-            }
+        let r = match rule.kind {
+            Kind::Schema(r) => r,
+            Kind::Live(r) if live => r,
+            _ => continue,
+        };
+        if !ctx.settings.enabled[ri] {
+            continue;
+        }
+        let start = diagnostics.len();
+        let mut sink = Sink::new(rule.name, 0, 0..0, diagnostics);
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| r.check(ctx, &mut sink))) {
+            diagnostics.truncate(start);
+            internal_error(diagnostics, 0, &format!("rule {}: {}", rule.name, panic_message(&*p)));
         }
     }
+}
 
-    apply_suppressions(files, settings, &mut diagnostics);
-    for d in &mut diagnostics {
+/// Severity from the configuration (one level lower for `lesser` findings, capped by
+/// `at_most`), the catalogue's help where the rule gave none; findings of disabled rules dropped.
+fn apply_severities(settings: &Settings, diagnostics: &mut Vec<Diagnostic>) {
+    for d in diagnostics.iter_mut() {
         let i = rule_index(d.rule);
         d.severity = if d.lesser { settings.severity[i].lower() } else { settings.severity[i] };
+        if let Some(cap) = d.at_most {
+            d.severity = d.severity.min(cap);
+        }
         if d.help.is_none() {
             let help = &super::entry(i).help;
             if !help.is_empty() {
@@ -134,11 +198,23 @@ pub fn analyse(files: &[ParsedFile], settings: &Settings) -> Analysis {
         }
     }
     diagnostics.retain(|d| settings.enabled[rule_index(d.rule)]);
+}
+
+/// Judges a model loaded from a live database (`dbwarden audit`): the schema rules and the
+/// live-only rules; `migrations` is the replayed migrations' model, for `schema-drift`.
+pub fn judge_live(schema: &Schema, migrations: Option<&Schema>, settings: &Settings) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let ctx = SchemaCtx { schema, settings, migrations };
+    run_schema_rules(&ctx, true, &mut diagnostics);
+    // Every live finding names an object; an internal error names the database.
+    for d in diagnostics.iter_mut().filter(|d| d.object.is_none()) {
+        d.object = Some(schema.live.as_ref().map_or_else(|| "database".to_owned(), |l| l.database.clone()));
+        d.span = 0..0;
+    }
+    apply_severities(settings, &mut diagnostics);
     diagnostics.sort_by(order);
-    diagnostics.dedup_by(|a, b| {
-        a.file == b.file && a.span == b.span && a.object == b.object && a.rule == b.rule && a.message == b.message
-    });
-    Analysis { diagnostics, schema, stats }
+    diagnostics.dedup_by(|a, b| a.object == b.object && a.rule == b.rule && a.message == b.message);
+    diagnostics
 }
 
 fn parse_parts(source: &SourceFile) -> (Vec<parse::Stmt>, Vec<Range<usize>>, bool) {

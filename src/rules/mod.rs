@@ -2,6 +2,8 @@
 
 pub mod catalogue;
 pub mod engine;
+pub mod plan;
+pub mod query;
 mod schema;
 mod statement;
 pub(crate) mod util;
@@ -30,6 +32,18 @@ pub trait SchemaRule: Sync {
 pub enum Kind {
     Statement(&'static dyn StatementRule),
     Schema(&'static dyn SchemaRule),
+    /// A schema rule that needs a live database (statistics, validity, sequences): run by
+    /// `dbwarden audit` only. Its fixtures are live-database tests (`tests/audit.rs`), and its
+    /// catalogue examples are SQL run on a database there, not migrations.
+    Live(&'static dyn SchemaRule),
+    /// A rule on a captured query's `EXPLAIN` plan and measured times: run by `dbwarden explain`
+    /// only. Its fixtures are captured plans (`fixtures/plans/`, tests/plans.rs), and its catalogue
+    /// examples name a plan file there.
+    Plan(&'static dyn plan::PlanRule),
+    /// A rule on captured queries (`dbwarden lint --queries`), with the schema from the
+    /// migrations. Its fixtures are in `fixtures/queries/rules/` (tests/queries.rs), and its
+    /// catalogue examples are queries (with an optional `schema`), checked there too.
+    Query(&'static dyn query::QueryRule),
     /// Reported by the engine itself (syntax errors, suppressions, internal errors).
     Builtin,
 }
@@ -96,6 +110,49 @@ pub static RULES: &[RuleDef] = &[
     rule!("missing-soft-delete", Schema(schema::missing_soft_delete::MissingSoftDelete)),
     rule!("unique-ignores-soft-delete", Schema(schema::unique_ignores_soft_delete::UniqueIgnoresSoftDelete)),
     rule!("missing-primary-key", Schema(schema::missing_primary_key::MissingPrimaryKey)),
+    rule!("tenant-table-without-rls", Schema(schema::tenant_table_without_rls::TenantTableWithoutRls)),
+    rule!("rls-without-policy", Schema(schema::rls_without_policy::RlsWithoutPolicy)),
+    rule!("mutable-audit-log", Schema(schema::mutable_audit_log::MutableAuditLog)),
+    rule!("phi-without-audit-trigger", Schema(schema::phi_without_audit_trigger::PhiWithoutAuditTrigger)),
+    rule!("invalid-index", Live(schema::invalid_index::InvalidIndex)),
+    rule!("duplicate-index", Live(schema::duplicate_index::DuplicateIndex)),
+    rule!("unused-index", Live(schema::unused_index::UnusedIndex)),
+    rule!("not-valid-constraint", Live(schema::not_valid_constraint::NotValidConstraint)),
+    rule!("sequence-near-overflow", Live(schema::sequence_near_overflow::SequenceNearOverflow)),
+    rule!("stale-statistics", Live(schema::stale_statistics::StaleStatistics)),
+    rule!("schema-drift", Live(schema::schema_drift::SchemaDrift)),
+    rule!("n-plus-one", Query(query::n_plus_one::NPlusOne)),
+    rule!("select-star", Query(query::select_star::SelectStar)),
+    rule!("update-without-where", Query(query::update_without_where::UpdateWithoutWhere)),
+    rule!("delete-without-where", Query(query::delete_without_where::DeleteWithoutWhere)),
+    rule!("missing-soft-delete-filter", Query(query::missing_soft_delete_filter::MissingSoftDeleteFilter)),
+    rule!(
+        "hard-delete-on-soft-delete-table",
+        Query(query::hard_delete_on_soft_delete_table::HardDeleteOnSoftDeleteTable)
+    ),
+    rule!("unindexed-predicate", Query(query::unindexed_predicate::UnindexedPredicate)),
+    rule!("leading-wildcard-like", Query(query::leading_wildcard_like::LeadingWildcardLike)),
+    rule!("non-sargable-predicate", Query(query::non_sargable_predicate::NonSargablePredicate)),
+    rule!("large-offset", Query(query::large_offset::LargeOffset)),
+    rule!("order-by-random", Query(query::order_by_random::OrderByRandom)),
+    rule!("not-in-subquery", Query(query::not_in_subquery::NotInSubquery)),
+    rule!("pooler-incompatible", Query(query::pooler_incompatible::PoolerIncompatible)),
+    rule!("over-budget", Plan(plan::over_budget::OverBudget)),
+    rule!("seq-scan-discards-rows", Plan(plan::seq_scan_discards_rows::SeqScanDiscardsRows)),
+    rule!("index-scan-discards-rows", Plan(plan::index_scan_discards_rows::IndexScanDiscardsRows)),
+    rule!("row-misestimate", Plan(plan::row_misestimate::RowMisestimate)),
+    rule!("sort-spill", Plan(plan::sort_spill::SortSpill)),
+    rule!("hash-spill", Plan(plan::hash_spill::HashSpill)),
+    rule!("nested-loop-inner-scan", Plan(plan::nested_loop_inner_scan::NestedLoopInnerScan)),
+    rule!("lossy-bitmap", Plan(plan::lossy_bitmap::LossyBitmap)),
+    rule!("index-only-heap-fetches", Plan(plan::index_only_heap_fetches::IndexOnlyHeapFetches)),
+    rule!("fk-trigger-slow", Plan(plan::fk_trigger_slow::FkTriggerSlow)),
+    rule!("jit-overhead", Plan(plan::jit_overhead::JitOverhead)),
+    rule!("planning-time-high", Plan(plan::planning_time_high::PlanningTimeHigh)),
+    rule!("query-refused"),
+    rule!("query-failed"),
+    rule!("budget-not-measured"),
+    rule!("sequence-consumed"),
     rule!("syntax-error"),
     rule!("unused-suppression"),
     rule!("suppression-without-reason"),
@@ -155,6 +212,12 @@ pub struct Settings {
     pub phi_tables: Vec<QualName>,
     pub soft_delete_column: String,
     pub soft_delete_require: Require,
+    /// `[tenancy] column`.
+    pub tenant_column: String,
+    pub audit_tables: Vec<QualName>,
+    pub audit_patterns: RegexSet,
+    /// `[audit]` thresholds for `dbwarden audit`.
+    pub audit: crate::config::AuditConfig,
 }
 
 impl Settings {
@@ -172,15 +235,11 @@ impl Settings {
                 config.lint.severity.iter().find(|(k, _)| lookup(k) == Some(i)).map_or(entry(i).severity, |(_, v)| *v)
             })
             .collect();
-        let phi_tables = config
-            .phi
-            .tables
-            .iter()
-            .map(|t| match t.split_once('.') {
-                Some((s, n)) => QualName { schema: s.to_owned(), name: n.to_owned() },
-                None => QualName { schema: "public".into(), name: t.clone() },
-            })
-            .collect();
+        let qualify = |t: &String| match t.split_once('.') {
+            Some((s, n)) => QualName { schema: s.to_owned(), name: n.to_owned() },
+            None => QualName { schema: "public".into(), name: t.clone() },
+        };
+        let phi_tables = config.phi.tables.iter().map(qualify).collect();
         Self {
             pg_version: config.lint.pg_version,
             assume_in_transaction: config.lint.assume_in_transaction,
@@ -190,6 +249,10 @@ impl Settings {
             phi_tables,
             soft_delete_column: config.soft_delete.column.clone(),
             soft_delete_require: config.soft_delete.require,
+            tenant_column: config.tenancy.column.clone(),
+            audit_tables: config.audit.tables.iter().map(qualify).collect(),
+            audit_patterns: config.audit_patterns(),
+            audit: config.audit.clone(),
         }
     }
 
@@ -203,6 +266,11 @@ impl Settings {
             || self.phi_tables.contains(&table.name)
             || self.phi_patterns.is_match(&table.name.name)
             || table.comment.as_deref().is_some_and(util::mentions_phi)
+    }
+
+    /// Whether the table is an audit log (`[audit] tables` / `patterns`).
+    pub fn is_audit_table(&self, table: &QualName) -> bool {
+        self.audit_tables.contains(table) || self.audit_patterns.is_match(&table.name)
     }
 }
 
@@ -245,4 +313,6 @@ impl StmtCtx<'_> {
 pub struct SchemaCtx<'a> {
     pub schema: &'a Schema,
     pub settings: &'a Settings,
+    /// `dbwarden audit --migrations`: the schema the migrations build, to compare with the live one.
+    pub migrations: Option<&'a Schema>,
 }

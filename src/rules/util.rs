@@ -242,6 +242,8 @@ pub fn table_locks(action: &Action, schema: &crate::schema::Schema) -> Vec<(crat
         Action::Cluster { table: Some(t) } => add(t, Lock::AccessExclusive),
         Action::RefreshMatView { name, concurrently: false } => add(name, Lock::AccessExclusive),
         Action::CreateTrigger { table, .. } => add(table, Lock::ShareRowExclusive),
+        // CREATE RULE takes ACCESS EXCLUSIVE on its table.
+        Action::CreateRule(rule) => add(&rule.table, Lock::AccessExclusive),
         Action::DropTrigger { table, .. } | Action::CreatePolicy { table, .. } | Action::DropPolicy { table, .. } => {
             add(table, Lock::AccessExclusive);
         }

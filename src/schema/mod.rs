@@ -1,5 +1,6 @@
 //! The schema model, built by replaying migrations (later: read from the live catalog).
 
+pub mod catalog;
 mod replay;
 
 pub use replay::{FileInfo, apply};
@@ -7,7 +8,7 @@ pub use replay::{FileInfo, apply};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::parse::ir::{ConstraintKind, Generated, IndexKey, ObjName, TypeName};
+use crate::parse::ir::{ConstraintKind, Generated, IndexKey, ObjName, Privileges, RuleEvent, TriggerSpec, TypeName};
 
 /// Where an object was created or changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +80,9 @@ pub struct Constraint {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub name: String,
+    /// `AS RESTRICTIVE` (catalog: `polpermissive = false`): narrows what permissive policies
+    /// allow, grants nothing by itself.
+    pub restrictive: bool,
     pub origin: Origin,
 }
 
@@ -86,6 +90,35 @@ pub struct Policy {
 pub struct Trigger {
     pub name: String,
     pub function: Option<ObjName>,
+    /// Timing, events, `FOR EACH ROW`, `WHEN` (catalog: `pg_trigger.tgtype` bits, `tgqual`).
+    pub spec: TriggerSpec,
+    /// `ALTER TABLE ... DISABLE TRIGGER` (or `ENABLE REPLICA`): does not fire in ordinary
+    /// sessions (catalog: `tgenabled` is `D` or `R`).
+    pub disabled: bool,
+    pub origin: Origin,
+}
+
+/// A table privilege granted to a role (catalog: `aclexplode(relacl)`, grantee 0 is `public`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The role, folded; `public` for `PUBLIC`.
+    pub grantee: String,
+    pub privileges: Privileges,
+}
+
+/// A rewrite rule on a table (`CREATE RULE`; catalog: `pg_rewrite`, except `_RETURN`).
+#[derive(Debug, Clone)]
+pub struct RewriteRule {
+    pub name: String,
+    pub event: RuleEvent,
+    /// `DO INSTEAD` (`is_instead`).
+    pub instead: bool,
+    /// The action is `NOTHING` (`ev_action` is an empty list).
+    pub nothing: bool,
+    /// Has a `WHERE` condition (`ev_qual` is not `<>`).
+    pub conditional: bool,
+    /// `ALTER TABLE ... DISABLE RULE` (`ev_enabled = 'D'`); not tracked offline.
+    pub disabled: bool,
     pub origin: Origin,
 }
 
@@ -108,15 +141,78 @@ pub struct Table {
     pub columns_unknown: bool,
     pub created: Origin,
     pub changed: Origin,
+    /// Live statistics (`dbwarden audit`); `None` for a model replayed from migrations.
+    pub stats: Option<TableStats>,
+    /// The owner, when known (`ALTER TABLE ... OWNER TO`; catalog: `relowner`). The owner has
+    /// every privilege without a grant.
+    pub owner: Option<String>,
+    /// Privileges granted to roles (the owner's implicit ones are not listed).
+    pub grants: Vec<Grant>,
+    pub rewrite_rules: Vec<RewriteRule>,
+}
+
+/// A table's statistics in a live database (`pg_class`, `pg_stat_user_tables`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableStats {
+    /// The planner's row estimate (`reltuples`; `None` when never vacuumed or analysed).
+    pub rows: Option<f64>,
+    /// Table, TOAST and index size in bytes, from `pg_class.relpages` (as of the last
+    /// `VACUUM`, `ANALYZE` or index build: an estimate that reads no file).
+    pub total_bytes: i64,
+    /// Rows inserted, updated or deleted since the last analyse (`n_mod_since_analyze`).
+    pub mod_since_analyze: i64,
+    /// Live rows counted by the statistics system (`n_live_tup`).
+    pub live_rows: i64,
+    /// The last manual / automatic analyse, as text (`None`: never).
+    pub last_analyze: Option<String>,
+    pub last_autoanalyze: Option<String>,
+    /// Sequential scans since the statistics were reset.
+    pub seq_scan: i64,
+}
+
+impl TableStats {
+    /// The row estimate to judge impact by: `reltuples`, else the live-row counter.
+    pub fn estimated_rows(&self) -> f64 {
+        self.rows.unwrap_or(self.live_rows as f64)
+    }
 }
 
 impl Table {
+    /// A table with no columns, constraints or flags (the catalog loader fills it in).
+    pub fn new(name: QualName, origin: Origin) -> Self {
+        Self {
+            name,
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            rls_enabled: false,
+            rls_forced: false,
+            policies: Vec::new(),
+            triggers: Vec::new(),
+            comment: None,
+            phi_marked: false,
+            partition_of: None,
+            partitioned: false,
+            columns_unknown: false,
+            created: origin.clone(),
+            changed: origin,
+            stats: None,
+            owner: None,
+            grants: Vec::new(),
+            rewrite_rules: Vec::new(),
+        }
+    }
+
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
 
     pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
         self.columns.iter_mut().find(|c| c.name == name)
+    }
+
+    /// The privileges granted to `role` (not counting the owner's implicit ones).
+    pub fn granted(&self, role: &str) -> Privileges {
+        self.grants.iter().filter(|g| g.grantee == role).fold(Privileges::default(), |p, g| p.union(g.privileges))
     }
 
     pub fn has_primary_key(&self) -> bool {
@@ -137,6 +233,21 @@ pub struct Index {
     /// The constraint this index backs (PRIMARY KEY / UNIQUE), if any.
     pub constraint: Option<String>,
     pub origin: Origin,
+    /// Live statistics (`dbwarden audit`); `None` for a model replayed from migrations.
+    pub stats: Option<IndexStats>,
+}
+
+/// An index's statistics in a live database (`pg_stat_user_indexes`, relation size).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexStats {
+    /// Index scans since the statistics were reset (`idx_scan`).
+    pub scans: i64,
+    /// Size in bytes, from `pg_class.relpages` (as of the last build, `VACUUM` or `ANALYZE`).
+    pub bytes: i64,
+    /// Per key column: operator class, collation and ordering options (`indclass`,
+    /// `indcollation`, `indoption`), so that two indexes on the same keys with different
+    /// options are told apart.
+    pub key_options: String,
 }
 
 impl Index {
@@ -161,6 +272,51 @@ pub struct Schema {
     pub temporary: Vec<QualName>,
     /// Materialized views, with the file that created them.
     pub matviews: BTreeMap<QualName, usize>,
+    /// Sequences (loaded from a live database only).
+    pub sequences: Vec<Sequence>,
+    /// Facts about the live database the model was loaded from; `None` for replayed migrations.
+    pub live: Option<LiveInfo>,
+    /// Index names by table, built by [`Schema::seal`] once the model is complete, so that
+    /// [`Schema::indexes_on`] does not scan every index (20,000 indexes on 5,000 tables).
+    by_table: std::sync::OnceLock<std::collections::HashMap<QualName, Vec<QualName>>>,
+}
+
+/// A sequence of a live database, with the column that owns it (serial or identity).
+#[derive(Debug, Clone)]
+pub struct Sequence {
+    pub name: QualName,
+    /// The sequence's data type (`smallint`, `integer`, `bigint`).
+    pub ty: String,
+    /// `None` when the role may not read it (needs `SELECT` or `USAGE` on the sequence) or the
+    /// sequence was never used.
+    pub last_value: Option<i64>,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub increment: i64,
+    /// The owning table and column (`OWNED BY`, serial and identity columns).
+    pub owner: Option<(QualName, String)>,
+    /// The role may read the sequence's last value.
+    pub readable: bool,
+    pub origin: Origin,
+}
+
+/// Facts about a live database.
+#[derive(Debug, Clone, Default)]
+pub struct LiveInfo {
+    pub database: String,
+    /// `server_version`, e.g. `15.4 (Debian 15.4-1)`.
+    pub server_version: String,
+    pub server_version_num: i32,
+    /// The database's size in bytes, from `pg_class.relpages` (an estimate that reads no file).
+    pub size_bytes: i64,
+    /// When the statistics counters were last reset (`pg_stat_database.stats_reset`), as text;
+    /// `None`: never reset, counting since the database was created or the server's statistics
+    /// were initialised.
+    pub stats_reset: Option<String>,
+    /// When the audit read the catalog (the server's `now()`), as text.
+    pub read_at: String,
+    /// The schemas read.
+    pub schemas: Vec<String>,
 }
 
 impl Schema {
@@ -181,7 +337,26 @@ impl Schema {
         self.temporary.iter().any(|t| t.matches(name))
     }
 
-    pub fn indexes_on<'a>(&'a self, table: &'a QualName) -> impl Iterator<Item = &'a Index> + 'a {
-        self.indexes.values().filter(move |i| &i.table == table)
+    pub fn indexes_on<'a>(&'a self, table: &'a QualName) -> Box<dyn Iterator<Item = &'a Index> + 'a> {
+        match self.by_table.get() {
+            Some(map) => Box::new(map.get(table).into_iter().flatten().filter_map(|n| self.indexes.get(n))),
+            None => Box::new(self.indexes.values().filter(move |i| &i.table == table)),
+        }
+    }
+
+    /// Builds the table-to-indexes lookup; call when the model is complete (after the replay,
+    /// after loading the catalog). Any change to the model through [`apply`] drops it.
+    pub fn seal(&mut self) {
+        let mut map: std::collections::HashMap<QualName, Vec<QualName>> = std::collections::HashMap::new();
+        for (name, i) in &self.indexes {
+            map.entry(i.table.clone()).or_default().push(name.clone());
+        }
+        self.by_table = std::sync::OnceLock::new();
+        let _ = self.by_table.set(map);
+    }
+
+    /// Drops the lookup [`Schema::seal`] built (the model is about to change).
+    pub fn unseal(&mut self) {
+        self.by_table.take();
     }
 }

@@ -2,10 +2,10 @@
 
 use std::ops::Range;
 
-use super::{Column, Constraint, Index, Origin, Policy, QualName, Schema, Table, Trigger};
+use super::{Column, Constraint, Grant, Index, Origin, Policy, QualName, RewriteRule, Schema, Table, Trigger};
 use crate::parse::ir::{
     Action, AlterOp, AlterTable, ColumnDef, Constraint as IrConstraint, ConstraintKind, CreateIndex, CreateTable,
-    DropKind, ForeignKey, IndexKey, ObjName, RlsChange,
+    DropKind, ForeignKey, GrantStmt, GrantTarget, IndexKey, ObjName, RlsChange,
 };
 
 /// Facts about the statement being applied that do not come from its text.
@@ -25,6 +25,7 @@ impl FileInfo {
 
 /// Applies one statement to the model.
 pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
+    schema.unseal();
     match action {
         Action::CreateTable(ct) => create_table(schema, ct, info),
         Action::AlterTable(at) => alter_table(schema, at, info),
@@ -47,9 +48,9 @@ pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
                 t.changed = info.origin(None);
             }
         }
-        Action::CreatePolicy { name, table } => {
+        Action::CreatePolicy { name, table, restrictive } => {
             if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
-                t.policies.push(Policy { name: name.clone(), origin: info.origin(None) });
+                t.policies.push(Policy { name: name.clone(), restrictive: *restrictive, origin: info.origin(None) });
             }
         }
         Action::DropPolicy { name, table } => {
@@ -57,10 +58,37 @@ pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
                 t.policies.retain(|p| &p.name != name);
             }
         }
-        Action::CreateTrigger { name, table, function } => {
+        Action::CreateTrigger { name, table, function, spec } => {
             if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
                 t.triggers.retain(|p| &p.name != name);
-                t.triggers.push(Trigger { name: name.clone(), function: function.clone(), origin: info.origin(None) });
+                t.triggers.push(Trigger {
+                    name: name.clone(),
+                    function: function.clone(),
+                    spec: *spec,
+                    disabled: false,
+                    origin: info.origin(None),
+                });
+            }
+        }
+        Action::Grant(g) => grant(schema, g, true),
+        Action::Revoke(g) => grant(schema, g, false),
+        Action::CreateRule(r) => {
+            if let Some(t) = schema.tables.get_mut(&QualName::resolve(&r.table)) {
+                t.rewrite_rules.retain(|x| x.name != r.name);
+                t.rewrite_rules.push(RewriteRule {
+                    name: r.name.clone(),
+                    event: r.event,
+                    instead: r.instead,
+                    nothing: r.nothing,
+                    conditional: r.conditional,
+                    disabled: false,
+                    origin: info.origin(None),
+                });
+            }
+        }
+        Action::DropRule { name, table } => {
+            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+                t.rewrite_rules.retain(|x| &x.name != name);
             }
         }
         Action::DropTrigger { name, table } => {
@@ -73,6 +101,35 @@ pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
         }
         Action::CreateSchema { name } if !schema.schemas.contains(name) => schema.schemas.push(name.clone()),
         _ => {}
+    }
+}
+
+/// `GRANT` (`add`) or `REVOKE` of table privileges; `ON ALL TABLES IN SCHEMA` applies to the
+/// tables that exist at that point, as in PostgreSQL.
+fn grant(schema: &mut Schema, g: &GrantStmt, add: bool) {
+    let apply = |t: &mut Table| {
+        for role in &g.grantees {
+            let had = t.granted(role);
+            let now = if add { had.union(g.privileges) } else { had.minus(g.privileges) };
+            t.grants.retain(|x| &x.grantee != role);
+            if !now.is_empty() {
+                t.grants.push(Grant { grantee: role.clone(), privileges: now });
+            }
+        }
+    };
+    match &g.target {
+        GrantTarget::Tables(names) => {
+            for n in names {
+                if let Some(t) = schema.tables.get_mut(&QualName::resolve(n)) {
+                    apply(t);
+                }
+            }
+        }
+        GrantTarget::AllTablesInSchema(schemas) => {
+            for t in schema.tables.values_mut().filter(|t| schemas.contains(&t.name.schema)) {
+                apply(t);
+            }
+        }
     }
 }
 
@@ -107,6 +164,10 @@ fn create_table(schema: &mut Schema, ct: &CreateTable, info: &FileInfo) {
         partitioned: ct.partitioned,
         created: origin.clone(),
         changed: origin,
+        stats: None,
+        owner: None,
+        grants: Vec::new(),
+        rewrite_rules: Vec::new(),
     };
     if let Some(parent) = table.partition_of.as_ref().and_then(|p| schema.tables.get(p)) {
         table.columns.clone_from(&parent.columns);
@@ -259,6 +320,7 @@ fn add_constraint(schema: &mut Schema, table_name: &QualName, c: &IrConstraint, 
                 valid: true,
                 constraint: Some(name),
                 origin,
+                stats: None,
             },
         );
     }
@@ -374,6 +436,18 @@ fn alter_table(schema: &mut Schema, at: &AlterTable, info: &FileInfo) {
             AlterOp::DetachPartition { partition, .. } => {
                 if let Some(p) = schema.tables.get_mut(&QualName::resolve(partition)) {
                     p.partition_of = None;
+                }
+            }
+            AlterOp::OwnerTo { owner } => {
+                if let Some(t) = schema.tables.get_mut(&name) {
+                    t.owner = Some(owner.clone());
+                }
+            }
+            AlterOp::TriggerState { name: trigger, enabled } => {
+                if let Some(t) = schema.tables.get_mut(&name) {
+                    for tr in t.triggers.iter_mut().filter(|tr| trigger.as_ref().is_none_or(|n| n == &tr.name)) {
+                        tr.disabled = !enabled;
+                    }
                 }
             }
             AlterOp::LightweightOther | AlterOp::Other => {}
@@ -583,6 +657,7 @@ fn create_index(schema: &mut Schema, ci: &CreateIndex, info: &FileInfo) {
             valid: !ci.only,
             constraint: None,
             origin: info.origin(None),
+            stats: None,
         },
     );
 }

@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 
-use crate::diagnostic::Sink;
-use crate::parse::ir::{ConstraintKind, IndexKey, quote_ident};
+use crate::diagnostic::{Severity, Sink};
+use crate::parse::ir::{ConstraintKind, IndexKey, RefAction, quote_ident};
 use crate::rules::util::normalise_expr;
 use crate::rules::{SchemaCtx, SchemaRule};
 use crate::schema::{Index, Schema, Table};
@@ -68,15 +68,30 @@ impl SchemaRule for UnindexedForeignKey {
                 }
                 let cols = fk.columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
                 let idx = quote_ident(&format!("{}_{}_idx", table.name.name, fk.columns.join("_")));
-                sink.report_at(
-                    &c.origin,
-                    format!(
-                        "foreign key `{}` on `{}` ({cols}) has no index: deletes and key updates on `{}` scan `{}`",
-                        c.name, table.name, fk.ref_table, table.name
-                    ),
-                )
-                .help("create an index whose leading columns are the foreign key columns, `CONCURRENTLY`")
-                .fix_addition(format!("CREATE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {} ({cols});", table.name));
+                let report = sink
+                    .report_at(
+                        &c.origin,
+                        format!(
+                            "foreign key `{}` on `{}` ({cols}) has no index: deletes and key updates on `{}` scan `{}`",
+                            c.name, table.name, fk.ref_table, table.name
+                        ),
+                    )
+                    .help("create an index whose leading columns are the foreign key columns, `CONCURRENTLY`")
+                    .fix_addition(format!("CREATE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {} ({cols});", table.name));
+                // On a live database, severity follows the referencing table's size: a scan of a
+                // small table is cheap; an action that writes (CASCADE, SET NULL/DEFAULT) keeps a
+                // medium table at the configured severity.
+                if let Some(stats) = &table.stats {
+                    let rows = stats.estimated_rows();
+                    let audit = &ctx.settings.audit;
+                    let (small, large) = (audit.small_table_rows as f64, audit.large_table_rows as f64);
+                    let writes = !matches!(fk.on_delete, RefAction::NoAction | RefAction::Restrict);
+                    if rows < small {
+                        report.at_most(Severity::Info);
+                    } else if rows < large && !writes {
+                        report.lesser();
+                    }
+                }
             }
         }
     }

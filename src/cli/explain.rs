@@ -1,0 +1,163 @@
+//! `dbwarden explain`: run captured queries on a target database under the safety contract,
+//! measure them against the budget, and report the plan rules' findings.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use super::{CliError, EXIT_CLEAN, EXIT_FINDINGS, FailOn, Format, load_config};
+use crate::diagnostic::Severity;
+use crate::explain::report;
+use crate::explain::runner::{self, Options};
+use crate::queries::{self, QuerySet, ReadOptions};
+use crate::render;
+use crate::rules::{Settings, engine};
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// The database (default: DATABASE_URL, else the libpq variables PGHOST, PGUSER, ...)
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Captured queries: .sql files, server logs (stderr, csvlog, jsonlog), pg_stat_statements
+    /// exports (repeatable)
+    #[arg(long, value_name = "PATH", required = true)]
+    pub queries: Vec<PathBuf>,
+    /// The format of every --queries file (default: detected per file)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub queries_format: Option<queries::Format>,
+    /// The budget for a query's median execution time, in ms (a query's own
+    /// `-- dbwarden: budget=20ms` wins) [default: 50, or `[explain] budget_ms`]
+    #[arg(long, value_name = "MS")]
+    pub budget_ms: Option<f64>,
+    /// Measured runs per query [default: 5, or `[explain] runs`]
+    #[arg(long, value_name = "N")]
+    pub runs: Option<u32>,
+    /// Warm-up runs before them [default: 1, or `[explain] warmup`]
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<u32>,
+    /// Execute INSERT, UPDATE, DELETE, MERGE and volatile functions (each run is rolled back;
+    /// sequence values they consume are not)
+    #[arg(long)]
+    pub allow_writes: bool,
+    /// Connections to run queries on at once (parallel runs disturb each other's timings)
+    #[arg(long, value_name = "N", default_value = "1")]
+    pub jobs: usize,
+    /// For queries with `$n` and no logged values: measure with values drawn from the target's
+    /// pg_stats (most common values, histogram bounds) instead of planning generically
+    #[arg(long)]
+    pub sample_values: bool,
+    /// The budget applies to planning plus execution time
+    #[arg(long)]
+    pub budget_includes_planning: bool,
+    /// Print literal and parameter values from logs in messages and plans (they may be patient data)
+    #[arg(long)]
+    pub show_values: bool,
+    /// Configuration file (default: dbwarden.toml, looked up from the current directory upwards)
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output format [default: human, or github when GITHUB_ACTIONS=true]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Exit with status 1 when a finding is at or above this severity
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+}
+
+pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
+    let config = load_config(args.config.as_ref())?;
+    let settings = Settings::new(&config);
+    let mut opts = Options::from_config(&config.explain);
+    if let Some(b) = args.budget_ms {
+        opts.budget_ms = b;
+    }
+    opts.runs = args.runs.unwrap_or(opts.runs).max(1);
+    opts.warmup = args.warmup.unwrap_or(opts.warmup);
+    opts.allow_writes = args.allow_writes;
+    opts.jobs = args.jobs.max(1);
+    opts.sample_values = args.sample_values;
+    opts.budget_includes_planning |= args.budget_includes_planning;
+    opts.show_values = args.show_values;
+    let mut explain_config = config.explain.clone();
+    explain_config.budget_includes_planning = opts.budget_includes_planning;
+
+    let read = ReadOptions { format: args.queries_format, show_values: args.show_values };
+    let set = QuerySet::read(&args.queries, &read).map_err(|e| CliError::Explain(e.to_string()))?;
+    let target = crate::db::Target::resolve(args.database_url.as_deref())?;
+
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(set.queries.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} queries {wide_bar} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let result = runner::run_all(&target, &set.queries, &opts, &tick);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let (outcomes, facts) = result?;
+    let diagnostics = report::findings(&set.queries, &outcomes, &facts, &explain_config, &settings);
+
+    let files: Vec<&crate::source::SourceFile> = set.files.iter().collect();
+    let stats = engine::Stats { files: files.len(), statements: set.queries.len(), ..engine::Stats::default() };
+    let rep = render::Report { files, diagnostics: &diagnostics, stats: &stats, baseline_fixed: 0 };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let format = args.format.unwrap_or_else(|| {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") { Format::Github } else { Format::Human }
+    });
+    match format {
+        Format::Human => render::human(&mut out, &rep)?,
+        Format::Json => {
+            // The findings exactly as `lint --format json` prints them, plus every query's
+            // outcome and plan.
+            let mut buf = Vec::new();
+            render::json(&mut buf, &rep)?;
+            let mut v: serde_json::Value = serde_json::from_slice(&buf).map_err(std::io::Error::other)?;
+            let per_query: Vec<serde_json::Value> =
+                outcomes.iter().map(|o| report::query_json(&set.queries[o.query], o, &opts)).collect();
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("queries".into(), serde_json::Value::Array(per_query));
+            }
+            serde_json::to_writer(&mut out, &v).map_err(std::io::Error::other)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Github => render::github(&mut out, &rep)?,
+        Format::Sarif => render::sarif(&mut out, &rep, &settings.enabled)?,
+        Format::Gitlab => render::gitlab(&mut out, &rep)?,
+        Format::Html => {
+            let timings: Vec<render::QueryTiming> = outcomes
+                .iter()
+                .filter_map(|o| {
+                    let q = &set.queries[o.query];
+                    let t = o.timing?;
+                    Some(render::QueryTiming {
+                        name: q.name.clone().unwrap_or_else(|| q.origin.display()),
+                        median_ms: t.median_ms,
+                        budget_ms: Some(o.budget_ms),
+                    })
+                })
+                .collect();
+            let info = render::TargetInfo { name: target.display().to_owned(), ..render::TargetInfo::default() };
+            let ctx = render::HtmlContext {
+                title: "dbwarden explain",
+                target: Some(&info),
+                queries: &timings,
+                ..render::HtmlContext::default()
+            };
+            render::html(&mut out, &rep, &ctx)?;
+        }
+    }
+    out.flush()?;
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    Ok(if diagnostics.iter().any(|d| d.severity >= threshold) { EXIT_FINDINGS } else { EXIT_CLEAN })
+}

@@ -1,0 +1,553 @@
+//! Runs captured queries on the target under the safety contract (docs/explain.md):
+//!
+//! 1. one statement per round trip; captured text only over the extended protocol
+//!    (`Client::query_typed`: parse, bind and execute an unnamed statement in one round trip; the
+//!    server refuses several commands in one); the runner's own constant statements (`BEGIN`,
+//!    `SET LOCAL ...`, `ROLLBACK`) over the simple protocol, one per call;
+//! 2. each query in `BEGIN ... ROLLBACK`, with `SET LOCAL statement_timeout` and `lock_timeout`,
+//!    and `SET TRANSACTION READ ONLY` unless `--allow-writes`;
+//! 3. refused before anything is sent: see [`super::safety`]; plus any function the query calls
+//!    that `pg_proc` marks VOLATILE outside `pg_catalog`, unless `--allow-writes`;
+//! 4. writes without `--allow-writes` are planned, not executed.
+
+use std::collections::HashMap;
+use std::error::Error;
+
+use postgres::Client;
+use postgres::types::{Format, IsNull, ToSql, Type, private::BytesMut, to_sql_checked};
+use serde_json::Value;
+
+use super::plan::Explain;
+use super::safety::{Class, classify};
+use super::{ExplainConfig, Facts, FkFact, Timing};
+use crate::db::{DbError, Target, error_text};
+use crate::queries::CapturedQuery;
+
+/// Options of one run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub budget_ms: f64,
+    pub runs: u32,
+    pub warmup: u32,
+    pub allow_writes: bool,
+    pub jobs: usize,
+    pub sample_values: bool,
+    pub budget_includes_planning: bool,
+    pub show_values: bool,
+    pub statement_timeout_factor: f64,
+    pub lock_timeout_ms: u64,
+}
+
+impl Options {
+    pub fn from_config(c: &ExplainConfig) -> Self {
+        Self {
+            budget_ms: c.budget_ms,
+            runs: c.runs,
+            warmup: c.warmup,
+            allow_writes: false,
+            jobs: 1,
+            sample_values: false,
+            budget_includes_planning: c.budget_includes_planning,
+            show_values: false,
+            statement_timeout_factor: c.statement_timeout_factor,
+            lock_timeout_ms: c.lock_timeout_ms,
+        }
+    }
+}
+
+/// Something the runner has to say about a query, beyond its plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Not sent to the server; the reason.
+    Refused(String),
+    /// The query failed on the target (message without values unless `--show-values`).
+    Failed(String),
+    /// Cancelled by `statement_timeout` after this many ms.
+    TimedOut(f64),
+    /// Planned but not executed; why.
+    NotMeasured(String),
+    /// `--allow-writes`: sequences the analysed query advanced (not undone by the rollback).
+    SequencesConsumed(Vec<String>),
+}
+
+/// The result of one query.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Index into the query list.
+    pub query: usize,
+    pub budget_ms: f64,
+    pub class: Option<Class>,
+    pub timing: Option<Timing>,
+    /// The plan of the median run (or the plan without ANALYZE).
+    pub explain: Option<Explain>,
+    /// The plan as PostgreSQL printed it.
+    pub plan_json: Option<Value>,
+    /// How the parameters were bound: `log`, `sampled`, `generic`, or `none`.
+    pub params: &'static str,
+    pub events: Vec<Event>,
+    /// Wall time the runner spent on this query, ms (for the overhead measurement).
+    pub wall_ms: f64,
+}
+
+/// A value bound in text format, whatever the parameter's type (the server parses it, exactly as
+/// it parsed the logged value).
+#[derive(Debug)]
+struct TextParam<'a>(Option<&'a str>);
+
+impl ToSql for TextParam<'_> {
+    fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        match self.0 {
+            Some(s) => {
+                out.extend_from_slice(s.as_bytes());
+                Ok(IsNull::No)
+            }
+            None => Ok(IsNull::Yes),
+        }
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    fn encode_format(&self, _ty: &Type) -> Format {
+        Format::Text
+    }
+
+    to_sql_checked!();
+}
+
+/// The highest `$n` in the text (outside literals and comments).
+pub fn param_count(sql: &str) -> usize {
+    super::safety::params(sql).into_iter().max().unwrap_or(0)
+}
+
+/// A connection with what the runner learnt about the server.
+pub struct Session {
+    client: Client,
+    version: u32,
+    /// Function name -> (schema, volatile) for every `pg_proc` row of that name.
+    volatility: HashMap<String, Vec<(String, bool)>>,
+    show_values: bool,
+}
+
+impl Session {
+    pub fn connect(target: &Target, show_values: bool) -> Result<Self, DbError> {
+        let mut client = target.connect()?;
+        let version = client
+            .query_one("SELECT current_setting('server_version_num')::int", &[])
+            .map_err(|e| DbError::Query { message: target.scrub(&error_text(&e)) })?
+            .get::<_, i32>(0);
+        Ok(Self {
+            client,
+            version: u32::try_from(version).unwrap_or(0) / 10000,
+            volatility: HashMap::new(),
+            show_values,
+        })
+    }
+
+    /// PostgreSQL major version.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The catalog facts the plan rules cross-reference.
+    pub fn facts(&mut self) -> Result<Facts, DbError> {
+        let q = |e: postgres::Error| DbError::Query { message: error_text(&e) };
+        let mut facts = Facts::default();
+        for row in self
+            .client
+            .query(
+                "SELECT c.relname::text, a.attname::text
+                 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND i.indisvalid",
+                &[],
+            )
+            .map_err(q)?
+        {
+            facts.index_leads.entry(row.get(0)).or_default().push(row.get(1));
+        }
+        // Tables without any index are known too (every filter column on them is unindexed).
+        for row in self
+            .client
+            .query(
+                "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+                &[],
+            )
+            .map_err(q)?
+        {
+            facts.index_leads.entry(row.get(0)).or_default();
+        }
+        // Foreign keys whose columns are not the leading columns of any valid index.
+        for row in self
+            .client
+            .query(
+                "SELECT con.conname::text, c.relname::text, r.relname::text,
+                        array(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o)
+                              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o)
+                 FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_class r ON r.oid = con.confrelid
+                 WHERE con.contype = 'f' AND NOT EXISTS (
+                     SELECT 1 FROM pg_index i WHERE i.indrelid = con.conrelid AND i.indisvalid
+                       AND (i.indkey::int2[])[0:array_length(con.conkey, 1) - 1] @> con.conkey
+                       AND (i.indkey::int2[])[0:array_length(con.conkey, 1) - 1] <@ con.conkey)",
+                &[],
+            )
+            .map_err(q)?
+        {
+            facts
+                .unindexed_fks
+                .insert(row.get(0), FkFact { table: row.get(1), columns: row.get(3), referenced: row.get(2) });
+        }
+        Ok(facts)
+    }
+
+    fn query_err(&self, e: &postgres::Error) -> String {
+        let text = match e.as_db_error() {
+            // The message only: DETAIL lines quote key values.
+            Some(db) => format!("{} ({})", db.message(), db.code().code()),
+            None => error_text(e),
+        };
+        if self.show_values { text } else { redact_quoted(&text) }
+    }
+
+    /// One of the runner's own statements (constant text, one statement): simple protocol, one
+    /// round trip.
+    fn exec(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        self.client.batch_execute(sql)
+    }
+
+    /// A statement holding captured text: extended protocol, which refuses several commands.
+    fn exec_extended(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        self.client.execute(sql, &[]).map(|_| ())
+    }
+
+    /// Looks up the functions a query calls; returns the first user function that is VOLATILE.
+    fn volatile_user_function(&mut self, functions: &[(Option<String>, String)]) -> Result<Option<String>, String> {
+        let missing: Vec<String> =
+            functions.iter().map(|f| f.1.clone()).filter(|n| !self.volatility.contains_key(n)).collect();
+        if !missing.is_empty() {
+            let rows = self
+                .client
+                .query(
+                    "SELECT p.proname::text, n.nspname::text, p.provolatile = 'v'
+                     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = ANY($1)",
+                    &[&missing],
+                )
+                .map_err(|e| self.query_err(&e))?;
+            for m in &missing {
+                self.volatility.entry(m.clone()).or_default();
+            }
+            for r in rows {
+                self.volatility.entry(r.get(0)).or_default().push((r.get(1), r.get(2)));
+            }
+        }
+        for (schema, name) in functions {
+            let rows = &self.volatility[name];
+            let hit = rows
+                .iter()
+                .any(|(nsp, volatile)| *volatile && nsp != "pg_catalog" && schema.as_deref().is_none_or(|s| s == nsp));
+            if hit {
+                return Ok(Some(schema.as_ref().map_or_else(|| name.clone(), |s| format!("{s}.{name}"))));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Values for the parameters from `pg_stats` (`--sample-values`): for each `$n`, the most
+    /// common value of the column it is compared with, else the middle histogram bound.
+    fn sample(&mut self, sql: &str, n: usize) -> Option<Vec<Option<String>>> {
+        let (tables, compared) = super::safety::compared_columns(sql);
+        let mut out = Vec::with_capacity(n);
+        for i in 1..=n {
+            let col = compared.get(&i)?;
+            let row = self
+                .client
+                .query_opt(
+                    "SELECT coalesce((most_common_vals::text::text[])[1],
+                                     (histogram_bounds::text::text[])[array_length(histogram_bounds::text::text[], 1) / 2 + 1])
+                     FROM pg_stats WHERE attname = $1 AND tablename = ANY($2)
+                     ORDER BY most_common_vals IS NULL LIMIT 1",
+                    &[col, &tables],
+                )
+                .ok()??;
+            out.push(Some(row.get::<_, Option<String>>(0)?));
+        }
+        Some(out)
+    }
+
+    fn sequences(&mut self) -> HashMap<String, i64> {
+        self.client
+            .query(
+                "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences WHERE last_value IS NOT NULL",
+                &[],
+            )
+            .map(|rows| rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+            .unwrap_or_default()
+    }
+
+    /// Runs one query under the contract.
+    pub fn run(&mut self, index: usize, q: &CapturedQuery, opts: &Options) -> Outcome {
+        let start = std::time::Instant::now();
+        let budget_ms = q.budget_ms.unwrap_or(opts.budget_ms);
+        let mut out = Outcome {
+            query: index,
+            budget_ms,
+            class: None,
+            timing: None,
+            explain: None,
+            plan_json: None,
+            params: "none",
+            events: Vec::new(),
+            wall_ms: 0.0,
+        };
+        self.run_inner(q, opts, budget_ms, &mut out);
+        out.wall_ms = start.elapsed().as_secs_f64() * 1000.0;
+        out
+    }
+
+    fn run_inner(&mut self, q: &CapturedQuery, opts: &Options, budget_ms: f64, out: &mut Outcome) {
+        let verdict = classify(&q.text, budget_ms);
+        out.class = Some(verdict.class.clone());
+        if let Class::Refused(why) = &verdict.class {
+            out.events.push(Event::Refused(why.clone()));
+            return;
+        }
+        let write = verdict.class == Class::Write;
+        if !opts.allow_writes {
+            match self.volatile_user_function(&verdict.functions) {
+                Ok(Some(f)) => {
+                    out.events.push(Event::Refused(format!(
+                        "calls `{f}()`, which is VOLATILE (not IMMUTABLE or STABLE) and may write; run with --allow-writes to measure it"
+                    )));
+                    return;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    out.events.push(Event::Failed(e));
+                    return;
+                }
+            }
+        }
+        let n = param_count(&q.text);
+        let mut params: Option<Vec<Option<String>>> = None;
+        if n > 0 {
+            if q.params.len() >= n {
+                params = Some(q.params[..n].to_vec());
+                out.params = "log";
+            } else if opts.sample_values
+                && let Some(v) = self.sample(&q.text, n)
+            {
+                params = Some(v);
+                out.params = "sampled";
+            } else {
+                out.params = "generic";
+                self.generic_plan(q, n, opts, budget_ms, out);
+                return;
+            }
+        }
+        let analyse = !write || opts.allow_writes;
+        if !analyse {
+            out.events.push(Event::NotMeasured(
+                "the query writes: planned without ANALYZE (run with --allow-writes to execute it inside a rolled-back transaction)"
+                    .into(),
+            ));
+        }
+        let timeout_ms = (budget_ms * opts.statement_timeout_factor).max(1000.0).round();
+        let options = if analyse { "ANALYZE, BUFFERS, FORMAT JSON" } else { "FORMAT JSON" };
+        let explain = format!("EXPLAIN ({options}) {}", q.text);
+        let values: Vec<TextParam<'_>> =
+            params.as_ref().map(|p| p.iter().map(|v| TextParam(v.as_deref())).collect()).unwrap_or_default();
+        // Parse, bind and execute in one round trip; the server infers each parameter's type and
+        // parses the text value, as it did for the application.
+        let binds: Vec<(&(dyn ToSql + Sync), Type)> =
+            values.iter().map(|v| (v as &(dyn ToSql + Sync), Type::UNKNOWN)).collect();
+        let total = if analyse { opts.warmup + opts.runs.max(1) } else { 1 };
+        let seq_before = (write && opts.allow_writes).then(|| self.sequences());
+        let mut runs: Vec<(f64, f64, Value)> = Vec::new();
+        // Reads share one transaction; each write run gets its own, so that every run sees the
+        // same data.
+        let per_run_tx = write;
+        let mut in_tx = false;
+        for i in 0..total {
+            if !in_tx {
+                if let Err(e) = self.begin(opts, timeout_ms) {
+                    out.events.push(Event::Failed(self.query_err(&e)));
+                    return;
+                }
+                in_tx = true;
+            }
+            let result = self.client.query_typed(explain.as_str(), &binds);
+            match result {
+                Ok(rows) => {
+                    let text: Option<Value> = rows.first().and_then(|r| r.try_get::<_, Value>(0).ok());
+                    let Some(json) = text else {
+                        out.events.push(Event::Failed("EXPLAIN returned no plan".into()));
+                        break;
+                    };
+                    let top = json.get(0).unwrap_or(&json);
+                    let exec = top.get("Execution Time").and_then(Value::as_f64).unwrap_or(0.0);
+                    let plan = top.get("Planning Time").and_then(Value::as_f64).unwrap_or(0.0);
+                    if i >= opts.warmup || !analyse {
+                        runs.push((exec, plan, json));
+                    }
+                }
+                Err(e) => {
+                    let _ = self.exec("ROLLBACK");
+                    in_tx = false;
+                    if e.code() == Some(&postgres::error::SqlState::QUERY_CANCELED) {
+                        out.events.push(Event::TimedOut(timeout_ms));
+                    } else {
+                        out.events.push(Event::Failed(self.query_err(&e)));
+                    }
+                    break;
+                }
+            }
+            if per_run_tx {
+                let _ = self.exec("ROLLBACK");
+                in_tx = false;
+            }
+        }
+        if in_tx {
+            let _ = self.exec("ROLLBACK");
+        }
+        if let Some(before) = seq_before {
+            let after = self.sequences();
+            let mut moved: Vec<String> =
+                after.iter().filter(|(k, v)| before.get(*k) != Some(v)).map(|(k, _)| k.clone()).collect();
+            moved.sort();
+            if !moved.is_empty() {
+                out.events.push(Event::SequencesConsumed(moved));
+            }
+        }
+        if runs.is_empty() {
+            return;
+        }
+        if analyse {
+            out.timing = Timing::from_runs(&runs.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>());
+        }
+        // The plan of the median run.
+        let mut order: Vec<usize> = (0..runs.len()).collect();
+        order.sort_by(|a, b| runs[*a].0.total_cmp(&runs[*b].0));
+        let median = runs.swap_remove(order[order.len() / 2]).2;
+        out.explain = Explain::parse(&median).ok();
+        out.plan_json = Some(median);
+    }
+
+    fn begin(&mut self, opts: &Options, timeout_ms: f64) -> Result<(), postgres::Error> {
+        self.exec("BEGIN")?;
+        if !opts.allow_writes {
+            self.exec("SET TRANSACTION READ ONLY")?;
+        }
+        self.exec(&format!("SET LOCAL statement_timeout = {timeout_ms}"))?;
+        self.exec(&format!("SET LOCAL lock_timeout = {}", opts.lock_timeout_ms.max(1)))
+    }
+
+    /// A plan for a query whose parameter values are unknown: `EXPLAIN (GENERIC_PLAN)` on PG16+,
+    /// else `PREPARE` + `plan_cache_mode = force_generic_plan` + `EXPLAIN EXECUTE` with NULLs.
+    fn generic_plan(&mut self, q: &CapturedQuery, n: usize, opts: &Options, budget_ms: f64, out: &mut Outcome) {
+        let timeout_ms = (budget_ms * opts.statement_timeout_factor).max(1000.0).round();
+        if let Err(e) = self.begin(opts, timeout_ms) {
+            out.events.push(Event::Failed(self.query_err(&e)));
+            return;
+        }
+        let result = if self.version >= 16 {
+            self.client.query_typed(format!("EXPLAIN (GENERIC_PLAN, FORMAT JSON) {}", q.text).as_str(), &[])
+        } else {
+            let nulls = vec!["NULL"; n].join(", ");
+            self.exec_extended(&format!("PREPARE dbwarden_generic AS {}", q.text))
+                .and_then(|()| self.exec("SET LOCAL plan_cache_mode = force_generic_plan"))
+                .and_then(|()| {
+                    self.client.query(format!("EXPLAIN (FORMAT JSON) EXECUTE dbwarden_generic({nulls})").as_str(), &[])
+                })
+        };
+        let _ = self.exec("ROLLBACK");
+        if self.version < 16 {
+            // A prepared statement outlives the transaction.
+            let _ = self.exec("DEALLOCATE dbwarden_generic");
+        }
+        match result {
+            Ok(rows) => {
+                if let Some(json) = rows.first().and_then(|r| r.try_get::<_, Value>(0).ok()) {
+                    out.explain = Explain::parse(&json).ok();
+                    out.plan_json = Some(json);
+                }
+                out.events.push(Event::NotMeasured(format!(
+                    "the query has {n} parameter(s) and the capture has no values for them: generic plan only (capture with log_parameter_max_length, or use --sample-values)"
+                )));
+            }
+            Err(e) => out.events.push(Event::Failed(self.query_err(&e))),
+        }
+    }
+
+    /// Leaves the session as it found it (for poolers that hand the connection on).
+    pub fn finish(mut self) {
+        let _ = self.exec("RESET ALL");
+        let _ = self.client.query("SELECT pg_advisory_unlock_all()", &[]);
+        let _ = self.client.close();
+    }
+}
+
+/// Replaces quoted parts of a server message (`"..."`, `'...'`) with `…`: they may quote values.
+pub fn redact_quoted(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut quote: Option<char> = None;
+    for c in msg.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '\'' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    if quote.is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Runs every query on `jobs` connections (each its own session); outcomes in query order.
+/// `progress` is called after each query.
+pub fn run_all(
+    target: &Target,
+    queries: &[CapturedQuery],
+    opts: &Options,
+    progress: &(dyn Fn() + Sync),
+) -> Result<(Vec<Outcome>, Facts), DbError> {
+    let jobs = opts.jobs.clamp(1, queries.len().max(1));
+    let mut first = Session::connect(target, opts.show_values)?;
+    let facts = first.facts()?;
+    let mut sessions = vec![first];
+    for _ in 1..jobs {
+        sessions.push(Session::connect(target, opts.show_values)?);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::with_capacity(queries.len()));
+    std::thread::scope(|s| {
+        for mut session in sessions {
+            let (next, results) = (&next, &results);
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(q) = queries.get(i) else { break };
+                    let o = session.run(i, q, opts);
+                    results.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(o);
+                    progress();
+                }
+                session.finish();
+            });
+        }
+    });
+    let mut outcomes = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    outcomes.sort_by_key(|o| o.query);
+    Ok((outcomes, facts))
+}

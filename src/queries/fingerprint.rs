@@ -1,0 +1,441 @@
+//! Query normalisation and fingerprints.
+//!
+//! A small lexer of its own (not sqlparser's tokenizer): it must accept anything a log contains,
+//! never fail, and never let a literal through. The normalised text has
+//! - string, number, bit/hex string and dollar-quoted literals and `$n` parameters replaced by
+//!   `$1`, `$2`, ... numbered in order of appearance,
+//! - `IN (a, b, c)` lists of literals or parameters collapsed to `IN ($n)`, and multi-row
+//!   `VALUES (...), (...)` of the same shape to one row,
+//! - comments removed, whitespace collapsed, keywords uppercased and unquoted identifiers
+//!   lowercased (PostgreSQL folds them), quoted identifiers kept as written.
+
+use crate::render::fingerprint::fnv1a;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok<'a> {
+    /// An unquoted word (keyword or identifier).
+    Word(&'a str),
+    /// A quoted identifier, with its quotes.
+    Quoted(&'a str),
+    /// A literal or a parameter: becomes `$n`.
+    Value,
+    /// Punctuation or an operator.
+    Op(&'a str),
+}
+
+/// Keywords written in upper case in the normalised text. Other words are identifiers.
+const KEYWORDS: &[&str] = &[
+    "ALL",
+    "AND",
+    "ANY",
+    "ARRAY",
+    "AS",
+    "ASC",
+    "BEGIN",
+    "BETWEEN",
+    "BY",
+    "CASE",
+    "CAST",
+    "COMMIT",
+    "CONFLICT",
+    "CROSS",
+    "CURRENT_DATE",
+    "CURRENT_TIMESTAMP",
+    "DEFAULT",
+    "DELETE",
+    "DESC",
+    "DISTINCT",
+    "DO",
+    "ELSE",
+    "END",
+    "EXCEPT",
+    "EXISTS",
+    "FALSE",
+    "FETCH",
+    "FIRST",
+    "FOR",
+    "FROM",
+    "FULL",
+    "GROUP",
+    "HAVING",
+    "ILIKE",
+    "IN",
+    "INNER",
+    "INSERT",
+    "INTERSECT",
+    "INTERVAL",
+    "INTO",
+    "IS",
+    "JOIN",
+    "LATERAL",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "LOCAL",
+    "LOCKED",
+    "MERGE",
+    "NEXT",
+    "NOT",
+    "NOTHING",
+    "NOWAIT",
+    "NULL",
+    "NULLS",
+    "OFFSET",
+    "ON",
+    "ONLY",
+    "OR",
+    "ORDER",
+    "OUTER",
+    "OVER",
+    "PARTITION",
+    "RETURNING",
+    "RIGHT",
+    "ROLLBACK",
+    "ROW",
+    "ROWS",
+    "SELECT",
+    "SET",
+    "SHARE",
+    "SKIP",
+    "SOME",
+    "THEN",
+    "TRUE",
+    "UNION",
+    "UPDATE",
+    "USING",
+    "VALUES",
+    "WHEN",
+    "WHERE",
+    "WINDOW",
+    "WITH",
+];
+
+fn is_ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+}
+
+fn is_ident_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+/// End of a quoted run starting at `i` (the opening quote); doubled quotes escape; with
+/// `backslash`, `\x` escapes too. Unterminated: the end of the text.
+fn skip_quoted(b: &[u8], i: usize, quote: u8, backslash: bool) -> usize {
+    let mut j = i + 1;
+    while j < b.len() {
+        if backslash && b[j] == b'\\' {
+            j += 2;
+            continue;
+        }
+        if b[j] == quote {
+            if b.get(j + 1) == Some(&quote) {
+                j += 2;
+                continue;
+            }
+            return j + 1;
+        }
+        j += 1;
+    }
+    b.len()
+}
+
+fn lex(text: &str) -> Vec<Tok<'_>> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c == b'-' && b.get(i + 1) == Some(&b'-') {
+            i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p);
+        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            let mut depth = 0usize;
+            while i < b.len() {
+                if b[i..].starts_with(b"/*") {
+                    depth += 1;
+                    i += 2;
+                } else if b[i..].starts_with(b"*/") {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else if c == b'\'' {
+            i = skip_quoted(b, i, b'\'', false);
+            out.push(Tok::Value);
+        } else if matches!(c, b'e' | b'E') && b.get(i + 1) == Some(&b'\'') {
+            i = skip_quoted(b, i + 1, b'\'', true);
+            out.push(Tok::Value);
+        } else if matches!(c, b'b' | b'B' | b'x' | b'X' | b'n' | b'N') && b.get(i + 1) == Some(&b'\'') {
+            i = skip_quoted(b, i + 1, b'\'', false);
+            out.push(Tok::Value);
+        } else if matches!(c, b'u' | b'U') && b.get(i + 1) == Some(&b'&') && b.get(i + 2) == Some(&b'\'') {
+            i = skip_quoted(b, i + 2, b'\'', false);
+            out.push(Tok::Value);
+        } else if c == b'"' || (matches!(c, b'u' | b'U') && b.get(i + 1) == Some(&b'&') && b.get(i + 2) == Some(&b'"'))
+        {
+            let start = i;
+            let q = if c == b'"' { i } else { i + 2 };
+            i = skip_quoted(b, q, b'"', false);
+            out.push(Tok::Quoted(&text[start..i]));
+        } else if c == b'$' && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            out.push(Tok::Value);
+        } else if c == b'$'
+            && let Some(len) = crate::parse::split::dollar_tag_len(b, i)
+        {
+            let tag = &b[i..i + len];
+            let body = i + len;
+            i = find(b, body, tag).map_or(b.len(), |p| p + len);
+            out.push(Tok::Value);
+        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+            i = skip_number(b, i);
+            out.push(Tok::Value);
+        } else if is_ident_start(c) {
+            let start = i;
+            while i < b.len() && is_ident_char(b[i]) {
+                i += 1;
+            }
+            out.push(Tok::Word(&text[start..i]));
+        } else {
+            let start = i;
+            i += 1;
+            if is_op_char(c) {
+                while i < b.len() && is_op_char(b[i]) && !b[i..].starts_with(b"--") && !b[i..].starts_with(b"/*") {
+                    i += 1;
+                }
+                // As in PostgreSQL's lexer: a multi-character operator ends in `+` or `-` only
+                // if it contains one of `~ ! @ # % ^ & |` (so `>-3` is `>` then `-3`).
+                let op = &b[start..i];
+                if !op.iter().any(|c| matches!(c, b'~' | b'!' | b'@' | b'#' | b'%' | b'^' | b'&' | b'|')) {
+                    while i - start > 1 && matches!(b[i - 1], b'+' | b'-') {
+                        i -= 1;
+                    }
+                }
+            } else if c == b':' && b.get(i) == Some(&b':') {
+                i += 1;
+            }
+            // Keep UTF-8 boundaries for stray non-ASCII bytes (c < 0x80 here).
+            out.push(Tok::Op(&text[start..i]));
+        }
+    }
+    fold_negative_numbers(&mut out);
+    out
+}
+
+fn is_op_char(c: u8) -> bool {
+    matches!(c, b'+' | b'-' | b'*' | b'/' | b'<' | b'>' | b'=' | b'~' | b'!' | b'@' | b'#' | b'%' | b'^' | b'&' | b'|')
+}
+
+fn skip_number(b: &[u8], mut i: usize) -> usize {
+    if b[i..].len() > 1 && b[i] == b'0' && matches!(b[i + 1], b'x' | b'X' | b'o' | b'O' | b'b' | b'B') {
+        i += 2;
+        while i < b.len() && (b[i].is_ascii_hexdigit() || b[i] == b'_') {
+            i += 1;
+        }
+        return i;
+    }
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_' || b[i] == b'.') {
+        i += 1;
+    }
+    if i < b.len() && matches!(b[i], b'e' | b'E') {
+        let mut j = i + 1;
+        if j < b.len() && matches!(b[j], b'+' | b'-') {
+            j += 1;
+        }
+        if j < b.len() && b[j].is_ascii_digit() {
+            i = j;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+    }
+    i
+}
+
+fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    if from > hay.len() {
+        return None;
+    }
+    hay[from..].windows(needle.len()).position(|w| w == needle).map(|p| from + p)
+}
+
+/// `= -5` and `= 5` are the same query: a `-` or `+` after an operator, `(`, `,` or keyword and
+/// before a literal is part of the literal.
+fn fold_negative_numbers(toks: &mut Vec<Tok<'_>>) {
+    let mut i = 0;
+    while i + 1 < toks.len() {
+        if matches!(toks[i], Tok::Op("-" | "+"))
+            && toks[i + 1] == Tok::Value
+            && (i == 0
+                || matches!(toks[i - 1], Tok::Op(_))
+                || matches!(toks[i - 1], Tok::Word(w) if is_keyword(w) && !matches!(w.to_ascii_uppercase().as_str(), "END" | "NULL" | "TRUE" | "FALSE")))
+            && !matches!(toks.get(i.wrapping_sub(1)), Some(Tok::Op(")" | "]")))
+        {
+            toks.remove(i);
+        }
+        i += 1;
+    }
+}
+
+fn is_keyword(w: &str) -> bool {
+    let up = w.to_ascii_uppercase();
+    KEYWORDS.binary_search(&up.as_str()).is_ok()
+}
+
+/// Collapses `IN (v, v, ...)` to `IN (v)` and repeated `VALUES (..), (..)` rows of literals to one.
+fn collapse_lists(toks: &mut Vec<Tok<'_>>) {
+    let mut i = 0;
+    while i < toks.len() {
+        if let Tok::Word(w) = toks[i]
+            && w.eq_ignore_ascii_case("in")
+            && toks.get(i + 1) == Some(&Tok::Op("("))
+        {
+            // ( v , v , ... )
+            let mut j = i + 2;
+            let mut ok = false;
+            while j < toks.len() && toks[j] == Tok::Value {
+                match toks.get(j + 1) {
+                    Some(Tok::Op(",")) => j += 2,
+                    Some(Tok::Op(")")) => {
+                        ok = true;
+                        break;
+                    }
+                    _ => break,
+                }
+            }
+            if ok && j > i + 2 {
+                toks.drain(i + 3..=j);
+            }
+        }
+        if let Tok::Word(w) = toks[i]
+            && w.eq_ignore_ascii_case("values")
+            && let Some(len) = row_len(toks, i + 1)
+        {
+            let row: Vec<Tok<'_>> = toks[i + 1..i + 1 + len].to_vec();
+            let mut j = i + 1 + len;
+            while toks.get(j) == Some(&Tok::Op(",")) && toks.get(j + 1..j + 1 + len) == Some(&row[..]) {
+                j += 1 + len;
+            }
+            toks.drain(i + 1 + len..j);
+        }
+        i += 1;
+    }
+}
+
+/// Length of a `( ... )` row of values and simple tokens starting at `from`.
+fn row_len(toks: &[Tok<'_>], from: usize) -> Option<usize> {
+    if toks.get(from) != Some(&Tok::Op("(")) {
+        return None;
+    }
+    let mut j = from + 1;
+    while j < toks.len() {
+        match toks[j] {
+            Tok::Op(")") => return Some(j + 1 - from),
+            Tok::Op("(") => return None,
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// The normalised text of a query (see the module documentation). Contains no literal value.
+pub fn normalise(text: &str) -> String {
+    let mut toks = lex(text);
+    collapse_lists(&mut toks);
+    while toks.last() == Some(&Tok::Op(";")) {
+        toks.pop();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut n = 0usize;
+    let mut prev: Option<&Tok<'_>> = None;
+    for t in &toks {
+        let glue = matches!(prev, None | Some(Tok::Op("(" | "." | "::" | "[")))
+            || matches!(t, Tok::Op(")" | "," | "." | "::" | ";" | "]" | "["))
+            || (matches!(t, Tok::Op("(")) && matches!(prev, Some(Tok::Word(w)) if !is_keyword(w)));
+        if !glue {
+            out.push(' ');
+        }
+        match t {
+            Tok::Word(w) => {
+                if is_keyword(w) {
+                    out.push_str(&w.to_ascii_uppercase());
+                } else {
+                    out.push_str(&w.to_lowercase());
+                }
+            }
+            Tok::Quoted(q) => out.push_str(q),
+            Tok::Value => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            Tok::Op(o) => out.push_str(o),
+        }
+        prev = Some(t);
+    }
+    out
+}
+
+/// The fingerprint of a normalised text: 16 hex digits.
+pub fn fingerprint(normalised: &str) -> String {
+    format!("{:016x}", fnv1a(&[normalised.as_bytes()]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_sorted() {
+        let mut k = KEYWORDS.to_vec();
+        k.sort_unstable();
+        assert_eq!(k, KEYWORDS);
+    }
+
+    #[test]
+    fn literals_and_params() {
+        assert_eq!(
+            normalise("select *  from Patients where ssn = '123-45-6789' and age > 40"),
+            "SELECT * FROM patients WHERE ssn = $1 AND age > $2"
+        );
+        assert_eq!(
+            normalise("SELECT * FROM patients WHERE ssn = $1 AND age > $2;"),
+            normalise("select * from patients where ssn='x' and age>-3")
+        );
+        assert_eq!(normalise("select E'it\\'s', $$x$$, $t$y$t$, 1.5e3, x'ff'"), "SELECT $1, $2, $3, $4, $5");
+    }
+
+    #[test]
+    fn in_lists() {
+        let a = normalise("SELECT id FROM t WHERE id IN (1, 2, 3)");
+        assert_eq!(a, "SELECT id FROM t WHERE id IN ($1)");
+        assert_eq!(a, normalise("select id from t where id in ($1,$2)"));
+        assert_ne!(a, normalise("select id from t where id in (select 1)"));
+    }
+
+    #[test]
+    fn values_rows() {
+        assert_eq!(
+            normalise("insert into t (a, b) values (1, 'x'), (2, 'y'), (3, 'z')"),
+            normalise("INSERT INTO t (a, b) VALUES ($1, $2)")
+        );
+    }
+
+    #[test]
+    fn comments_and_quoted_identifiers() {
+        assert_eq!(
+            normalise("SELECT \"Name\" /* traceparent='00-ab' */ FROM t -- trailing\n"),
+            "SELECT \"Name\" FROM t"
+        );
+        assert_eq!(normalise("select count(*)::int from t"), "SELECT count(*)::int FROM t");
+    }
+}

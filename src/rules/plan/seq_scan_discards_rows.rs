@@ -1,0 +1,49 @@
+use super::{PlanCtx, PlanRule, columns, list, pct};
+use crate::diagnostic::Sink;
+use crate::explain::plan::condition_columns;
+use crate::explain::{count, ms};
+
+pub struct SeqScanDiscardsRows;
+
+impl PlanRule for SeqScanDiscardsRows {
+    fn check(&self, ctx: &PlanCtx<'_>, sink: &mut Sink<'_>) {
+        let c = ctx.config;
+        let mut hits = Vec::new();
+        let mut fix = None;
+        for n in ctx.executed().filter(|n| n.is_seq_scan()) {
+            let removed = n.total_removed_by_filter();
+            let read = removed + n.total_rows();
+            if removed < c.seq_scan_discard_min_rows || removed < c.seq_scan_discard_fraction * read {
+                continue;
+            }
+            let cols = n.filter.as_deref().map(condition_columns).unwrap_or_default();
+            let table = n.relation.clone().unwrap_or_default();
+            let unindexed = ctx.facts.unindexed_columns(&table, &cols);
+            let mut h = format!(
+                "{} read {} rows and discarded {} ({}) by its filter on {} in {}",
+                n.describe(),
+                count(read),
+                count(removed),
+                pct(removed, read),
+                columns(&cols),
+                ms(n.inclusive_ms)
+            );
+            if !unindexed.is_empty() {
+                h.push_str(&format!(" (no index on `{table}` leads with {})", columns(&unindexed)));
+                if fix.is_none() && unindexed.len() == 1 {
+                    fix = Some(format!("CREATE INDEX CONCURRENTLY ON {table} ({});", unindexed[0]));
+                }
+            }
+            hits.push(h);
+        }
+        if hits.is_empty() {
+            return;
+        }
+        let r = sink
+            .report(None, list(&hits))
+            .help("add an index that serves the filter (its most selective equality column first), or a partial index for a fixed condition");
+        if let Some(f) = fix {
+            r.fix_addition(f);
+        }
+    }
+}

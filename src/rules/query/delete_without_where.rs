@@ -1,0 +1,19 @@
+use sqlparser::ast::Statement;
+
+use super::{QueryCtx, QueryRule};
+use crate::diagnostic::Sink;
+
+pub(crate) struct DeleteWithoutWhere;
+
+impl QueryRule for DeleteWithoutWhere {
+    fn check(&self, ctx: &QueryCtx<'_>, sink: &mut Sink<'_>) {
+        let Some(Statement::Delete(d)) = ctx.stmt else { return };
+        if d.selection.is_some() {
+            return;
+        }
+        let table = super::ast_walk::scope(super::ast_walk::from_tables(&d.from), ctx.schema)
+            .first()
+            .map_or_else(|| "the table".to_owned(), |t| format!("`{}`", t.name));
+        sink.report(None, format!("`DELETE` without `WHERE` deletes every row of {table}"));
+    }
+}

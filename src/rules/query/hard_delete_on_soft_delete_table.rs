@@ -1,0 +1,23 @@
+use sqlparser::ast::Statement;
+
+use super::{QueryCtx, QueryRule};
+use crate::diagnostic::Sink;
+
+pub(crate) struct HardDeleteOnSoftDeleteTable;
+
+impl QueryRule for HardDeleteOnSoftDeleteTable {
+    fn check(&self, ctx: &QueryCtx<'_>, sink: &mut Sink<'_>) {
+        let Some(Statement::Delete(d)) = ctx.stmt else { return };
+        let column = &ctx.settings.soft_delete_column;
+        // The deleted table is the first of FROM (`DELETE FROM t [USING ...]`).
+        let scope = super::ast_walk::scope(super::ast_walk::from_tables(&d.from), ctx.schema);
+        let Some(t) = scope.first().and_then(|r| r.table) else { return };
+        if t.column(column).is_some() {
+            sink.report(
+                None,
+                format!("`DELETE` on `{}`, which is soft-deleted with `{column}`: the rows are gone for good", t.name),
+            )
+            .help(format!("set `{column} = now()` instead of deleting"));
+        }
+    }
+}

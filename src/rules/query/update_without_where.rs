@@ -1,0 +1,19 @@
+use sqlparser::ast::Statement;
+
+use super::{QueryCtx, QueryRule};
+use crate::diagnostic::Sink;
+
+pub(crate) struct UpdateWithoutWhere;
+
+impl QueryRule for UpdateWithoutWhere {
+    fn check(&self, ctx: &QueryCtx<'_>, sink: &mut Sink<'_>) {
+        let Some(Statement::Update(u)) = ctx.stmt else { return };
+        if u.selection.is_some() {
+            return;
+        }
+        let table = super::ast_walk::scope(std::slice::from_ref(&u.table), ctx.schema)
+            .first()
+            .map_or_else(|| "the table".to_owned(), |t| format!("`{}`", t.name));
+        sink.report(None, format!("`UPDATE` without `WHERE` changes every row of {table}"));
+    }
+}

@@ -1,0 +1,35 @@
+use crate::diagnostic::Sink;
+use crate::parse::ir::{ConstraintKind, quote_ident};
+use crate::rules::{SchemaCtx, SchemaRule};
+
+pub struct NotValidConstraint;
+
+impl SchemaRule for NotValidConstraint {
+    fn check(&self, ctx: &SchemaCtx<'_>, sink: &mut Sink<'_>) {
+        // Live only: in migrations, `NOT VALID` then `VALIDATE` in a later deploy is the safe pattern.
+        if ctx.schema.live.is_none() {
+            return;
+        }
+        for table in ctx.schema.tables.values() {
+            for c in table.constraints.iter().filter(|c| !c.validated) {
+                let what = match c.kind {
+                    ConstraintKind::ForeignKey(_) => "foreign key",
+                    ConstraintKind::Check { .. } => "check constraint",
+                    _ => "constraint",
+                };
+                sink.report_at(
+                    &c.origin,
+                    format!(
+                        "{what} `{}` on `{}` was added `NOT VALID` and never validated: existing rows may violate it",
+                        c.name, table.name
+                    ),
+                )
+                .fix_addition(format!(
+                    "ALTER TABLE {} VALIDATE CONSTRAINT {};",
+                    table.name,
+                    quote_ident(&c.name)
+                ));
+            }
+        }
+    }
+}
