@@ -283,10 +283,11 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         return Err(CliError::NoPaths);
     }
     let files = source::discover(&paths)?;
-    let mut sources = Vec::with_capacity(files.len());
-    for f in &files {
-        sources.push(source::load(f)?);
-    }
+    // Reading files is I/O and UTF-8 checking: done in parallel, in migration order.
+    let sources = {
+        use rayon::prelude::*;
+        files.par_iter().map(|f| source::load(f)).collect::<Result<Vec<_>, _>>()?
+    };
     let settings = Settings::new(&config);
     let mut output = engine::lint(sources, &settings);
     if args.statistics {
@@ -323,13 +324,20 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
     };
     let files: Vec<&source::SourceFile> =
         output.files.iter().map(|f| &f.source).chain(captured.iter().flat_map(|s| s.files.iter())).collect();
-    let fingerprints = render::fingerprint::fingerprints_of(&files, &output.diagnostics);
-    let keys: Vec<(String, String)> = output
-        .diagnostics
-        .iter()
-        .zip(fingerprints)
-        .map(|(d, fp)| (d.object.clone().unwrap_or_else(|| source::repo_relative(&files[d.file].path)), fp))
-        .collect();
+    // Baseline keys (and fingerprints that must not depend on what is filtered out) are only
+    // computed when a baseline or a filter is in play: they cost a hash per finding.
+    let filtered = args.baseline.is_some() || !args.report_only.is_empty() || args.changed_only;
+    let keys: Vec<(String, String)> = if filtered || args.write_baseline.is_some() {
+        let fingerprints = render::fingerprint::fingerprints_of(&files, &output.diagnostics);
+        output
+            .diagnostics
+            .iter()
+            .zip(fingerprints)
+            .map(|(d, fp)| (d.object.clone().unwrap_or_else(|| source::repo_relative(&files[d.file].path)), fp))
+            .collect()
+    } else {
+        Vec::new()
+    };
     if let Some(path) = &args.write_baseline {
         // Every current finding: a baseline written with `--baseline` or `--report-only` in effect
         // must not forget what those options hid.
@@ -352,8 +360,20 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         }
         baseline_fixed = fixed;
     }
-    let diagnostics: Vec<_> =
-        output.diagnostics.iter().zip(&keep).filter(|(_, k)| **k).map(|(d, _)| d.clone()).collect();
+    // The reported findings keep the fingerprints of the whole run, so SARIF and GitLab say the
+    // same as the baseline whatever `--baseline` / `--report-only` hid.
+    let diagnostics: Vec<_> = output
+        .diagnostics
+        .iter()
+        .zip(&keep)
+        .enumerate()
+        .filter(|(_, (_, k))| **k)
+        .map(|(i, (d, _))| {
+            let mut d = d.clone();
+            d.fingerprint = keys.get(i).map(|(_, fp)| fp.clone());
+            d
+        })
+        .collect();
     let report = render::Report { files, diagnostics: &diagnostics, stats: &output.stats, baseline_fixed };
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,

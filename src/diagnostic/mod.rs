@@ -73,6 +73,9 @@ pub struct Diagnostic {
     pub table_stats: Option<(f64, i64)>,
     /// For findings on a captured query: what identifies it (`--format json` prints it).
     pub query: Option<Box<QueryInfo>>,
+    /// The fingerprint given by the run (see `render::fingerprint`), when it was computed before
+    /// some findings were filtered out; renderers use it instead of computing one.
+    pub fingerprint: Option<String>,
 }
 
 /// A captured query, as findings on it carry it. Holds no value from a log (the text is the
@@ -138,6 +141,7 @@ impl<'a> Sink<'a> {
             help: None,
             fix: None,
             fix_replaces: None,
+            fingerprint: None,
             lesser: false,
             at_most: None,
             table_stats: None,

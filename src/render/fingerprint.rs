@@ -85,7 +85,10 @@ pub fn fingerprints_of(files: &[&SourceFile], diagnostics: &[Diagnostic]) -> Vec
             };
             let n = seen.entry(base).or_insert(0);
             *n += 1;
-            format!("{:016x}", fnv1a(&[&base.to_le_bytes(), &n.to_le_bytes()]))
+            match &d.fingerprint {
+                Some(given) => given.clone(),
+                None => format!("{:016x}", fnv1a(&[&base.to_le_bytes(), &n.to_le_bytes()])),
+            }
         })
         .collect()
 }

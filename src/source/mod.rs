@@ -85,8 +85,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
         if meta.is_dir() {
             let mut found = Vec::new();
             walk(path, &mut found)?;
-            found.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
-            out.extend(found);
+            let mut keyed: Vec<(String, PathBuf)> =
+                found.into_iter().map(|p| (p.to_string_lossy().into_owned(), p)).collect();
+            keyed.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+            out.extend(keyed.into_iter().map(|(_, p)| p));
         } else {
             out.push(path.clone());
         }
