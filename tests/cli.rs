@@ -127,3 +127,13 @@ fn human_output_has_no_colour_when_piped() {
     assert!(text.contains("error[index-not-concurrent]"), "{text}");
     assert!(text.contains("--> -:1:1"), "{text}");
 }
+
+#[test]
+fn explain_reads_pg_stat_statements_or_says_why_not() {
+    let Some(db) = common::db::TestDb::create("pgss") else { return };
+    let out = dbwarden(&["explain", "--database-url", &db.url(), "--from-pg-stat-statements"], None, None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The test server does not preload the extension: a clear error and exit 2.
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("pg_stat_statements"), "{err}");
+}

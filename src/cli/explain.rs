@@ -8,7 +8,7 @@ use super::{CliError, EXIT_CLEAN, EXIT_FINDINGS, FailOn, Format, load_config};
 use crate::diagnostic::Severity;
 use crate::explain::report;
 use crate::explain::runner::{self, Options};
-use crate::queries::{self, QuerySet, ReadOptions};
+use crate::queries::{self, ReadOptions};
 use crate::render;
 use crate::rules::{Settings, engine};
 
@@ -19,8 +19,11 @@ pub struct ExplainArgs {
     pub database_url: Option<String>,
     /// Captured queries: .sql files, server logs (stderr, csvlog, jsonlog), pg_stat_statements
     /// exports (repeatable)
-    #[arg(long, value_name = "PATH", required = true)]
+    #[arg(long, value_name = "PATH", required_unless_present = "from_pg_stat_statements")]
     pub queries: Vec<PathBuf>,
+    /// Also run the queries of the target's pg_stat_statements view (needs the extension)
+    #[arg(long)]
+    pub from_pg_stat_statements: bool,
     /// The format of every --queries file (default: detected per file)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub queries_format: Option<queries::Format>,
@@ -80,8 +83,9 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     explain_config.budget_includes_planning = opts.budget_includes_planning;
 
     let read = ReadOptions { format: args.queries_format, show_values: args.show_values };
-    let set = QuerySet::read(&args.queries, &read).map_err(|e| CliError::Explain(e.to_string()))?;
     let target = crate::db::Target::resolve(args.database_url.as_deref())?;
+    let pgss = args.from_pg_stat_statements.then_some(&target);
+    let set = crate::queries::read_inputs(&args.queries, &read, pgss).map_err(|e| CliError::Explain(e.to_string()))?;
 
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(set.queries.len() as u64);
