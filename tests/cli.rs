@@ -137,3 +137,33 @@ fn explain_reads_pg_stat_statements_or_says_why_not() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("pg_stat_statements"), "{err}");
 }
+
+#[test]
+fn audit_runs_captured_queries_on_the_audited_database() {
+    let Some(db) = common::db::TestDb::create("auditq") else { return };
+    db.client()
+        .batch_execute(
+            "CREATE TABLE t (id bigint PRIMARY KEY, v int);
+             INSERT INTO t SELECT g, g % 100 FROM generate_series(1, 50000) g;
+             ANALYZE t;",
+        )
+        .unwrap();
+    let dir = tempdir("auditq");
+    let queries = dir.join("queries.sql");
+    std::fs::write(&queries, "-- name: by_value\nSELECT * FROM t WHERE v = 7;\n").unwrap();
+    let out = dbwarden(
+        &["audit", "--database-url", &db.url(), "--queries", queries.to_str().unwrap(), "--format", "json"],
+        None,
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let findings = v["findings"].as_array().unwrap();
+    // The plan rule judged the query's real plan: 49,500 of 50,000 rows discarded by a filter.
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "seq-scan-discards-rows"
+                && f["file"].as_str().is_some_and(|p| p.ends_with("queries.sql"))),
+        "{v}"
+    );
+}

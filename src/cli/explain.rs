@@ -165,3 +165,32 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     };
     Ok(if diagnostics.iter().any(|d| d.severity >= threshold) { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
+
+/// For `dbwarden audit --queries`: runs the captured queries on the audited database with the
+/// config's `[explain]` settings. Returns their files, the findings (file indices into those
+/// files) and each measured query's timing for the HTML report.
+pub(super) fn run_for_audit(
+    target: &crate::db::Target,
+    paths: &[PathBuf],
+    config: &crate::config::Config,
+    settings: &Settings,
+) -> Result<(Vec<crate::source::SourceFile>, Vec<crate::diagnostic::Diagnostic>, Vec<render::QueryTiming>), CliError> {
+    let opts = Options::from_config(&config.explain);
+    let read = ReadOptions { format: None, show_values: false };
+    let set = crate::queries::read_inputs(paths, &read, None).map_err(|e| CliError::Explain(e.to_string()))?;
+    let (outcomes, facts) = runner::run_all(target, &set.queries, &opts, &|| {})?;
+    let diagnostics = report::findings(&set.queries, &outcomes, &facts, &config.explain, settings);
+    let timings = outcomes
+        .iter()
+        .filter_map(|o| {
+            let q = &set.queries[o.query];
+            let t = o.timing?;
+            Some(render::QueryTiming {
+                name: q.name.clone().unwrap_or_else(|| q.origin.display()),
+                median_ms: t.median_ms,
+                budget_ms: Some(o.budget_ms),
+            })
+        })
+        .collect();
+    Ok((set.files, diagnostics, timings))
+}

@@ -161,6 +161,11 @@ pub struct AuditArgs {
     /// Migration files or folders to compare with the live schema (`schema-drift`; repeatable)
     #[arg(long, value_name = "PATH")]
     pub migrations: Vec<PathBuf>,
+    /// Captured queries to run on the database with the EXPLAIN runner (as `dbwarden explain`,
+    /// with the config's `[explain]` settings): their findings join the audit's, and the HTML
+    /// report plots each query's median time against its budget (repeatable)
+    #[arg(long, value_name = "PATH")]
+    pub queries: Vec<PathBuf>,
     /// Configuration file (default: dbwarden.toml, looked up from the current directory upwards)
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -426,9 +431,22 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
     let settings = Settings::new(&config);
     let target = crate::db::Target::resolve(args.database_url.as_deref()).map_err(crate::audit::AuditError::from)?;
     let opts = crate::audit::AuditOptions { schemas: args.schemas.clone(), migrations: args.migrations.clone() };
-    let output = crate::audit::run(&target, &opts, &settings)?;
-    let files: Vec<&source::SourceFile> =
+    let mut output = crate::audit::run(&target, &opts, &settings)?;
+    let mut files: Vec<&source::SourceFile> =
         output.migrations.as_ref().map(|m| m.files.iter().map(|f| &f.source).collect()).unwrap_or_default();
+    // Captured queries run on the same database; their findings point into their own files,
+    // which follow the migration files.
+    let (query_files, timings) = if args.queries.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let (qfiles, mut qdiags, timings) = explain::run_for_audit(&target, &args.queries, &config, &settings)?;
+        for d in &mut qdiags {
+            d.file += files.len();
+        }
+        output.diagnostics.extend(qdiags);
+        (qfiles, timings)
+    };
+    files.extend(query_files.iter());
     let stats = engine::Stats { files: files.len(), ..engine::Stats::default() };
     let report = render::Report { files, diagnostics: &output.diagnostics, stats: &stats, baseline_fixed: 0 };
     let mut out: Box<dyn Write> = match &args.output {
@@ -443,13 +461,19 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
         Format::Gitlab => render::gitlab(&mut out, &report)?,
         Format::Html => {
             let at = now_utc();
-            let info = render::TargetInfo { name: target.display().to_owned(), ..render::TargetInfo::default() };
+            let live = output.schema.live.as_ref();
+            let info = render::TargetInfo {
+                name: target.display().to_owned(),
+                version: live.map(|l| l.server_version.clone()),
+                size_bytes: live.map(|l| l.size_bytes),
+                ..render::TargetInfo::default()
+            };
             let ctx = render::HtmlContext {
                 title: "dbwarden audit",
                 target: Some(&info),
                 generated_at: Some(&at),
                 schema: Some(&output.schema),
-                queries: &[],
+                queries: &timings,
             };
             render::html(&mut out, &report, &ctx)?;
         }
