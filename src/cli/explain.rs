@@ -166,6 +166,10 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     Ok(if diagnostics.iter().any(|d| d.severity >= threshold) { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
+/// The captured queries' files, findings and timings.
+pub(super) type AuditQueries =
+    (Vec<crate::source::SourceFile>, Vec<crate::diagnostic::Diagnostic>, Vec<render::QueryTiming>);
+
 /// For `dbwarden audit --queries`: runs the captured queries on the audited database with the
 /// config's `[explain]` settings. Returns their files, the findings (file indices into those
 /// files) and each measured query's timing for the HTML report.
@@ -174,7 +178,7 @@ pub(super) fn run_for_audit(
     paths: &[PathBuf],
     config: &crate::config::Config,
     settings: &Settings,
-) -> Result<(Vec<crate::source::SourceFile>, Vec<crate::diagnostic::Diagnostic>, Vec<render::QueryTiming>), CliError> {
+) -> Result<AuditQueries, CliError> {
     let opts = Options::from_config(&config.explain);
     let read = ReadOptions { format: None, show_values: false };
     let set = crate::queries::read_inputs(paths, &read, None).map_err(|e| CliError::Explain(e.to_string()))?;

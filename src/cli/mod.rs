@@ -466,7 +466,6 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
                 name: target.display().to_owned(),
                 version: live.map(|l| l.server_version.clone()),
                 size_bytes: live.map(|l| l.size_bytes),
-                ..render::TargetInfo::default()
             };
             let ctx = render::HtmlContext {
                 title: "dbwarden audit",
