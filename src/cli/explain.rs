@@ -135,18 +135,7 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
         Format::Sarif => render::sarif(&mut out, &rep, &settings.enabled)?,
         Format::Gitlab => render::gitlab(&mut out, &rep)?,
         Format::Html => {
-            let timings: Vec<render::QueryTiming> = outcomes
-                .iter()
-                .filter_map(|o| {
-                    let q = &set.queries[o.query];
-                    let t = o.timing?;
-                    Some(render::QueryTiming {
-                        name: q.name.clone().unwrap_or_else(|| q.origin.display()),
-                        median_ms: t.median_ms,
-                        budget_ms: Some(o.budget_ms),
-                    })
-                })
-                .collect();
+            let timings = query_timings(&set.queries, &outcomes);
             let info = render::TargetInfo { name: target.display().to_owned(), ..render::TargetInfo::default() };
             let ctx = render::HtmlContext {
                 title: "dbwarden explain",
@@ -184,10 +173,16 @@ pub(super) fn run_for_audit(
     let set = crate::queries::read_inputs(paths, &read, None).map_err(|e| CliError::Explain(e.to_string()))?;
     let (outcomes, facts) = runner::run_all(target, &set.queries, &opts, &|| {})?;
     let diagnostics = report::findings(&set.queries, &outcomes, &facts, &config.explain, settings);
-    let timings = outcomes
+    let timings = query_timings(&set.queries, &outcomes);
+    Ok((set.files, diagnostics, timings))
+}
+
+/// Each measured query's median time and budget, for the HTML report's plot.
+fn query_timings(queries: &[crate::queries::CapturedQuery], outcomes: &[runner::Outcome]) -> Vec<render::QueryTiming> {
+    outcomes
         .iter()
         .filter_map(|o| {
-            let q = &set.queries[o.query];
+            let q = &queries[o.query];
             let t = o.timing?;
             Some(render::QueryTiming {
                 name: q.name.clone().unwrap_or_else(|| q.origin.display()),
@@ -195,6 +190,5 @@ pub(super) fn run_for_audit(
                 budget_ms: Some(o.budget_ms),
             })
         })
-        .collect();
-    Ok((set.files, diagnostics, timings))
+        .collect()
 }
