@@ -334,18 +334,7 @@ pub fn condition_columns(cond: &str) -> Vec<String> {
         let c = b[i];
         if c == b'\'' {
             // Skip a literal ('' escapes a quote).
-            i += 1;
-            while i < b.len() {
-                if b[i] == b'\'' {
-                    if b.get(i + 1) == Some(&b'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                i += 1;
-            }
-            i += 1;
+            i = crate::parse::split::skip_quoted(b, i, b'\'', false);
             continue;
         }
         if c.is_ascii_alphabetic() || c == b'_' || c == b'"' {
@@ -451,18 +440,7 @@ pub fn redact_expression(s: &str) -> String {
     while i < b.len() {
         let c = b[i];
         if c == b'\'' {
-            i += 1;
-            while i < b.len() {
-                if b[i] == b'\'' {
-                    if b.get(i + 1) == Some(&b'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                i += 1;
-            }
-            i += 1;
+            i = crate::parse::split::skip_quoted(b, i, b'\'', false);
             out.push_str("'?'");
             continue;
         }

@@ -60,7 +60,7 @@ fn line_end(b: &[u8], from: usize) -> usize {
 }
 
 /// End (exclusive) of a quoted run starting at `i` (which holds the quote byte).
-fn skip_quoted(b: &[u8], i: usize, quote: u8, backslash_escapes: bool) -> usize {
+pub(crate) fn skip_quoted(b: &[u8], i: usize, quote: u8, backslash_escapes: bool) -> usize {
     let mut j = i + 1;
     while j < b.len() {
         let c = b[j];
