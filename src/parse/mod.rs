@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::Token;
+use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use crate::source::SourceFile;
 use ir::Action;
@@ -103,24 +103,44 @@ fn starts_with_kw(text: &str, kws: &[&str]) -> bool {
 /// Above this size an `INSERT` is treated as a data load (see `parse_statement`).
 const DATA_LOAD_BYTES: usize = 4096;
 
+thread_local! {
+    /// One token buffer per parsing thread, reused from statement to statement.
+    static TOKEN_BUF: std::cell::RefCell<Vec<TokenWithSpan>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A token buffer larger than this is not kept for the next statement (one huge statement
+/// would otherwise hold its memory for the rest of the run).
+const KEEP_TOKEN_BUF: usize = 1 << 15;
+
 /// Parses one statement at `range` of `text`.
 pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
+    let mut buf = TOKEN_BUF.with_borrow_mut(std::mem::take);
+    let result = parse_statement_with(text, range, &mut buf);
+    buf.clear();
+    if buf.capacity() <= KEEP_TOKEN_BUF {
+        TOKEN_BUF.with_borrow_mut(|b| {
+            if b.capacity() < buf.capacity() {
+                *b = buf;
+            }
+        });
+    }
+    result
+}
+
+/// [`parse_statement`] with a token buffer to use.
+fn parse_statement_with(text: &str, range: Range<usize>, tokens: &mut Vec<TokenWithSpan>) -> (Action, Status) {
     let stmt_text = &text[range.clone()];
     let base = range.start;
-    let tokens = match tokens::tokenize(stmt_text) {
-        Ok(t) => t,
-        Err(e) => {
-            let mut at = base + OffsetCursor::new(stmt_text).offset(e.location.line, e.location.column);
-            if e.message.contains("dollar-quoted")
-                && let Some(open) =
-                    (0..stmt_text.len()).find(|&i| split::dollar_tag_len(stmt_text.as_bytes(), i).is_some())
-            {
-                at = base + open;
-            }
-            let message = e.message.trim_end_matches('.').to_owned();
-            return (Action::Other { kind: "statement" }, Status::Failed { message, at });
+    if let Err(e) = tokens::tokenize_into(stmt_text, tokens) {
+        let mut at = base + OffsetCursor::new(stmt_text).offset(e.location.line, e.location.column);
+        if e.message.contains("dollar-quoted")
+            && let Some(open) = (0..stmt_text.len()).find(|&i| split::dollar_tag_len(stmt_text.as_bytes(), i).is_some())
+        {
+            at = base + open;
         }
-    };
+        let message = e.message.trim_end_matches('.').to_owned();
+        return (Action::Other { kind: "statement" }, Status::Failed { message, at });
+    }
     if tokens.iter().all(|t| matches!(t.token, Token::Whitespace(_) | Token::SemiColon | Token::EOF)) {
         return (Action::Other { kind: "empty" }, Status::Parsed);
     }
@@ -129,7 +149,7 @@ pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
     // errors are still found) and its parentheses checked, not parsed.
     if stmt_text.len() > DATA_LOAD_BYTES && starts_with_kw(stmt_text, &["insert"]) {
         let mut depth = 0i64;
-        for t in &tokens {
+        for t in tokens.iter() {
             match t.token {
                 Token::LParen => depth += 1,
                 Token::RParen => depth -= 1,
@@ -145,13 +165,15 @@ pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
     }
     // Clause spans need the tokens for the statements whose clauses rules point at.
     let need_toks = starts_with_kw(stmt_text, &["alter", "create"]);
-    let sig: Option<Vec<Tok>> = need_toks.then(|| tokens::significant(stmt_text, &tokens, base));
     let dialect = PostgreSqlDialect {};
-    let parsed = Parser::new(&dialect).with_tokens_with_locations(tokens).parse_statements();
+    // The parser borrows the buffer and gives it back, so the tokens are not copied.
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(std::mem::take(tokens));
+    let parsed = parser.parse_statements();
+    *tokens = parser.into_tokens();
     match parsed {
         Ok(mut v) if v.len() == 1 => {
-            let stmt = v.remove(0);
-            (lower::lower(&stmt, sig.as_deref().unwrap_or(&[])), Status::Parsed)
+            let sig = if need_toks { tokens::significant_drain(stmt_text, tokens, base) } else { Vec::new() };
+            (lower::lower(&v.remove(0), &sig), Status::Parsed)
         }
         Ok(v) if v.is_empty() => (Action::Other { kind: "empty" }, Status::Parsed),
         result => {
@@ -165,10 +187,7 @@ pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
                     tokens::tokenize(&blanked).map(|t| tokens::significant(&blanked, &t, base)).unwrap_or_default();
                 return (lower::lower(&v.remove(0), &sig), Status::Parsed);
             }
-            let sig = sig.unwrap_or_else(|| match tokens::tokenize(stmt_text) {
-                Ok(t) => tokens::significant(stmt_text, &t, base),
-                Err(_) => Vec::new(),
-            });
+            let sig = tokens::significant_drain(stmt_text, tokens, base);
             if let Some(action) = recognise::recognise(stmt_text, base, &sig) {
                 return (action, Status::Recognised);
             }

@@ -40,6 +40,12 @@ pub fn tokenize(text: &str) -> Result<Vec<TokenWithSpan>, TokenizerError> {
     Tokenizer::new(&PostgreSqlDialect {}, text).tokenize_with_location()
 }
 
+/// Tokenizes `text` into `buf` (cleared first), so that one buffer serves many statements.
+pub fn tokenize_into(text: &str, buf: &mut Vec<TokenWithSpan>) -> Result<(), TokenizerError> {
+    buf.clear();
+    Tokenizer::new(&PostgreSqlDialect {}, text).tokenize_with_location_into_buf(buf)
+}
+
 /// Converts sqlparser locations (1-based line, character column) within `text` into byte offsets.
 /// Locations must be visited in non-decreasing order.
 pub struct OffsetCursor<'a> {
@@ -89,6 +95,22 @@ pub fn significant(text: &str, tokens: &[TokenWithSpan], base: usize) -> Vec<Tok
         let s = cur.offset(t.span.start.line, t.span.start.column);
         let e = cur.offset(t.span.end.line, t.span.end.column);
         out.push(Tok { token: t.token.clone(), range: base + s..base + e.max(s) });
+    }
+    out
+}
+
+/// Like [`significant`], but moves the tokens out of `tokens` (left empty, its allocation kept)
+/// instead of cloning them.
+pub fn significant_drain(text: &str, tokens: &mut Vec<TokenWithSpan>, base: usize) -> Vec<Tok> {
+    let mut cur = OffsetCursor::new(text);
+    let mut out = Vec::with_capacity(tokens.len() / 2);
+    for t in tokens.drain(..) {
+        if matches!(t.token, Token::Whitespace(_) | Token::EOF) {
+            continue;
+        }
+        let s = cur.offset(t.span.start.line, t.span.start.column);
+        let e = cur.offset(t.span.end.line, t.span.end.column);
+        out.push(Tok { token: t.token, range: base + s..base + e.max(s) });
     }
     out
 }
