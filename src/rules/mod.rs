@@ -301,7 +301,7 @@ impl StmtCtx<'_> {
 
     /// The materialized view was created earlier in this file.
     pub fn is_new_matview(&self, name: &ObjName) -> bool {
-        self.schema.matviews.get(&QualName::resolve(name)).is_some_and(|&f| f == self.file)
+        self.schema.matviews.get(name as &dyn crate::schema::NameKey).is_some_and(|&f| f == self.file)
     }
 
     pub fn sql(&self) -> &str {

@@ -228,7 +228,7 @@ pub fn table_locks(action: &Action, schema: &crate::schema::Schema) -> Vec<(crat
         Action::Drop { kind: DropKind::Index, concurrently: false, names, .. } => {
             for n in names {
                 // The index's table, when the model knows it; else the index itself (also locked).
-                match schema.indexes.get(&crate::schema::QualName::resolve(n)) {
+                match schema.index(n) {
                     Some(idx) => add(
                         &ObjName { schema: Some(idx.table.schema.clone()), name: idx.table.name.clone() },
                         Lock::AccessExclusive,

@@ -5,7 +5,9 @@ mod replay;
 
 pub use replay::{FileInfo, apply};
 
-use std::collections::BTreeMap;
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use crate::parse::ir::{ConstraintKind, Generated, IndexKey, ObjName, Privileges, RuleEvent, TriggerSpec, TypeName};
@@ -49,6 +51,58 @@ impl QualName {
     pub fn display(&self) -> String {
         let n = ObjName { schema: Some(self.schema.clone()), name: self.name.clone() };
         if self.schema == "public" { crate::parse::ir::quote_ident(&self.name) } else { n.to_string() }
+    }
+}
+
+/// A schema-qualified name as seen for lookups: a [`QualName`] key of the model's maps can be
+/// looked up by an [`ObjName`] (unqualified meaning `public`) without building a `QualName`.
+pub trait NameKey {
+    fn key_schema(&self) -> &str;
+    fn key_name(&self) -> &str;
+}
+
+impl NameKey for QualName {
+    fn key_schema(&self) -> &str {
+        &self.schema
+    }
+    fn key_name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl NameKey for ObjName {
+    fn key_schema(&self) -> &str {
+        self.schema.as_deref().unwrap_or("public")
+    }
+    fn key_name(&self) -> &str {
+        &self.name
+    }
+}
+
+// Ordered as `QualName`'s derived `Ord` orders (schema, then name), as `Borrow` requires.
+impl Ord for dyn NameKey + '_ {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.key_schema(), self.key_name()).cmp(&(other.key_schema(), other.key_name()))
+    }
+}
+
+impl PartialOrd for dyn NameKey + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for dyn NameKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key_schema() == other.key_schema() && self.key_name() == other.key_name()
+    }
+}
+
+impl Eq for dyn NameKey + '_ {}
+
+impl<'a> Borrow<dyn NameKey + 'a> for QualName {
+    fn borrow(&self) -> &(dyn NameKey + 'a) {
+        self
     }
 }
 
@@ -276,9 +330,14 @@ pub struct Schema {
     pub sequences: Vec<Sequence>,
     /// Facts about the live database the model was loaded from; `None` for replayed migrations.
     pub live: Option<LiveInfo>,
-    /// Index names by table, built by [`Schema::seal`] once the model is complete, so that
-    /// [`Schema::indexes_on`] does not scan every index (20,000 indexes on 5,000 tables).
-    by_table: std::sync::OnceLock<std::collections::HashMap<QualName, Vec<QualName>>>,
+    /// Index names by the table they are on, so that nothing scans every index (20,000
+    /// indexes on 5,000 tables; a whole corpus replayed as one history). While the model
+    /// changes this is a superset (an entry may name an index since dropped, renamed or moved
+    /// to another table: check [`Index::table`]); [`Schema::seal`] makes it exact.
+    index_names: HashMap<QualName, Vec<QualName>>,
+    /// The tables whose foreign keys may reference a table, by the referenced table; a
+    /// superset, like `index_names`.
+    fk_referrers: HashMap<QualName, Vec<QualName>>,
 }
 
 /// A sequence of a live database, with the column that owns it (serial or identity).
@@ -319,17 +378,39 @@ pub struct LiveInfo {
     pub schemas: Vec<String>,
 }
 
+/// Adds `item` to the list of `key` unless it is there.
+fn note(map: &mut HashMap<QualName, Vec<QualName>>, key: &QualName, item: &QualName) {
+    match map.get_mut(key) {
+        Some(list) => {
+            if !list.contains(item) {
+                list.push(item.clone());
+            }
+        }
+        None => {
+            map.insert(key.clone(), vec![item.clone()]);
+        }
+    }
+}
+
 impl Schema {
     pub fn table(&self, name: &ObjName) -> Option<&Table> {
-        self.tables.get(&QualName::resolve(name))
+        self.tables.get(name as &dyn NameKey)
+    }
+
+    pub fn table_mut(&mut self, name: &ObjName) -> Option<&mut Table> {
+        self.tables.get_mut(name as &dyn NameKey)
+    }
+
+    /// The index `name` (unqualified meaning `public`).
+    pub fn index(&self, name: &ObjName) -> Option<&Index> {
+        self.indexes.get(name as &dyn NameKey)
     }
 
     /// The table's constraints, also for tables the migrations never created.
     pub fn constraints_of(&self, name: &ObjName) -> &[Constraint] {
-        let key = QualName::resolve(name);
-        match self.tables.get(&key) {
+        match self.table(name) {
             Some(t) => &t.constraints,
-            None => self.external_constraints.get(&key).map_or(&[], Vec::as_slice),
+            None => self.external_constraints.get(name as &dyn NameKey).map_or(&[], Vec::as_slice),
         }
     }
 
@@ -337,26 +418,64 @@ impl Schema {
         self.temporary.iter().any(|t| t.matches(name))
     }
 
-    pub fn indexes_on<'a>(&'a self, table: &'a QualName) -> Box<dyn Iterator<Item = &'a Index> + 'a> {
-        match self.by_table.get() {
-            Some(map) => Box::new(map.get(table).into_iter().flatten().filter_map(|n| self.indexes.get(n))),
-            None => Box::new(self.indexes.values().filter(move |i| &i.table == table)),
-        }
+    /// The indexes on `table`.
+    pub fn indexes_on<'a>(&'a self, table: &'a QualName) -> impl Iterator<Item = &'a Index> + 'a {
+        self.index_names
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter_map(|n| self.indexes.get(n))
+            .filter(move |i| &i.table == table)
     }
 
-    /// Builds the table-to-indexes lookup; call when the model is complete (after the replay,
-    /// after loading the catalog). Any change to the model through [`apply`] drops it.
+    /// Records that index `index` is on `table` (call after inserting or renaming an index, or
+    /// moving it to another table).
+    pub(crate) fn note_index(&mut self, table: &QualName, index: &QualName) {
+        note(&mut self.index_names, table, index);
+    }
+
+    /// Records that `table` has a foreign key referencing `referenced`.
+    pub(crate) fn note_foreign_key(&mut self, referenced: &QualName, table: &QualName) {
+        note(&mut self.fk_referrers, referenced, table);
+    }
+
+    /// The names of the indexes that may be on `table` (a superset: check [`Index::table`]).
+    pub(crate) fn index_names_on(&self, table: &QualName) -> Vec<QualName> {
+        self.index_names.get(table).cloned().unwrap_or_default()
+    }
+
+    /// Takes the list of indexes that may be on `table` (when the table is dropped or renamed).
+    pub(crate) fn take_index_names(&mut self, table: &QualName) -> Vec<QualName> {
+        self.index_names.remove(table).unwrap_or_default()
+    }
+
+    /// The tables whose foreign keys may reference `table` (a superset).
+    pub(crate) fn fk_referrers_of(&self, table: &QualName) -> Vec<QualName> {
+        self.fk_referrers.get(table).cloned().unwrap_or_default()
+    }
+
+    /// Takes the list of tables whose foreign keys may reference `table`.
+    pub(crate) fn take_fk_referrers(&mut self, table: &QualName) -> Vec<QualName> {
+        self.fk_referrers.remove(table).unwrap_or_default()
+    }
+
+    /// Rebuilds the lookups from the tables and indexes: call when the model is complete
+    /// (after the replay, after loading the catalog) or was changed other than through
+    /// [`apply`] (e.g. tables or indexes inserted or removed directly).
     pub fn seal(&mut self) {
-        let mut map: std::collections::HashMap<QualName, Vec<QualName>> = std::collections::HashMap::new();
+        let mut index_names: HashMap<QualName, Vec<QualName>> = HashMap::new();
         for (name, i) in &self.indexes {
-            map.entry(i.table.clone()).or_default().push(name.clone());
+            index_names.entry(i.table.clone()).or_default().push(name.clone());
         }
-        self.by_table = std::sync::OnceLock::new();
-        let _ = self.by_table.set(map);
-    }
-
-    /// Drops the lookup [`Schema::seal`] built (the model is about to change).
-    pub fn unseal(&mut self) {
-        self.by_table.take();
+        let mut fk_referrers = HashMap::new();
+        for t in self.tables.values() {
+            for c in &t.constraints {
+                if let crate::parse::ir::ConstraintKind::ForeignKey(fk) = &c.kind {
+                    note(&mut fk_referrers, &QualName::resolve(&fk.ref_table), &t.name);
+                }
+            }
+        }
+        self.index_names = index_names;
+        self.fk_referrers = fk_referrers;
     }
 }

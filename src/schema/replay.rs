@@ -25,7 +25,6 @@ impl FileInfo {
 
 /// Applies one statement to the model.
 pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
-    schema.unseal();
     match action {
         Action::CreateTable(ct) => create_table(schema, ct, info),
         Action::AlterTable(at) => alter_table(schema, at, info),
@@ -34,6 +33,7 @@ pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
             let key = QualName::resolve(from);
             if let Some(mut idx) = schema.indexes.remove(&key) {
                 idx.name.name.clone_from(to);
+                schema.note_index(&idx.table, &idx.name);
                 schema.indexes.insert(idx.name.clone(), idx);
             }
         }
@@ -43,23 +43,23 @@ pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
             }
         }
         Action::CommentOnTable { table, text } => {
-            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+            if let Some(t) = schema.table_mut(table) {
                 t.comment.clone_from(text);
                 t.changed = info.origin(None);
             }
         }
         Action::CreatePolicy { name, table, restrictive } => {
-            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+            if let Some(t) = schema.table_mut(table) {
                 t.policies.push(Policy { name: name.clone(), restrictive: *restrictive, origin: info.origin(None) });
             }
         }
         Action::DropPolicy { name, table } => {
-            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+            if let Some(t) = schema.table_mut(table) {
                 t.policies.retain(|p| &p.name != name);
             }
         }
         Action::CreateTrigger { name, table, function, spec } => {
-            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+            if let Some(t) = schema.table_mut(table) {
                 t.triggers.retain(|p| &p.name != name);
                 t.triggers.push(Trigger {
                     name: name.clone(),
@@ -73,7 +73,7 @@ pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
         Action::Grant(g) => grant(schema, g, true),
         Action::Revoke(g) => grant(schema, g, false),
         Action::CreateRule(r) => {
-            if let Some(t) = schema.tables.get_mut(&QualName::resolve(&r.table)) {
+            if let Some(t) = schema.table_mut(&r.table) {
                 t.rewrite_rules.retain(|x| x.name != r.name);
                 t.rewrite_rules.push(RewriteRule {
                     name: r.name.clone(),
@@ -87,12 +87,12 @@ pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
             }
         }
         Action::DropRule { name, table } => {
-            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+            if let Some(t) = schema.table_mut(table) {
                 t.rewrite_rules.retain(|x| &x.name != name);
             }
         }
         Action::DropTrigger { name, table } => {
-            if let Some(t) = schema.tables.get_mut(&QualName::resolve(table)) {
+            if let Some(t) = schema.table_mut(table) {
                 t.triggers.retain(|p| &p.name != name);
             }
         }
@@ -120,7 +120,7 @@ fn grant(schema: &mut Schema, g: &GrantStmt, add: bool) {
     match &g.target {
         GrantTarget::Tables(names) => {
             for n in names {
-                if let Some(t) = schema.tables.get_mut(&QualName::resolve(n)) {
+                if let Some(t) = schema.table_mut(n) {
                     apply(t);
                 }
             }
@@ -177,7 +177,7 @@ fn create_table(schema: &mut Schema, ct: &CreateTable, info: &FileInfo) {
     // LIKE copies the source's columns, and with INCLUDING INDEXES its primary key and unique
     // constraints (under new names).
     for (source, indexes) in &ct.like {
-        let Some(src) = schema.tables.get(&QualName::resolve(source)) else { continue };
+        let Some(src) = schema.table(source) else { continue };
         table.columns.extend(src.columns.iter().cloned());
         if *indexes {
             for c in &src.constraints {
@@ -192,7 +192,7 @@ fn create_table(schema: &mut Schema, ct: &CreateTable, info: &FileInfo) {
             }
         }
     }
-    if !ct.like.is_empty() && ct.like.iter().all(|(s, _)| schema.tables.contains_key(&QualName::resolve(s))) {
+    if !ct.like.is_empty() && ct.like.iter().all(|(s, _)| schema.table(s).is_some()) {
         table.columns_unknown = false;
     }
     for col in &ct.columns {
@@ -273,9 +273,12 @@ fn add_constraint(schema: &mut Schema, table_name: &QualName, c: &IrConstraint, 
     let mut kind = c.kind.clone();
     if let ConstraintKind::ForeignKey(fk) = &mut kind
         && fk.ref_columns.is_empty()
-        && let Some(pk) = referenced_key(schema_tables(&schema.tables, &fk.ref_table))
+        && let Some(pk) = referenced_key(schema.table(&fk.ref_table))
     {
         fk.ref_columns = pk;
+    }
+    if let ConstraintKind::ForeignKey(fk) = &kind {
+        schema.note_foreign_key(&QualName::resolve(&fk.ref_table), table_name);
     }
     let Some(table) = schema.tables.get_mut(table_name) else { return };
     table.changed = origin.clone();
@@ -302,11 +305,13 @@ fn add_constraint(schema: &mut Schema, table_name: &QualName, c: &IrConstraint, 
             if let Some(mut idx) = schema.indexes.remove(&old) {
                 idx.name.name.clone_from(&name);
                 idx.constraint = Some(name.clone());
+                schema.note_index(&idx.table, &idx.name);
                 schema.indexes.insert(idx.name.clone(), idx);
                 return;
             }
         }
         let idx_name = QualName { schema: idx_schema, name: name.clone() };
+        schema.note_index(table_name, &idx_name);
         schema.indexes.insert(
             idx_name.clone(),
             Index {
@@ -324,10 +329,6 @@ fn add_constraint(schema: &mut Schema, table_name: &QualName, c: &IrConstraint, 
             },
         );
     }
-}
-
-fn schema_tables<'a>(tables: &'a std::collections::BTreeMap<QualName, Table>, name: &ObjName) -> Option<&'a Table> {
-    tables.get(&QualName::resolve(name))
 }
 
 /// The referenced table's primary key columns (a FK without a column list references them).
@@ -429,12 +430,12 @@ fn alter_table(schema: &mut Schema, at: &AlterTable, info: &FileInfo) {
                 }
             }
             AlterOp::AttachPartition { partition } => {
-                if let Some(p) = schema.tables.get_mut(&QualName::resolve(partition)) {
+                if let Some(p) = schema.table_mut(partition) {
                     p.partition_of = Some(name.clone());
                 }
             }
             AlterOp::DetachPartition { partition, .. } => {
-                if let Some(p) = schema.tables.get_mut(&QualName::resolve(partition)) {
+                if let Some(p) = schema.table_mut(partition) {
                     p.partition_of = None;
                 }
             }
@@ -518,10 +519,16 @@ fn drop_column(schema: &mut Schema, table: &QualName, col: &str) {
     let Some(t) = schema.tables.get_mut(table) else { return };
     t.columns.retain(|c| c.name != col);
     t.constraints.retain(|c| !constraint_uses(&c.kind, col));
-    schema.indexes.retain(|_, i| {
-        &i.table != table
-            || !(i.keys.iter().any(|k| k == &IndexKey::Column(col.to_owned())) || i.include.iter().any(|c| c == col))
-    });
+    for n in schema.index_names_on(table) {
+        let uses = |i: &Index| {
+            &i.table == table
+                && (i.keys.iter().any(|k| matches!(k, IndexKey::Column(c) if c == col))
+                    || i.include.iter().any(|c| c == col))
+        };
+        if schema.indexes.get(&n).is_some_and(uses) {
+            schema.indexes.remove(&n);
+        }
+    }
 }
 
 fn constraint_uses(kind: &ConstraintKind, col: &str) -> bool {
@@ -555,7 +562,8 @@ fn rename_column(schema: &mut Schema, table: &QualName, from: &str, to: &str) {
             }
         }
     }
-    for i in schema.indexes.values_mut().filter(|i| &i.table == table) {
+    for n in schema.index_names_on(table) {
+        let Some(i) = schema.indexes.get_mut(&n).filter(|i| &i.table == table) else { continue };
         for k in &mut i.keys {
             match k {
                 IndexKey::Column(c) if c == from => *c = to.to_owned(),
@@ -569,7 +577,8 @@ fn rename_column(schema: &mut Schema, table: &QualName, from: &str, to: &str) {
         }
     }
     // Foreign keys elsewhere that reference the renamed column.
-    for t in schema.tables.values_mut() {
+    for r in schema.fk_referrers_of(table) {
+        let Some(t) = schema.tables.get_mut(&r) else { continue };
         for c in &mut t.constraints {
             if let ConstraintKind::ForeignKey(ForeignKey { ref_table, ref_columns, .. }) = &mut c.kind
                 && table.matches(ref_table)
@@ -583,14 +592,30 @@ fn rename_column(schema: &mut Schema, table: &QualName, from: &str, to: &str) {
 fn move_table(schema: &mut Schema, from: &QualName, to: &QualName) {
     let Some(mut t) = schema.tables.remove(from) else { return };
     t.name = to.clone();
+    // The table's own foreign keys now come from `to`.
+    let refs: Vec<QualName> = t
+        .constraints
+        .iter()
+        .filter_map(|c| match &c.kind {
+            ConstraintKind::ForeignKey(fk) => Some(QualName::resolve(&fk.ref_table)),
+            _ => None,
+        })
+        .collect();
     schema.tables.insert(to.clone(), t);
-    for i in schema.indexes.values_mut() {
-        if &i.table == from {
+    for r in &refs {
+        schema.note_foreign_key(r, to);
+    }
+    for n in schema.take_index_names(from) {
+        if let Some(i) = schema.indexes.get_mut(&n).filter(|i| &i.table == from) {
             i.table = to.clone();
+            schema.note_index(to, &n);
         }
     }
+    // Foreign keys referencing the table follow it (its own were noted under `to` above, so a
+    // self-reference is among them).
     let new_ref = ObjName { schema: (to.schema != "public").then(|| to.schema.clone()), name: to.name.clone() };
-    for t in schema.tables.values_mut() {
+    for r in schema.take_fk_referrers(from) {
+        let Some(t) = schema.tables.get_mut(&r) else { continue };
         for c in &mut t.constraints {
             if let ConstraintKind::ForeignKey(fk) = &mut c.kind
                 && from.matches(&fk.ref_table)
@@ -598,6 +623,7 @@ fn move_table(schema: &mut Schema, from: &QualName, to: &QualName) {
                 fk.ref_table = new_ref.clone();
             }
         }
+        schema.note_foreign_key(to, &r);
     }
 }
 
@@ -605,10 +631,17 @@ fn drop_object(schema: &mut Schema, kind: DropKind, name: &QualName) {
     match kind {
         DropKind::Table if schema.temporary.contains(name) => schema.temporary.retain(|t| t != name),
         DropKind::Table if schema.tables.remove(name).is_some() => {
-            schema.indexes.retain(|_, i| &i.table != name);
-            for t in schema.tables.values_mut() {
-                t.constraints
-                    .retain(|c| !matches!(&c.kind, ConstraintKind::ForeignKey(fk) if name.matches(&fk.ref_table)));
+            for n in schema.take_index_names(name) {
+                if schema.indexes.get(&n).is_some_and(|i| &i.table == name) {
+                    schema.indexes.remove(&n);
+                }
+            }
+            // Foreign keys referencing the table go with it (`DROP TABLE ... CASCADE`).
+            for r in schema.take_fk_referrers(name) {
+                if let Some(t) = schema.tables.get_mut(&r) {
+                    t.constraints
+                        .retain(|c| !matches!(&c.kind, ConstraintKind::ForeignKey(fk) if name.matches(&fk.ref_table)));
+                }
             }
         }
         DropKind::MaterializedView => {
@@ -643,6 +676,7 @@ fn create_index(schema: &mut Schema, ci: &CreateIndex, info: &FileInfo) {
     if ci.if_not_exists && schema.indexes.contains_key(&key) {
         return;
     }
+    schema.note_index(&table, &key);
     schema.indexes.insert(
         key.clone(),
         Index {
@@ -660,4 +694,97 @@ fn create_index(schema: &mut Schema, ci: &CreateIndex, info: &FileInfo) {
             stats: None,
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replay(sql: &str) -> Schema {
+        let mut schema = Schema::default();
+        for raw in crate::parse::split::split(sql).stmts {
+            let (action, _) = crate::parse::parse_statement(sql, raw.range.clone());
+            apply(&mut schema, &action, &FileInfo { file: 0, span: raw.range, phi_marked: false });
+        }
+        schema
+    }
+
+    fn q(name: &str) -> QualName {
+        QualName { schema: "public".into(), name: name.into() }
+    }
+
+    fn indexes(schema: &Schema, table: &str) -> Vec<String> {
+        let t = q(table);
+        let mut v: Vec<String> = schema.indexes_on(&t).map(|i| i.name.name.clone()).collect();
+        v.sort();
+        v
+    }
+
+    fn fk_targets(schema: &Schema, table: &str) -> Vec<String> {
+        let t = schema.tables.get(&q(table)).expect("table");
+        t.constraints
+            .iter()
+            .filter_map(|c| match &c.kind {
+                ConstraintKind::ForeignKey(fk) => Some(fk.ref_table.name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The lookups kept during the replay agree with the ones `seal` rebuilds from scratch.
+    fn assert_lookups_exact(mut schema: Schema) {
+        let tables: Vec<QualName> = schema.tables.keys().cloned().collect();
+        let during: Vec<Vec<String>> = tables.iter().map(|t| indexes(&schema, &t.name)).collect();
+        schema.seal();
+        let after: Vec<Vec<String>> = tables.iter().map(|t| indexes(&schema, &t.name)).collect();
+        assert_eq!(during, after);
+    }
+
+    const HISTORY: &str = "
+        CREATE TABLE parent (id int PRIMARY KEY, boss int REFERENCES parent);
+        CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent, note text);
+        CREATE INDEX child_parent_idx ON child (parent_id);
+        CREATE INDEX child_note_idx ON child (note);
+        CREATE INDEX parent_boss_idx ON parent (boss);
+    ";
+
+    #[test]
+    fn renaming_a_table_carries_its_indexes_and_the_foreign_keys_that_reference_it() {
+        let s = replay(&format!("{HISTORY} ALTER TABLE parent RENAME TO person;"));
+        assert_eq!(indexes(&s, "person"), ["parent_boss_idx", "parent_pkey"]);
+        assert!(indexes(&s, "parent").is_empty());
+        assert_eq!(fk_targets(&s, "child"), ["person"]);
+        assert_eq!(fk_targets(&s, "person"), ["person"], "a self-reference follows the rename");
+        assert_lookups_exact(s);
+    }
+
+    #[test]
+    fn dropping_a_renamed_table_drops_its_indexes_and_the_foreign_keys_to_it() {
+        let s = replay(&format!("{HISTORY} ALTER TABLE parent RENAME TO person; DROP TABLE person CASCADE;"));
+        assert!(s.indexes.keys().all(|k| !k.name.starts_with("parent")), "{:?}", s.indexes.keys());
+        assert!(fk_targets(&s, "child").is_empty());
+        assert_eq!(indexes(&s, "child"), ["child_note_idx", "child_parent_idx", "child_pkey"]);
+        assert_lookups_exact(s);
+    }
+
+    #[test]
+    fn a_table_renamed_back_and_forth_and_recreated_keeps_exact_lookups() {
+        let s = replay(&format!(
+            "{HISTORY}
+            ALTER TABLE child RENAME TO kid;
+            ALTER INDEX child_note_idx RENAME TO kid_note_idx;
+            ALTER TABLE kid RENAME COLUMN parent_id TO person_id;
+            ALTER TABLE kid RENAME TO child;
+            ALTER TABLE child DROP COLUMN note;
+            CREATE TABLE parent (id bigint PRIMARY KEY);
+            CREATE INDEX parent_boss_idx ON child (person_id);
+            ALTER TABLE parent SET SCHEMA archive;"
+        ));
+        // Re-creating `parent` dropped its old indexes and the foreign key to it.
+        assert!(fk_targets(&s, "child").is_empty());
+        assert_eq!(indexes(&s, "child"), ["child_parent_idx", "child_pkey", "parent_boss_idx"]);
+        let moved = QualName { schema: "archive".into(), name: "parent".into() };
+        assert_eq!(s.indexes_on(&moved).map(|i| i.name.name.as_str()).collect::<Vec<_>>(), ["parent_pkey"]);
+        assert_lookups_exact(s);
+    }
 }

@@ -12,8 +12,7 @@ impl StatementRule for DropIndexNotConcurrent {
             return;
         };
         // The table of each index, when the model knows the index.
-        let tables: Vec<Option<&QualName>> =
-            names.iter().map(|n| ctx.schema.indexes.get(&QualName::resolve(n)).map(|i| &i.table)).collect();
+        let tables: Vec<Option<&QualName>> = names.iter().map(|n| ctx.schema.index(n).map(|i| &i.table)).collect();
         // Not reported: indexes on tables created in this file (new and empty), and indexes on
         // partitioned tables, which PostgreSQL cannot drop `CONCURRENTLY`.
         let exempt = |t: &Option<&QualName>| {
