@@ -70,15 +70,37 @@ impl<'a> OffsetCursor<'a> {
             self.col = 1;
             self.byte = 0;
         }
-        while (self.line, self.col) < (line, col) {
-            let Some(ch) = self.text[self.byte..].chars().next() else { break };
-            if ch == '\n' {
+        let b = self.text.as_bytes();
+        // Whole lines first, then characters (columns count characters, not bytes).
+        while self.line < line {
+            match b[self.byte..].iter().position(|&c| c == b'\n') {
+                Some(p) => {
+                    self.byte += p + 1;
+                    self.line += 1;
+                    self.col = 1;
+                }
+                None => {
+                    self.byte = b.len();
+                    return self.byte;
+                }
+            }
+        }
+        while self.col < col {
+            let Some(&c) = b.get(self.byte) else { break };
+            if c == b'\n' {
+                // A column past the end of the line: the start of the next line.
+                self.byte += 1;
                 self.line += 1;
                 self.col = 1;
-            } else {
-                self.col += 1;
+                break;
             }
-            self.byte += ch.len_utf8();
+            self.byte += match c {
+                0..=0x7f => 1,
+                0xc0..=0xdf => 2,
+                0xe0..=0xef => 3,
+                _ => 4,
+            };
+            self.col += 1;
         }
         self.byte
     }
@@ -152,4 +174,40 @@ pub fn span_of(toks: &[Tok], r: &Range<usize>) -> Option<Range<usize>> {
     let first = toks.get(r.start)?;
     let last = toks.get(r.end.checked_sub(1)?)?;
     Some(first.range.start..last.range.end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every character's (line, column), as sqlparser counts them, maps back to its byte offset.
+    #[test]
+    fn offsets_of_every_character() {
+        let text = "CREATE TABLE \"tä😀b\" (\r\n  a int, -- ünïcode\n\n  b text DEFAULT 'x€y'\n);";
+        let mut expected = Vec::new();
+        let (mut line, mut col) = (1u64, 1u64);
+        for (byte, ch) in text.char_indices() {
+            expected.push((line, col, byte));
+            if ch == '\n' {
+                line += 1;
+                col = 1;
+            } else {
+                col += 1;
+            }
+        }
+        let mut cur = OffsetCursor::new(text);
+        for &(l, c, byte) in &expected {
+            assert_eq!(cur.offset(l, c), byte, "line {l} column {c}");
+        }
+        // Out of order, past the end of a line, past the end of the text.
+        assert_eq!(cur.offset(1, 3), 2);
+        assert_eq!(cur.offset(3, 99), text.find("\n\n").unwrap() + 2, "the start of the next line");
+        assert_eq!(cur.offset(99, 1), text.len());
+        // Token spans of a real tokenization land on the tokens' text.
+        let toks = tokenize(text).unwrap();
+        let sig = significant(text, &toks, 0);
+        let words: Vec<&str> = sig.iter().map(|t| &text[t.range.clone()]).collect();
+        assert_eq!(words[..4], ["CREATE", "TABLE", "\"tä😀b\"", "("]);
+        assert!(words.contains(&"'x€y'"), "{words:?}");
+    }
 }

@@ -275,6 +275,7 @@ fn lint_file(
             in_transaction: in_block || assumed || stmt.inner,
             lock_timeout_set: session_timeout || local_timeout,
             settings,
+            new_tables: Default::default(),
         };
         for (ri, rule) in RULES.iter().enumerate() {
             let Kind::Statement(r) = rule.kind else { continue };

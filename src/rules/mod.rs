@@ -287,6 +287,9 @@ pub struct StmtCtx<'a> {
     /// A `SET [LOCAL] lock_timeout` came earlier in the file.
     pub lock_timeout_set: bool,
     pub settings: &'a Settings,
+    /// Answers of [`StmtCtx::is_new_table`] for this statement (a dozen rules ask it about the
+    /// same table).
+    pub new_tables: std::cell::RefCell<Vec<(ObjName, bool)>>,
 }
 
 impl StmtCtx<'_> {
@@ -296,7 +299,13 @@ impl StmtCtx<'_> {
 
     /// The table was created earlier in this file (so it is new and empty).
     pub fn is_new_table(&self, name: &ObjName) -> bool {
-        self.table(name).is_some_and(|t| t.created.file() == Some(self.file)) || self.schema.is_temporary(name)
+        if let Some((_, new)) = self.new_tables.borrow().iter().find(|(n, _)| n == name) {
+            return *new;
+        }
+        let new =
+            self.table(name).is_some_and(|t| t.created.file() == Some(self.file)) || self.schema.is_temporary(name);
+        self.new_tables.borrow_mut().push((name.clone(), new));
+        new
     }
 
     /// The materialized view was created earlier in this file.

@@ -3,7 +3,18 @@
 use std::cmp::Ordering;
 
 pub fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // Paths share long prefixes: skip the common bytes, from a point where both are at the same
+    // boundary (not inside a digit run, and before the separator whose class looks ahead).
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let mut start = common.saturating_sub(1);
+    while start > 0 && a[start - 1].is_ascii_digit() {
+        start -= 1;
+    }
+    compare_from(&a[start..], &b[start..])
+}
+
+fn compare_from(mut a: &[u8], mut b: &[u8]) -> Ordering {
     loop {
         match (a.first(), b.first()) {
             (None, None) => return Ordering::Equal,
@@ -53,6 +64,27 @@ fn trim_zeros(d: &[u8]) -> &[u8] {
 mod tests {
     use super::natural_cmp;
     use std::cmp::Ordering::*;
+
+    #[test]
+    fn skipping_the_common_prefix_changes_no_answer() {
+        let alphabet = ["0", "1", "9", "10", "_", ".", "-", "/", "a", "V", "__", "00"];
+        let mut seed = 0x2545_f491_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut word = |next: &mut dyn FnMut() -> u64| {
+            let n = next() % 8;
+            (0..n).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect::<String>()
+        };
+        for _ in 0..20_000 {
+            let prefix = word(&mut next);
+            let (a, b) = (format!("{prefix}{}", word(&mut next)), format!("{prefix}{}", word(&mut next)));
+            assert_eq!(natural_cmp(&a, &b), super::compare_from(a.as_bytes(), b.as_bytes()), "{a:?} vs {b:?}");
+        }
+    }
 
     #[test]
     fn versions_sort_numerically() {
