@@ -75,7 +75,7 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let mut word = |next: &mut dyn FnMut() -> u64| {
+        let word = |next: &mut dyn FnMut() -> u64| {
             let n = next() % 8;
             (0..n).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect::<String>()
         };
