@@ -24,6 +24,8 @@ pub struct RawStmt {
     pub range: Range<usize>,
     /// Indices into `Split::comments` of the comments between the previous statement and this one.
     pub leading_comments: Range<usize>,
+    /// Ended by a `;` with every parenthesis matched (so every quote and comment closed too).
+    pub balanced: bool,
 }
 
 fn is_ident_start(c: u8) -> bool {
@@ -123,6 +125,10 @@ struct Current {
     words: [Option<Range<usize>>; 4],
     nwords: usize,
     paren: i32,
+    /// A `)` came with no `(` open.
+    unmatched_paren: bool,
+    /// The statement ends at a `;` with no parenthesis open.
+    balanced: bool,
     atomic: i32,
     prev_word: Option<Range<usize>>,
 }
@@ -156,6 +162,7 @@ impl Splitter<'_> {
                 self.out.stmts.push(RawStmt {
                     range: start..self.cur.last_end.max(start),
                     leading_comments: self.comment_mark..self.out.comments.len(),
+                    balanced: self.cur.balanced,
                 });
             }
             self.comment_mark = self.out.comments.len();
@@ -300,6 +307,7 @@ impl Splitter<'_> {
                     i += 1;
                 }
                 b')' => {
+                    self.cur.unmatched_paren |= self.cur.paren == 0;
                     self.cur.paren = (self.cur.paren - 1).max(0);
                     i += 1;
                 }
@@ -312,6 +320,7 @@ impl Splitter<'_> {
                     }
                     let start = self.cur.start.unwrap_or(i - 1);
                     let copy = self.is_copy_from_stdin(start..i);
+                    self.cur.balanced = self.cur.paren == 0 && !self.cur.unmatched_paren;
                     self.flush();
                     if copy {
                         i = self.skip_copy_data(i);

@@ -266,10 +266,16 @@ pub fn table_locks(action: &Action, schema: &crate::schema::Schema) -> Vec<(crat
 /// `sql` with `word` inserted after the first occurrence of keyword `after` (outside quotes),
 /// e.g. `CONCURRENTLY` after `INDEX`. `None` when the keyword is not found.
 pub fn insert_after_keyword(sql: &str, after: &str, word: &str) -> Option<String> {
-    let toks = tokens::tokenize(sql).ok()?;
-    let sig = tokens::significant(sql, &toks, 0);
-    let t = sig.iter().find(|t| t.is_kw(after))?;
-    let at = t.range.end;
+    // The keyword is near the start (`CREATE UNIQUE INDEX`, `REINDEX TABLE`): look in the
+    // first bytes, where a token followed by another is whole; else in the whole statement.
+    let find = |text: &str, whole: bool| -> Option<usize> {
+        let toks = tokens::tokenize(text).ok()?;
+        let sig = tokens::significant(text, &toks, 0);
+        let i = sig.iter().position(|t| t.is_kw(after))?;
+        (whole || i + 1 < sig.len()).then(|| sig[i].range.end)
+    };
+    let head = &sql[..crate::source::floor_char_boundary(sql, sql.len().min(256))];
+    let at = if head.len() < sql.len() { find(head, false) } else { None }.or_else(|| find(sql, true))?;
     Some(format!("{} {}{}", &sql[..at], word, &sql[at..]))
 }
 
@@ -308,6 +314,30 @@ mod tests {
 
     fn t(s: &str) -> TypeName {
         TypeName::new(s)
+    }
+
+    #[test]
+    fn keyword_insertion_near_the_start_and_far_from_it() {
+        let fix = |sql: &str| insert_after_keyword(sql, "index", "CONCURRENTLY");
+        assert_eq!(fix("CREATE INDEX i ON t (a);").unwrap(), "CREATE INDEX CONCURRENTLY i ON t (a);");
+        // A long statement: the keyword is found in its first bytes.
+        let cols: Vec<String> = (0..100).map(|i| format!("c{i}")).collect();
+        let long = format!("CREATE UNIQUE INDEX i ON t ({});", cols.join(", "));
+        assert!(fix(&long).unwrap().starts_with("CREATE UNIQUE INDEX CONCURRENTLY i ON t (c0, "));
+        // A comment longer than the first bytes, and one cut there, come before the keyword.
+        for pad in [250, 251, 252, 253, 254, 255, 300] {
+            let sql = format!("CREATE /* {} */ INDEX i ON t ({});", "é".repeat(pad / 2), cols.join(", "));
+            let out = fix(&sql).unwrap();
+            assert!(out.contains("*/ INDEX CONCURRENTLY i ON"), "{pad}: {out}");
+        }
+        // A word that begins with the keyword and is cut by the first bytes is not the keyword.
+        for pad in 0..12 {
+            let sql = format!("CREATE INDEX{} {}x ON t (a); -- {}", "", "a".repeat(240 + pad), "x".repeat(300));
+            let out = fix(&sql).unwrap();
+            assert!(out.starts_with("CREATE INDEX CONCURRENTLY "), "{out}");
+            let sql = format!("COMMENT ON TABLE t IS '{}'; CREATE INDEX{}", "a".repeat(216 + pad), "ES x".repeat(80));
+            assert_eq!(fix(&sql), None, "INDEXES is not INDEX");
+        }
     }
 
     #[test]
