@@ -266,17 +266,43 @@ pub fn table_locks(action: &Action, schema: &crate::schema::Schema) -> Vec<(crat
 /// `sql` with `word` inserted after the first occurrence of keyword `after` (outside quotes),
 /// e.g. `CONCURRENTLY` after `INDEX`. `None` when the keyword is not found.
 pub fn insert_after_keyword(sql: &str, after: &str, word: &str) -> Option<String> {
-    // The keyword is near the start (`CREATE UNIQUE INDEX`, `REINDEX TABLE`): look in the
-    // first bytes, where a token followed by another is whole; else in the whole statement.
-    let find = |text: &str, whole: bool| -> Option<usize> {
-        let toks = tokens::tokenize(text).ok()?;
-        let sig = tokens::significant(text, &toks, 0);
-        let i = sig.iter().position(|t| t.is_kw(after))?;
-        (whole || i + 1 < sig.len()).then(|| sig[i].range.end)
-    };
-    let head = &sql[..crate::source::floor_char_boundary(sql, sql.len().min(256))];
-    let at = if head.len() < sql.len() { find(head, false) } else { None }.or_else(|| find(sql, true))?;
+    let at = leading_keyword_end(sql, after).or_else(|| {
+        let toks = tokens::tokenize(sql).ok()?;
+        let sig = tokens::significant(sql, &toks, 0);
+        sig.iter().find(|t| t.is_kw(after)).map(|t| t.range.end)
+    })?;
     Some(format!("{} {}{}", &sql[..at], word, &sql[at..]))
+}
+
+/// The end of keyword `kw` when it is among the first plain words of `sql` (`CREATE UNIQUE
+/// INDEX`, `DROP INDEX`), found without tokenizing; `None` when anything else (a quote, a
+/// parenthesis) comes first, so that the caller tokenizes.
+fn leading_keyword_end(sql: &str, kw: &str) -> Option<usize> {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    for _ in 0..8 {
+        loop {
+            match b.get(i)? {
+                c if c.is_ascii_whitespace() => i += 1,
+                b'-' if b.get(i + 1) == Some(&b'-') => i = sql[i..].find('\n').map_or(b.len(), |p| i + p),
+                _ => break,
+            }
+        }
+        if !b[i].is_ascii_alphabetic() {
+            return None;
+        }
+        let start = i;
+        while b.get(i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+            i += 1;
+        }
+        if matches!(b.get(i), Some(c) if *c == b'$' || *c >= 0x80) {
+            return None;
+        }
+        if sql[start..i].eq_ignore_ascii_case(kw) {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// Other tables a `CREATE TABLE` references with foreign keys.
@@ -324,20 +350,21 @@ mod tests {
         let cols: Vec<String> = (0..100).map(|i| format!("c{i}")).collect();
         let long = format!("CREATE UNIQUE INDEX i ON t ({});", cols.join(", "));
         assert!(fix(&long).unwrap().starts_with("CREATE UNIQUE INDEX CONCURRENTLY i ON t (c0, "));
-        // A comment longer than the first bytes, and one cut there, come before the keyword.
+        // A block comment comes before the keyword (found by the tokenizer).
         for pad in [250, 251, 252, 253, 254, 255, 300] {
             let sql = format!("CREATE /* {} */ INDEX i ON t ({});", "é".repeat(pad / 2), cols.join(", "));
             let out = fix(&sql).unwrap();
             assert!(out.contains("*/ INDEX CONCURRENTLY i ON"), "{pad}: {out}");
         }
-        // A word that begins with the keyword and is cut by the first bytes is not the keyword.
-        for pad in 0..12 {
-            let sql = format!("CREATE INDEX{} {}x ON t (a); -- {}", "", "a".repeat(240 + pad), "x".repeat(300));
-            let out = fix(&sql).unwrap();
-            assert!(out.starts_with("CREATE INDEX CONCURRENTLY "), "{out}");
-            let sql = format!("COMMENT ON TABLE t IS '{}'; CREATE INDEX{}", "a".repeat(216 + pad), "ES x".repeat(80));
-            assert_eq!(fix(&sql), None, "INDEXES is not INDEX");
-        }
+        // Line comments, and a word that only begins with the keyword.
+        assert_eq!(
+            fix("CREATE -- a comment\n  UNIQUE INDEX i ON t (a);").unwrap(),
+            "CREATE -- a comment\n  UNIQUE INDEX CONCURRENTLY i ON t (a);"
+        );
+        assert_eq!(fix("COMMENT ON TABLE indexes IS 'x';"), None);
+        assert_eq!(fix("CREATE INDEX_x;"), None);
+        assert_eq!(fix("COMMENT ON TABLE \"index\" IS 'index';"), None);
+        assert_eq!(fix("REINDEX (VERBOSE) INDEX i;").unwrap(), "REINDEX (VERBOSE) INDEX CONCURRENTLY i;");
     }
 
     #[test]

@@ -11,8 +11,17 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = Vec::with_capacity(text.len() / 32 + 1);
         starts.push(0);
-        // `match_indices` with a `char` pattern searches with memchr.
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        // Eight bytes at a time: most words of text hold no newline.
+        let b = text.as_bytes();
+        let mut chunks = b.chunks_exact(8);
+        for (k, chunk) in chunks.by_ref().enumerate() {
+            let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])) ^ 0x0a0a_0a0a_0a0a_0a0a;
+            if w.wrapping_sub(0x0101_0101_0101_0101) & !w & 0x8080_8080_8080_8080 != 0 {
+                starts.extend(chunk.iter().enumerate().filter(|(_, c)| **c == b'\n').map(|(j, _)| k * 8 + j + 1));
+            }
+        }
+        let tail = b.len() - chunks.remainder().len();
+        starts.extend(chunks.remainder().iter().enumerate().filter(|(_, c)| **c == b'\n').map(|(j, _)| tail + j + 1));
         Self { starts }
     }
 
@@ -62,6 +71,18 @@ pub fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_starts_at_every_alignment() {
+        for len in 0..40 {
+            for nl in 0..len {
+                let text: String = (0..len).map(|i| if i % 7 == nl % 7 || i == nl { '\n' } else { 'x' }).collect();
+                let expected: Vec<usize> =
+                    std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+                assert_eq!(LineIndex::new(&text).starts, expected, "{text:?}");
+            }
+        }
+    }
 
     #[test]
     fn positions_count_characters_and_handle_crlf() {
