@@ -20,7 +20,10 @@ fn dbwarden(args: &[&str], stdin: Option<&str>, cwd: Option<&std::path::Path>) -
     }
     let mut child = cmd.spawn().expect("run dbwarden");
     if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        // A run that fails before reading its input (a config error) closes the pipe early.
+        if let Err(e) = child.stdin.take().unwrap().write_all(s.as_bytes()) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing dbwarden's input: {e}");
+        }
     } else {
         drop(child.stdin.take());
     }
