@@ -65,18 +65,17 @@ pub enum Format {
     Html,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, ValueEnum, PartialEq, Eq)]
 pub enum FailOn {
+    #[default]
     Error,
     Warning,
     Info,
 }
 
-#[derive(clap::Args, Debug)]
-pub struct LintArgs {
-    /// Migration files or folders (searched recursively for *.sql); `-` reads standard input.
-    /// Without paths, the config's `[lint] paths` are used.
-    pub paths: Vec<PathBuf>,
+/// The options `lint` and `pre-commit` share.
+#[derive(clap::Args, Debug, Default)]
+pub struct ReportArgs {
     /// Configuration file (default: dbwarden.toml, looked up from the current directory upwards)
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -89,12 +88,21 @@ pub struct LintArgs {
     /// Exit with status 1 when a finding is at or above this severity
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
-    /// Print parse statistics (statements parsed, recognised, not understood) to stderr
-    #[arg(long)]
-    pub statistics: bool,
     /// Do not report findings recorded in this baseline file (nor count them for the exit status)
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug, Default)]
+pub struct LintArgs {
+    /// Migration files or folders (searched recursively for *.sql); `-` reads standard input.
+    /// Without paths, the config's `[lint] paths` are used.
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Print parse statistics (statements parsed, recognised, not understood) to stderr
+    #[arg(long)]
+    pub statistics: bool,
     /// Write the current findings to this baseline file (and exit 0)
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
@@ -133,21 +141,8 @@ pub struct PreCommitArgs {
     /// The files to report on (pre-commit passes the staged `*.sql` files). Files outside the
     /// config's `[lint] paths` have no findings; without `[lint] paths`, these files alone are linted.
     pub files: Vec<PathBuf>,
-    /// Configuration file (default: dbwarden.toml, looked up from the current directory upwards)
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Output format [default: human, or github when GITHUB_ACTIONS=true]
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Target PostgreSQL major version (overrides the config)
-    #[arg(long, value_name = "N")]
-    pub pg_version: Option<u32>,
-    /// Exit with status 1 when a finding is at or above this severity
-    #[arg(long, value_enum, default_value = "error")]
-    pub fail_on: FailOn,
-    /// Do not report findings recorded in this baseline file (nor count them for the exit status)
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -275,8 +270,8 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config, CliError> {
 }
 
 fn lint(args: &LintArgs) -> Result<u8, CliError> {
-    let mut config = load_config(args.config.as_ref())?;
-    if let Some(v) = args.pg_version {
+    let mut config = load_config(args.report.config.as_ref())?;
+    if let Some(v) = args.report.pg_version {
         if !(9..=40).contains(&v) {
             return Err(CliError::PgVersion(v));
         }
@@ -331,7 +326,7 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         output.files.iter().map(|f| &f.source).chain(captured.iter().flat_map(|s| s.files.iter())).collect();
     // Baseline keys (and fingerprints that must not depend on what is filtered out) are only
     // computed when a baseline or a filter is in play: they cost a hash per finding.
-    let filtered = args.baseline.is_some() || !args.report_only.is_empty() || args.changed_only;
+    let filtered = args.report.baseline.is_some() || !args.report_only.is_empty() || args.changed_only;
     let keys: Vec<(String, String)> = if filtered || args.write_baseline.is_some() {
         let fingerprints = render::fingerprint::fingerprints_of(&files, &output.diagnostics);
         output
@@ -358,7 +353,7 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         }
     }
     let mut baseline_fixed = 0;
-    if let Some(path) = &args.baseline {
+    if let Some(path) = &args.report.baseline {
         let (known, fixed) = Baseline::load(path)?.apply(&output.diagnostics, &keys);
         for (k, known) in keep.iter_mut().zip(known) {
             *k &= !known;
@@ -380,7 +375,7 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         })
         .collect();
     let report = render::Report { files, diagnostics: &diagnostics, stats: &output.stats, baseline_fixed };
-    let threshold = match args.fail_on {
+    let threshold = match args.report.fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
         FailOn::Info => Severity::Info,
@@ -395,7 +390,7 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let format = args.format.unwrap_or_else(|| {
+    let format = args.report.format.unwrap_or_else(|| {
         if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") { Format::Github } else { Format::Human }
     });
     match format {
@@ -508,25 +503,7 @@ fn pre_commit(args: PreCommitArgs) -> Result<u8, CliError> {
     if args.files.is_empty() {
         return Ok(EXIT_CLEAN);
     }
-    let lint_args = LintArgs {
-        paths: Vec::new(),
-        config: args.config,
-        format: args.format,
-        pg_version: args.pg_version,
-        fail_on: args.fail_on,
-        statistics: false,
-        baseline: args.baseline,
-        write_baseline: None,
-        changed_only: false,
-        base: None,
-        report_only: args.files,
-        exit_zero: false,
-        queries: Vec::new(),
-        queries_format: None,
-        from_pg_stat_statements: false,
-        database_url: None,
-        show_values: false,
-    };
+    let lint_args = LintArgs { report: args.report, report_only: args.files, ..LintArgs::default() };
     match lint(&lint_args) {
         // No `[lint] paths` to replay: lint the given files on their own.
         Err(CliError::NoPaths) => lint(&LintArgs { paths: lint_args.report_only.clone(), ..lint_args }),
