@@ -359,9 +359,10 @@ fn cases(dir: &Path) -> Vec<Case> {
         let stem = name.split('.').next().unwrap().to_owned();
         let config = fs::read_to_string(dir.join(format!("{stem}.toml"))).ok();
         let (migrations, queries) = if p.is_dir() {
+            // A case's own `migrations/` are replayed after the shared schema (extra indexes).
             let own = p.join("migrations");
-            let m = if own.is_dir() { own } else { default_schema.clone() };
-            (vec![m], files_in(&p).into_iter().filter(|f| f.is_file()).collect())
+            let m = if own.is_dir() { vec![default_schema.clone(), own] } else { vec![default_schema.clone()] };
+            (m, files_in(&p).into_iter().filter(|f| f.is_file()).collect())
         } else {
             (vec![default_schema.clone()], vec![p.clone()])
         };
