@@ -170,3 +170,31 @@ fn audit_runs_captured_queries_on_the_audited_database() {
         "{v}"
     );
 }
+
+/// The example project's README accounts for every finding: each one's `file:line` stands in a
+/// table row that names its rule, and the stated totals are right.
+#[test]
+fn example_readme_accounts_for_every_finding() {
+    let root = common::root();
+    let out = dbwarden(&["lint", "--config", "fixtures/example/dbwarden.toml", "--format", "json"], None, Some(&root));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let readme = std::fs::read_to_string(root.join("fixtures/example/README.md")).unwrap();
+    let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with('|')).collect();
+    let names_place = |row: &str, place: &str| {
+        row.match_indices(place).any(|(i, _)| !row[i + place.len()..].starts_with(|c: char| c.is_ascii_digit()))
+    };
+    let mut missing = Vec::new();
+    for f in findings {
+        let file = f["file"].as_str().unwrap().rsplit('/').next().unwrap();
+        let place = format!("{}:{}", &file[..4], f["line"]);
+        let rule = format!("`{}`", f["rule"].as_str().unwrap());
+        if !rows.iter().any(|r| names_place(r, &place) && r.contains(&rule)) {
+            missing.push(format!("{place} {rule}"));
+        }
+    }
+    assert!(missing.is_empty(), "findings the README does not list: {missing:?}");
+    let errors = findings.iter().filter(|f| f["severity"] == "error").count();
+    let total = format!("reports {} findings ({errors} errors)", findings.len());
+    assert!(readme.contains(&total), "README should say: {total}");
+}
