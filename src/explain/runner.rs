@@ -453,7 +453,12 @@ impl Session {
             return;
         }
         let result = if self.version >= 16 {
-            self.client.query_typed(format!("EXPLAIN (GENERIC_PLAN, FORMAT JSON) {}", q.text).as_str(), &[])
+            // The extended protocol (one statement only) wants a value per parameter even for a
+            // generic plan, which ignores them: NULLs.
+            let nulls: Vec<TextParam<'_>> = (0..n).map(|_| TextParam(None)).collect();
+            let binds: Vec<(&(dyn ToSql + Sync), Type)> =
+                nulls.iter().map(|v| (v as &(dyn ToSql + Sync), Type::UNKNOWN)).collect();
+            self.client.query_typed(format!("EXPLAIN (GENERIC_PLAN, FORMAT JSON) {}", q.text).as_str(), &binds)
         } else {
             let nulls = vec!["NULL"; n].join(", ");
             self.exec_extended(&format!("PREPARE dbwarden_generic AS {}", q.text))
