@@ -13,20 +13,28 @@ bin=${CARGO_TARGET_DIR:-target}/release/dbwarden
 # The same file list for both tools: what dbwarden lints (migration order, down files skipped).
 list=$(mktemp)
 find "$corpus" -name '*.sql' ! -name '*.down.sql' ! -name '*.down.*.sql' ! -name 'down.sql' | sort > "$list"
-echo "corpus: $(wc -l < "$list") files, $(cat "$list" | tr '\n' '\0' | du -ch --files0-from=- | tail -n1 | cut -f1)"
+echo "corpus: $(wc -l < "$list") files, $(tr '\n' '\0' < "$list" | du -ch --files0-from=- | tail -n1 | cut -f1)"
 echo "machine: $(nproc) cores; dbwarden $($bin --version); squawk $(squawk --version 2>&1 | head -n1)"
 
-measure() { # name, command...
+median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+measure() { # name, command...; the median wall time goes to /tmp/compare.$name
   local name=$1; shift
+  : > "/tmp/compare.$name"
   for i in $(seq 1 "$runs"); do
     /usr/bin/time -f "%e %M" -o /tmp/compare.time "$@" > /dev/null 2>/tmp/compare.err || true
-    read -r secs kb < /tmp/compare.time
+    # GNU time puts "Command exited with non-zero status 1" (findings) before its own line.
+    read -r secs kb < <(tail -n 1 /tmp/compare.time)
     printf '%-9s run %d: %6.2f s  peak %6.1f MB\n' "$name" "$i" "$secs" "$(echo "$kb / 1024" | bc -l)"
+    echo "$secs" >> "/tmp/compare.$name"
   done
+  median < "/tmp/compare.$name" > "/tmp/compare.$name.median"
 }
 
 measure dbwarden "$bin" lint --format json "$corpus"
 # squawk takes the files as arguments.
 mapfile -t files < "$list"
 measure squawk squawk --reporter json "${files[@]}"
-rm -f "$list"
+d=$(cat /tmp/compare.dbwarden.median); s=$(cat /tmp/compare.squawk.median)
+printf 'median: dbwarden %s s, squawk %s s: dbwarden is %.1fx faster\n' "$d" "$s" "$(echo "$s / $d" | bc -l)"
+rm -f "$list" /tmp/compare.dbwarden* /tmp/compare.squawk*
