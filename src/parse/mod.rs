@@ -68,9 +68,11 @@ pub fn parse_source(source: &SourceFile) -> (Vec<Stmt>, Vec<Range<usize>>, bool)
     let mut stmts = Vec::with_capacity(split.stmts.len());
     for raw in &split.stmts {
         let leading = leading_comments(source, &split.comments, raw, stmts.last().map(|s: &Stmt| s.range.end));
-        let (action, status) = if raw.balanced && is_data_load(&text[raw.range.clone()]) {
-            // Its quotes, comments and parentheses are closed (the splitter saw to that): nothing
-            // more is checked in seed data, which is most of the bytes of some files.
+        let stmt_text = &text[raw.range.clone()];
+        let (action, status) = if raw.balanced && is_data_load(stmt_text) && plain_data(stmt_text) {
+            // Its quotes, comments and parentheses are closed (the splitter saw to that) and it
+            // holds nothing else the tokenizer could reject: seed data, most of the bytes of
+            // some files, is not run through the tokenizer.
             (Action::Other { kind: DATA_LOAD }, Status::Recognised)
         } else {
             parse_statement(text, raw.range.clone())
@@ -124,6 +126,47 @@ thread_local! {
 /// A token buffer larger than this is not kept for the next statement (one huge statement
 /// would otherwise hold its memory for the rest of the run).
 const KEEP_TOKEN_BUF: usize = 1 << 15;
+
+/// Whether a statement holds nothing sqlparser's tokenizer could reject beyond what the splitter
+/// already checks (closed quotes, comments and parentheses): no escape strings (`E'\n'`,
+/// `U&'\0041'`), no `$` (dollar quotes, parameters), none of the characters that start custom
+/// operators, no `_` in a number (`1__0`). Anything else goes through the tokenizer.
+fn plain_data(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' => {
+                let escape_string =
+                    i > 0 && b[i - 1].eq_ignore_ascii_case(&b'e') && (i < 2 || !split::is_ident_char(b[i - 2]));
+                let end = split::skip_quoted(b, i, b'\'', false);
+                if escape_string && b[i..end].contains(&b'\\') {
+                    return false;
+                }
+                i = end;
+            }
+            b'"' => i = split::skip_quoted(b, i, b'"', false),
+            b'-' if b.get(i + 1) == Some(&b'-') => i = split::line_end(b, i),
+            b'/' if b.get(i + 1) == Some(&b'*') => i = split::skip_block_comment(b, i),
+            b'0'..=b'9' => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
+                    i += 1;
+                }
+                if b.get(i) == Some(&b'_') {
+                    return false;
+                }
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
+                    i += 1;
+                }
+            }
+            b'\\' | b'&' | b'$' | b'!' | b'~' | b'|' | b'#' | b'@' | b'^' | b'?' | b'`' => return false,
+            _ => i += 1,
+        }
+    }
+    true
+}
 
 /// Parses one statement at `range` of `text`.
 pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
@@ -356,6 +399,10 @@ mod tests {
             format!("{} (1, 'x);", &sql[..sql.len() - 1]),
             format!("{} (1, /* x);", &sql[..sql.len() - 1]),
             format!("{} (1, $$x);", &sql[..sql.len() - 1]),
+            // What only the tokenizer catches: bad escapes, a bad number.
+            format!("{} (0, U&'\\zzzz');", &sql[..sql.len() - 1]),
+            format!("{} (0, E'\\u12');", &sql[..sql.len() - 1]),
+            format!("{} (1__0, 'x');", &sql[..sql.len() - 1]),
         ] {
             let stmts = file(broken.clone());
             assert!(

@@ -32,7 +32,7 @@ fn is_ident_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
 }
 
-fn is_ident_char(c: u8) -> bool {
+pub(crate) fn is_ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
 }
 
@@ -57,7 +57,7 @@ fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     None
 }
 
-fn line_end(b: &[u8], from: usize) -> usize {
+pub(crate) fn line_end(b: &[u8], from: usize) -> usize {
     b[from..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| from + p)
 }
 
@@ -82,7 +82,7 @@ pub(crate) fn skip_quoted(b: &[u8], i: usize, quote: u8, backslash_escapes: bool
     b.len()
 }
 
-fn skip_block_comment(b: &[u8], i: usize) -> usize {
+pub(crate) fn skip_block_comment(b: &[u8], i: usize) -> usize {
     let mut depth = 0usize;
     let mut j = i;
     while j + 1 < b.len() {

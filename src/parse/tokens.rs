@@ -80,6 +80,8 @@ impl<'a> OffsetCursor<'a> {
                     self.col = 1;
                 }
                 None => {
+                    // Past the last line: the end of the text, where the cursor now stands.
+                    self.col += self.text[self.byte..].chars().count() as u64;
                     self.byte = b.len();
                     return self.byte;
                 }
@@ -203,6 +205,9 @@ mod tests {
         assert_eq!(cur.offset(1, 3), 2);
         assert_eq!(cur.offset(3, 99), text.find("\n\n").unwrap() + 2, "the start of the next line");
         assert_eq!(cur.offset(99, 1), text.len());
+        // After a location past the end, an earlier one starts over.
+        let mut short = OffsetCursor::new("ab");
+        assert_eq!((short.offset(2, 1), short.offset(1, 1), short.offset(1, 2)), (2, 0, 1));
         // Token spans of a real tokenization land on the tokens' text.
         let toks = tokenize(text).unwrap();
         let sig = significant(text, &toks, 0);
