@@ -44,3 +44,39 @@ fn garbage_never_panics() {
         assert!(!out.diagnostics.iter().any(|d| d.rule == "internal-error"), "internal error on {s:?}");
     }
 }
+
+/// Large `INSERT`s take the data-load path (no parse): every truncation and garbage tail still
+/// lints without an internal error, and a statement the tokenizer rejects is still reported.
+#[test]
+fn data_loads_never_panic() {
+    // With `$` the tokenizer checks the load; without, only the splitter does (the fast path).
+    for dollar in [true, false] {
+        let rows: Vec<String> = (0..150)
+            .map(|i| {
+                // Backslash escapes also send a load to the tokenizer: only with `$` here.
+                let (d, e) = if dollar { (format!("$q${i};$q$"), "\\t") } else { (format!("'{i};'"), "t") };
+                format!("({i}, 'o''k {i}', E'{e}{i}', {d}, /* c{i} */ \"x\", 1.5e-{i}) -- r{i}\n")
+            })
+            .collect();
+        let load =
+            format!("CREATE INDEX i ON t (a);\nINSERT INTO t VALUES {};\nCREATE INDEX j ON t (b);\n", rows.join(","));
+        assert!(load.len() > 8192);
+        let cuts: Vec<usize> = (0..=load.len())
+            .filter(|&i| load.is_char_boundary(i) && (i % 29 == 0 || i + 60 > load.len() || i < 80))
+            .collect();
+        for cut in cuts {
+            let sql = &load[..cut];
+            let out = common::lint_sql(sql, None);
+            assert!(!out.diagnostics.iter().any(|d| d.rule == "internal-error"), "internal error at cut {cut}");
+        }
+        let out = common::lint_sql(&load, None);
+        let rules: Vec<&str> = out.diagnostics.iter().map(|d| d.rule).collect();
+        // The statements on both sides of the data load are linted.
+        assert_eq!(rules.iter().filter(|r| **r == "index-not-concurrent").count(), 2, "{rules:?}");
+        assert!(!rules.contains(&"syntax-error"), "{rules:?}");
+        let bad = load.replace(if dollar { "E'\\t7'" } else { "E't7'" }, "E'\\u12'");
+        assert_ne!(bad, load);
+        let out = common::lint_sql(&bad, None);
+        assert!(out.diagnostics.iter().any(|d| d.rule == "syntax-error"), "dollar {dollar}: {:?}", out.diagnostics);
+    }
+}
