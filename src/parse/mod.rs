@@ -185,7 +185,8 @@ pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
 
 /// [`parse_statement`] with a token buffer to use.
 fn parse_statement_with(text: &str, range: Range<usize>, tokens: &mut Vec<TokenWithSpan>) -> (Action, Status) {
-    let stmt_text = &text[range.clone()];
+    let ascii_tags = ascii_dollar_tags(&text[range.clone()]);
+    let stmt_text = ascii_tags.as_deref().unwrap_or(&text[range.clone()]);
     let base = range.start;
     if let Err(e) = tokens::tokenize_into(stmt_text, tokens) {
         let mut at = base + OffsetCursor::new(stmt_text).offset(e.location.line, e.location.column);
@@ -254,6 +255,45 @@ fn parse_statement_with(text: &str, range: Range<usize>, tokens: &mut Vec<TokenW
             (Action::Other { kind: "statement" }, Status::Failed { message, at })
         }
     }
+}
+
+/// `text` with every dollar-quote tag that holds non-ASCII characters (`$€$`, which PostgreSQL
+/// accepts and sqlparser's tokenizer does not) spelled with `_` instead, byte for byte, so that
+/// byte positions hold; `None` when there is none.
+fn ascii_dollar_tags(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    if !b.contains(&b'$') || b.is_ascii() {
+        return None;
+    }
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' | b'"' => i = split::skip_quoted(b, i, b[i], false),
+            b'-' if b.get(i + 1) == Some(&b'-') => i = split::line_end(b, i),
+            b'/' if b.get(i + 1) == Some(&b'*') => i = split::skip_block_comment(b, i),
+            b'$' => match split::dollar_tag_len(b, i) {
+                Some(len) => {
+                    let tag = &b[i..i + len];
+                    let close = split::find(b, i + len, tag);
+                    if !tag.is_ascii() {
+                        let o = out.get_or_insert_with(|| b.to_vec());
+                        for at in [Some(i), close].into_iter().flatten() {
+                            for c in &mut o[at + 1..at + len - 1] {
+                                if *c >= 0x80 {
+                                    *c = b'_';
+                                }
+                            }
+                        }
+                    }
+                    i = close.map_or(b.len(), |c| c + len);
+                }
+                None => i += 1,
+            },
+            _ => i += 1,
+        }
+    }
+    out.and_then(|v| String::from_utf8(v).ok())
 }
 
 /// `text` with the `:` of psql variable references replaced by a space; `None` when there are none.
@@ -412,6 +452,18 @@ mod tests {
                 &broken[broken.len() - 20..]
             );
         }
+        // Dollar-quote tags with non-ASCII characters, as PostgreSQL allows.
+        let euro = "INSERT INTO t VALUES (1, $€$x;y$€$, '$€$');";
+        let (action, status) = parse_statement(euro, 0..euro.len());
+        assert_eq!((status, action.kind_name()), (Status::Parsed, "INSERT"));
+        let stmts =
+            file("CREATE INDEX i ON t (a); SELECT $€$ $€$; DO $ü€$ BEGIN CREATE INDEX j ON t (b); END $ü€$;".into());
+        assert!(stmts.iter().all(|s| !matches!(s.status, Status::Failed { .. })), "{stmts:?}");
+        assert_eq!(stmts.iter().filter(|s| s.action.kind_name() == "CREATE INDEX").count(), 2);
+        // Positions after such a tag hold (the spelling keeps byte offsets).
+        let bad = "INSERT INTO t VALUES ($€$x$€$, ,);";
+        let (_, status) = parse_statement(bad, 0..bad.len());
+        assert!(matches!(status, Status::Failed { at, .. } if at == bad.find(" ,").unwrap() + 1), "{status:?}");
         // A small INSERT is parsed as usual.
         let small = "INSERT INTO t (id) VALUES (1);";
         assert_eq!(parse_statement(small, 0..small.len()).1, Status::Parsed);

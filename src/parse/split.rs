@@ -36,7 +36,7 @@ pub(crate) fn is_ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
 }
 
-fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+pub(crate) fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || from > hay.len() {
         return None;
     }
