@@ -68,15 +68,7 @@ pub fn parse_source(source: &SourceFile) -> (Vec<Stmt>, Vec<Range<usize>>, bool)
     let mut stmts = Vec::with_capacity(split.stmts.len());
     for raw in &split.stmts {
         let leading = leading_comments(source, &split.comments, raw, stmts.last().map(|s: &Stmt| s.range.end));
-        let stmt_text = &text[raw.range.clone()];
-        let (action, status) = if raw.balanced && is_data_load(stmt_text) && plain_data(stmt_text) {
-            // Its quotes, comments and parentheses are closed (the splitter saw to that) and it
-            // holds nothing else the tokenizer could reject: seed data, most of the bytes of
-            // some files, is not run through the tokenizer.
-            (Action::Other { kind: DATA_LOAD }, Status::Recognised)
-        } else {
-            parse_statement(text, raw.range.clone())
-        };
+        let (action, status) = parse_statement(text, raw.range.clone());
         let is_do = matches!(action, Action::Do);
         stmts.push(Stmt { range: raw.range.clone(), action, status, inner: false, leading_comments: leading });
         if is_do {
@@ -118,36 +110,30 @@ fn is_data_load(stmt_text: &str) -> bool {
     stmt_text.len() > DATA_LOAD_BYTES && starts_with_kw(stmt_text, &["insert"])
 }
 
-thread_local! {
-    /// One token buffer per parsing thread, reused from statement to statement.
-    static TOKEN_BUF: std::cell::RefCell<Vec<TokenWithSpan>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// A token buffer larger than this is not kept for the next statement (one huge statement
-/// would otherwise hold its memory for the rest of the run).
-const KEEP_TOKEN_BUF: usize = 1 << 15;
-
-/// Whether a statement holds nothing sqlparser's tokenizer could reject beyond what the splitter
-/// already checks (closed quotes, comments and parentheses): no escape strings (`E'\n'`,
-/// `U&'\0041'`), no `$` (dollar quotes, parameters), none of the characters that start custom
-/// operators, no `_` in a number (`1__0`). Anything else goes through the tokenizer.
-fn plain_data(text: &str) -> bool {
+/// Whether a data load can be judged without sqlparser's tokenizer: it ends at a `;`, its
+/// quotes, comments and parentheses are closed and matched, and it holds nothing else the
+/// tokenizer could reject: no escape string with a backslash (`E'\n'`), no `$` (dollar quotes,
+/// parameters), none of the characters that start custom operators or `U&` strings, no `_` in a
+/// number (`1__0`).
+fn plain_data_load(text: &str) -> bool {
     let b = text.as_bytes();
+    if b.last() != Some(&b';') {
+        return false;
+    }
+    let mut depth = 0i64;
     let mut i = 0;
     while i < b.len() {
-        match b[i] {
-            b'\'' => {
-                let escape_string =
-                    i > 0 && b[i - 1].eq_ignore_ascii_case(&b'e') && (i < 2 || !split::is_ident_char(b[i - 2]));
-                let end = split::skip_quoted(b, i, b'\'', false);
-                if escape_string && b[i..end].contains(&b'\\') {
-                    return false;
-                }
-                i = end;
+        if split::may_start_literal(b[i])
+            && let Some((end, closed)) = split::skip_literal(b, i)
+        {
+            let escapes = b[i] == b'\'' && split::is_escape_string(b, i) && b[i..end].contains(&b'\\');
+            if !closed || b[i] == b'$' || escapes {
+                return false;
             }
-            b'"' => i = split::skip_quoted(b, i, b'"', false),
-            b'-' if b.get(i + 1) == Some(&b'-') => i = split::line_end(b, i),
-            b'/' if b.get(i + 1) == Some(&b'*') => i = split::skip_block_comment(b, i),
+            i = end;
+            continue;
+        }
+        match b[i] {
             b'0'..=b'9' => {
                 while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
                     i += 1;
@@ -161,17 +147,43 @@ fn plain_data(text: &str) -> bool {
                     i += 1;
                 }
             }
+            b'(' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+                i += 1;
+            }
             b'\\' | b'&' | b'$' | b'!' | b'~' | b'|' | b'#' | b'@' | b'^' | b'?' | b'`' => return false,
             _ => i += 1,
         }
     }
-    true
+    depth == 0
 }
+
+thread_local! {
+    /// One token buffer per parsing thread, reused from statement to statement.
+    static TOKEN_BUF: std::cell::RefCell<Vec<TokenWithSpan>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A token buffer larger than this is not kept for the next statement (one huge statement
+/// would otherwise hold its memory for the rest of the run).
+const KEEP_TOKEN_BUF: usize = 1 << 15;
 
 /// Parses one statement at `range` of `text`.
 pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
+    let stmt_text = &text[range.clone()];
+    // Seed data (most of the bytes of some files) is checked without the tokenizer when the
+    // scan shows the tokenizer could not reject it.
+    if is_data_load(stmt_text) && plain_data_load(stmt_text) {
+        return (Action::Other { kind: DATA_LOAD }, Status::Recognised);
+    }
     let mut buf = TOKEN_BUF.with_borrow_mut(std::mem::take);
-    let result = parse_statement_with(text, range, &mut buf);
+    let result = parse_statement_with(stmt_text, range.start, &mut buf);
     buf.clear();
     if buf.capacity() <= KEEP_TOKEN_BUF {
         TOKEN_BUF.with_borrow_mut(|b| {
@@ -183,11 +195,38 @@ pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
     result
 }
 
-/// [`parse_statement`] with a token buffer to use.
-fn parse_statement_with(text: &str, range: Range<usize>, tokens: &mut Vec<TokenWithSpan>) -> (Action, Status) {
-    let ascii_tags = ascii_dollar_tags(&text[range.clone()]);
-    let stmt_text = ascii_tags.as_deref().unwrap_or(&text[range.clone()]);
-    let base = range.start;
+/// Why sqlparser did not understand a statement, and its significant tokens (empty when it
+/// could not be tokenized), for the recogniser.
+struct Failure {
+    message: String,
+    at: usize,
+    sig: Vec<Tok>,
+}
+
+/// [`parse_statement`] on the statement's text (at byte `base` of the file), with a token buffer.
+fn parse_statement_with(stmt_text: &str, base: usize, tokens: &mut Vec<TokenWithSpan>) -> (Action, Status) {
+    let mut failure = match parse_text(stmt_text, base, tokens) {
+        Ok(parsed) => return parsed,
+        Err(f) => f,
+    };
+    // Text PostgreSQL or psql reads, spelled so that sqlparser reads it too, byte for byte (so
+    // positions hold): dollar-quote tags with non-ASCII symbols, psql variables.
+    let tags = ascii_dollar_tags(stmt_text);
+    if let Some(respelled) = blank_psql_variables(tags.as_deref().unwrap_or(stmt_text)).or(tags) {
+        match parse_text(&respelled, base, tokens) {
+            Ok(parsed) => return parsed,
+            // Its error is the one that remains once the respelled parts are accepted.
+            Err(f) => (failure.message, failure.at) = (f.message, f.at),
+        }
+    }
+    if let Some(action) = recognise::recognise(stmt_text, base, &failure.sig) {
+        return (action, Status::Recognised);
+    }
+    (Action::Other { kind: "statement" }, Status::Failed { message: failure.message, at: failure.at })
+}
+
+/// Tokenizes and parses `stmt_text` (at byte `base` of the file) with sqlparser.
+fn parse_text(stmt_text: &str, base: usize, tokens: &mut Vec<TokenWithSpan>) -> Result<(Action, Status), Failure> {
     if let Err(e) = tokens::tokenize_into(stmt_text, tokens) {
         let mut at = base + OffsetCursor::new(stmt_text).offset(e.location.line, e.location.column);
         if e.message.contains("dollar-quoted")
@@ -195,15 +234,13 @@ fn parse_statement_with(text: &str, range: Range<usize>, tokens: &mut Vec<TokenW
         {
             at = base + open;
         }
-        let message = e.message.trim_end_matches('.').to_owned();
-        return (Action::Other { kind: "statement" }, Status::Failed { message, at });
+        return Err(Failure { message: e.message.trim_end_matches('.').to_owned(), at, sig: Vec::new() });
     }
     if tokens.iter().all(|t| matches!(t.token, Token::Whitespace(_) | Token::SemiColon | Token::EOF)) {
-        return (Action::Other { kind: "empty" }, Status::Parsed);
+        return Ok((Action::Other { kind: "empty" }, Status::Parsed));
     }
-    // A large `INSERT` is a data load (seed data, dumps): no migration rule looks inside it, and
-    // building its AST is most of the parse time of such files. It is tokenized (so quoting
-    // errors are still found) and its parentheses checked, not parsed.
+    // A data load the scan could not clear: tokenized (so quoting errors are still found) and
+    // its parentheses checked, not parsed (building its AST is most of the parse time).
     if is_data_load(stmt_text) {
         let mut depth = 0i64;
         for t in tokens.iter() {
@@ -217,7 +254,7 @@ fn parse_statement_with(text: &str, range: Range<usize>, tokens: &mut Vec<TokenW
             }
         }
         if depth == 0 {
-            return (Action::Other { kind: DATA_LOAD }, Status::Recognised);
+            return Ok((Action::Other { kind: DATA_LOAD }, Status::Recognised));
         }
     }
     // Clause spans need the tokens for the statements whose clauses rules point at.
@@ -227,39 +264,21 @@ fn parse_statement_with(text: &str, range: Range<usize>, tokens: &mut Vec<TokenW
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(std::mem::take(tokens));
     let parsed = parser.parse_statements();
     *tokens = parser.into_tokens();
-    match parsed {
+    let (message, at) = match parsed {
         Ok(mut v) if v.len() == 1 => {
             let sig = if need_toks { tokens::significant_drain(stmt_text, tokens, base) } else { Vec::new() };
-            (lower::lower(&v.remove(0), &sig), Status::Parsed)
+            return Ok((lower::lower(&v.remove(0), &sig), Status::Parsed));
         }
-        Ok(v) if v.is_empty() => (Action::Other { kind: "empty" }, Status::Parsed),
-        result => {
-            // psql variables (`:'name'`, `:"name"`, `:name`) are interpolated by psql: parse
-            // with them read as a literal / identifier (same length, so positions hold).
-            if let Some(blanked) = blank_psql_variables(stmt_text)
-                && let Ok(mut v) = sqlparser::parser::Parser::parse_sql(&dialect, &blanked)
-                && v.len() == 1
-            {
-                let sig =
-                    tokens::tokenize(&blanked).map(|t| tokens::significant(&blanked, &t, base)).unwrap_or_default();
-                return (lower::lower(&v.remove(0), &sig), Status::Parsed);
-            }
-            let sig = tokens::significant_drain(stmt_text, tokens, base);
-            if let Some(action) = recognise::recognise(stmt_text, base, &sig) {
-                return (action, Status::Recognised);
-            }
-            let (message, at) = match result {
-                Err(e) => error_position(&e, stmt_text, base),
-                Ok(_) => ("more than one statement".to_owned(), base),
-            };
-            (Action::Other { kind: "statement" }, Status::Failed { message, at })
-        }
-    }
+        Ok(v) if v.is_empty() => return Ok((Action::Other { kind: "empty" }, Status::Parsed)),
+        Ok(_) => ("more than one statement".to_owned(), base),
+        Err(e) => error_position(&e, stmt_text, base),
+    };
+    Err(Failure { message, at, sig: tokens::significant_drain(stmt_text, tokens, base) })
 }
 
 /// `text` with every dollar-quote tag that holds non-ASCII characters (`$€$`, which PostgreSQL
-/// accepts and sqlparser's tokenizer does not) spelled with `_` instead, byte for byte, so that
-/// byte positions hold; `None` when there is none.
+/// accepts and sqlparser's tokenizer does not) spelled with `_` instead, byte for byte;
+/// `None` when there is none.
 fn ascii_dollar_tags(text: &str) -> Option<String> {
     let b = text.as_bytes();
     if !b.contains(&b'$') || b.is_ascii() {
@@ -268,30 +287,24 @@ fn ascii_dollar_tags(text: &str) -> Option<String> {
     let mut out: Option<Vec<u8>> = None;
     let mut i = 0;
     while i < b.len() {
-        match b[i] {
-            b'\'' | b'"' => i = split::skip_quoted(b, i, b[i], false),
-            b'-' if b.get(i + 1) == Some(&b'-') => i = split::line_end(b, i),
-            b'/' if b.get(i + 1) == Some(&b'*') => i = split::skip_block_comment(b, i),
-            b'$' => match split::dollar_tag_len(b, i) {
-                Some(len) => {
-                    let tag = &b[i..i + len];
-                    let close = split::find(b, i + len, tag);
-                    if !tag.is_ascii() {
-                        let o = out.get_or_insert_with(|| b.to_vec());
-                        for at in [Some(i), close].into_iter().flatten() {
-                            for c in &mut o[at + 1..at + len - 1] {
-                                if *c >= 0x80 {
-                                    *c = b'_';
-                                }
-                            }
-                        }
+        let Some((end, closed)) = split::skip_literal(b, i) else {
+            i += 1;
+            continue;
+        };
+        let len = if b[i] == b'$' { split::dollar_tag_len(b, i).unwrap_or(0) } else { 0 };
+        if len > 0 && !b[i..i + len].is_ascii() {
+            let o = out.get_or_insert_with(|| b.to_vec());
+            // The opening tag, and the closing one when there is one.
+            let close = closed.then(|| end - len);
+            for at in [Some(i), close].into_iter().flatten() {
+                for c in &mut o[at + 1..at + len - 1] {
+                    if *c >= 0x80 {
+                        *c = b'_';
                     }
-                    i = close.map_or(b.len(), |c| c + len);
                 }
-                None => i += 1,
-            },
-            _ => i += 1,
+            }
         }
+        i = end;
     }
     out.and_then(|v| String::from_utf8(v).ok())
 }
@@ -302,39 +315,21 @@ fn blank_psql_variables(text: &str) -> Option<String> {
     let mut out: Option<Vec<u8>> = None;
     let mut i = 0;
     while i < b.len() {
-        match b[i] {
-            b'\'' | b'"' => {
-                let q = b[i];
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'$' => match split::dollar_tag_len(b, i) {
-                Some(len) => {
-                    let tag = &b[i..i + len];
-                    let body = i + len;
-                    i = b[body..].windows(len).position(|w| w == tag).map_or(b.len(), |p| body + p + len);
-                }
-                None => i += 1,
-            },
-            b':' => {
-                let prev_colon = i > 0 && b[i - 1] == b':';
-                let next = b.get(i + 1).copied().unwrap_or(0);
-                let var = next == b'\'' || next == b'"' || next.is_ascii_alphabetic() || next == b'_';
-                if !prev_colon && var && !(i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'[')) {
-                    out.get_or_insert_with(|| b.to_vec())[i] = b' ';
-                }
-                i += 1;
-            }
-            _ => i += 1,
+        if split::may_start_literal(b[i])
+            && let Some((end, _)) = split::skip_literal(b, i)
+        {
+            i = end;
+            continue;
         }
+        if b[i] == b':' {
+            let prev_colon = i > 0 && b[i - 1] == b':';
+            let next = b.get(i + 1).copied().unwrap_or(0);
+            let var = next == b'\'' || next == b'"' || next.is_ascii_alphabetic() || next == b'_';
+            if !prev_colon && var && !(i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'[')) {
+                out.get_or_insert_with(|| b.to_vec())[i] = b' ';
+            }
+        }
+        i += 1;
     }
     out.and_then(|v| String::from_utf8(v).ok())
 }
@@ -464,6 +459,9 @@ mod tests {
         let bad = "INSERT INTO t VALUES ($€$x$€$, ,);";
         let (_, status) = parse_statement(bad, 0..bad.len());
         assert!(matches!(status, Status::Failed { at, .. } if at == bad.find(" ,").unwrap() + 1), "{status:?}");
+        // Given a statement that runs on into an unclosed comment, the scan does not clear it.
+        let open_comment = format!("{} /* x;", &sql[..sql.len() - 1]);
+        assert!(matches!(parse_statement(&open_comment, 0..open_comment.len()).1, Status::Failed { .. }));
         // A small INSERT is parsed as usual.
         let small = "INSERT INTO t (id) VALUES (1);";
         assert_eq!(parse_statement(small, 0..small.len()).1, Status::Parsed);

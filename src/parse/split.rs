@@ -24,15 +24,13 @@ pub struct RawStmt {
     pub range: Range<usize>,
     /// Indices into `Split::comments` of the comments between the previous statement and this one.
     pub leading_comments: Range<usize>,
-    /// Ended by a `;` with every parenthesis matched (so every quote and comment closed too).
-    pub balanced: bool,
 }
 
 fn is_ident_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
 }
 
-pub(crate) fn is_ident_char(c: u8) -> bool {
+fn is_ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
 }
 
@@ -61,8 +59,14 @@ pub(crate) fn line_end(b: &[u8], from: usize) -> usize {
     b[from..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| from + p)
 }
 
-/// End (exclusive) of a quoted run starting at `i` (which holds the quote byte).
+/// End (exclusive) of a quoted run starting at `i` (which holds the quote byte); doubled quotes
+/// escape, and with `backslash_escapes` `\x` too. Unterminated: the end of the text.
 pub(crate) fn skip_quoted(b: &[u8], i: usize, quote: u8, backslash_escapes: bool) -> usize {
+    scan_quoted(b, i, quote, backslash_escapes).0
+}
+
+/// [`skip_quoted`], and whether the closing quote was found.
+fn scan_quoted(b: &[u8], i: usize, quote: u8, backslash_escapes: bool) -> (usize, bool) {
     let mut j = i + 1;
     while j < b.len() {
         let c = b[j];
@@ -75,14 +79,20 @@ pub(crate) fn skip_quoted(b: &[u8], i: usize, quote: u8, backslash_escapes: bool
                 j += 2;
                 continue;
             }
-            return j + 1;
+            return (j + 1, true);
         }
         j += 1;
     }
-    b.len()
+    (b.len(), false)
 }
 
+/// End (exclusive) of a (nested) block comment starting at `i`. Unterminated: the end of the text.
 pub(crate) fn skip_block_comment(b: &[u8], i: usize) -> usize {
+    scan_block_comment(b, i).0
+}
+
+/// [`skip_block_comment`], and whether the comment is closed.
+fn scan_block_comment(b: &[u8], i: usize) -> (usize, bool) {
     let mut depth = 0usize;
     let mut j = i;
     while j + 1 < b.len() {
@@ -93,13 +103,42 @@ pub(crate) fn skip_block_comment(b: &[u8], i: usize) -> usize {
             depth -= 1;
             j += 2;
             if depth == 0 {
-                return j;
+                return (j, true);
             }
         } else {
             j += 1;
         }
     }
-    b.len()
+    (b.len(), false)
+}
+
+/// The string whose opening quote is at `i` is an escape string (`E'...'`: backslashes escape).
+pub(crate) fn is_escape_string(b: &[u8], i: usize) -> bool {
+    i > 0 && b[i - 1].eq_ignore_ascii_case(&b'e') && (i < 2 || !is_ident_char(b[i - 2]))
+}
+
+/// Whether a literal or comment can start with this byte (see [`skip_literal`]); lets a hot
+/// loop skip the call for ordinary bytes.
+pub(crate) fn may_start_literal(c: u8) -> bool {
+    matches!(c, b'\'' | b'"' | b'-' | b'/' | b'$')
+}
+
+/// A literal or comment starting at `i`, as PostgreSQL reads them: a string (`'...'`, and
+/// `E'...'` with backslash escapes), a quoted identifier, a line or (nested) block comment, or a
+/// dollar-quoted string. Its end (exclusive) and whether it is closed; `None` when none starts
+/// at `i`. One definition for every scanner that must skip what is not code.
+pub(crate) fn skip_literal(b: &[u8], i: usize) -> Option<(usize, bool)> {
+    match *b.get(i)? {
+        b'\'' => Some(scan_quoted(b, i, b'\'', is_escape_string(b, i))),
+        b'"' => Some(scan_quoted(b, i, b'"', false)),
+        b'-' if b.get(i + 1) == Some(&b'-') => Some((line_end(b, i), true)),
+        b'/' if b.get(i + 1) == Some(&b'*') => Some(scan_block_comment(b, i)),
+        b'$' => {
+            let len = dollar_tag_len(b, i)?;
+            Some(find(b, i + len, &b[i..i + len]).map_or((b.len(), false), |p| (p + len, true)))
+        }
+        _ => None,
+    }
 }
 
 /// If a dollar-quote delimiter starts at `i`, its length.
@@ -125,10 +164,6 @@ struct Current {
     words: [Option<Range<usize>>; 4],
     nwords: usize,
     paren: i32,
-    /// A `)` came with no `(` open.
-    unmatched_paren: bool,
-    /// The statement ends at a `;` with no parenthesis open.
-    balanced: bool,
     atomic: i32,
     prev_word: Option<Range<usize>>,
 }
@@ -162,7 +197,6 @@ impl Splitter<'_> {
                 self.out.stmts.push(RawStmt {
                     range: start..self.cur.last_end.max(start),
                     leading_comments: self.comment_mark..self.out.comments.len(),
-                    balanced: self.cur.balanced,
                 });
             }
             self.comment_mark = self.out.comments.len();
@@ -288,26 +322,12 @@ impl Splitter<'_> {
                 self.cur.active = self.active;
             }
             match c {
-                b'\'' => {
-                    let escapes =
-                        i > 0 && (b[i - 1] == b'e' || b[i - 1] == b'E') && (i < 2 || !is_ident_char(b[i - 2]));
-                    i = skip_quoted(b, i, b'\'', escapes);
-                }
-                b'"' => i = skip_quoted(b, i, b'"', false),
-                b'$' => {
-                    if let Some(len) = dollar_tag_len(b, i) {
-                        let tag = &b[i..i + len];
-                        i = find(b, i + len, tag).map_or(n, |p| p + len);
-                    } else {
-                        i += 1;
-                    }
-                }
+                b'\'' | b'"' | b'$' => i = skip_literal(b, i).map_or(i + 1, |(end, _)| end),
                 b'(' => {
                     self.cur.paren += 1;
                     i += 1;
                 }
                 b')' => {
-                    self.cur.unmatched_paren |= self.cur.paren == 0;
                     self.cur.paren = (self.cur.paren - 1).max(0);
                     i += 1;
                 }
@@ -320,7 +340,6 @@ impl Splitter<'_> {
                     }
                     let start = self.cur.start.unwrap_or(i - 1);
                     let copy = self.is_copy_from_stdin(start..i);
-                    self.cur.balanced = self.cur.paren == 0 && !self.cur.unmatched_paren;
                     self.flush();
                     if copy {
                         i = self.skip_copy_data(i);

@@ -9,6 +9,7 @@
 //! - comments removed, whitespace collapsed, keywords uppercased and unquoted identifiers
 //!   lowercased (PostgreSQL folds them), quoted identifiers kept as written.
 
+use crate::parse::split;
 use crate::render::fingerprint::fnv1a;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,27 +119,6 @@ fn is_ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
 }
 
-/// End of a quoted run starting at `i` (the opening quote); doubled quotes escape; with
-/// `backslash`, `\x` escapes too. Unterminated: the end of the text.
-fn skip_quoted(b: &[u8], i: usize, quote: u8, backslash: bool) -> usize {
-    let mut j = i + 1;
-    while j < b.len() {
-        if backslash && b[j] == b'\\' {
-            j += 2;
-            continue;
-        }
-        if b[j] == quote {
-            if b.get(j + 1) == Some(&quote) {
-                j += 2;
-                continue;
-            }
-            return j + 1;
-        }
-        j += 1;
-    }
-    b.len()
-}
-
 fn lex(text: &str) -> Vec<Tok<'_>> {
     let b = text.as_bytes();
     let mut out = Vec::new();
@@ -148,40 +128,26 @@ fn lex(text: &str) -> Vec<Tok<'_>> {
         if c.is_ascii_whitespace() {
             i += 1;
         } else if c == b'-' && b.get(i + 1) == Some(&b'-') {
-            i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p);
+            i = split::line_end(b, i);
         } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
-            let mut depth = 0usize;
-            while i < b.len() {
-                if b[i..].starts_with(b"/*") {
-                    depth += 1;
-                    i += 2;
-                } else if b[i..].starts_with(b"*/") {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
+            i = split::skip_block_comment(b, i);
         } else if c == b'\'' {
-            i = skip_quoted(b, i, b'\'', false);
+            i = split::skip_quoted(b, i, b'\'', false);
             out.push(Tok::Value);
         } else if matches!(c, b'e' | b'E') && b.get(i + 1) == Some(&b'\'') {
-            i = skip_quoted(b, i + 1, b'\'', true);
+            i = split::skip_quoted(b, i + 1, b'\'', true);
             out.push(Tok::Value);
         } else if matches!(c, b'b' | b'B' | b'x' | b'X' | b'n' | b'N') && b.get(i + 1) == Some(&b'\'') {
-            i = skip_quoted(b, i + 1, b'\'', false);
+            i = split::skip_quoted(b, i + 1, b'\'', false);
             out.push(Tok::Value);
         } else if matches!(c, b'u' | b'U') && b.get(i + 1) == Some(&b'&') && b.get(i + 2) == Some(&b'\'') {
-            i = skip_quoted(b, i + 2, b'\'', false);
+            i = split::skip_quoted(b, i + 2, b'\'', false);
             out.push(Tok::Value);
         } else if c == b'"' || (matches!(c, b'u' | b'U') && b.get(i + 1) == Some(&b'&') && b.get(i + 2) == Some(&b'"'))
         {
             let start = i;
             let q = if c == b'"' { i } else { i + 2 };
-            i = skip_quoted(b, q, b'"', false);
+            i = split::skip_quoted(b, q, b'"', false);
             out.push(Tok::Quoted(&text[start..i]));
         } else if c == b'$' && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
             i += 1;
@@ -190,11 +156,11 @@ fn lex(text: &str) -> Vec<Tok<'_>> {
             }
             out.push(Tok::Value);
         } else if c == b'$'
-            && let Some(len) = crate::parse::split::dollar_tag_len(b, i)
+            && let Some(len) = split::dollar_tag_len(b, i)
         {
             let tag = &b[i..i + len];
             let body = i + len;
-            i = find(b, body, tag).map_or(b.len(), |p| p + len);
+            i = split::find(b, body, tag).map_or(b.len(), |p| p + len);
             out.push(Tok::Value);
         } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
             i = skip_number(b, i);
@@ -259,13 +225,6 @@ fn skip_number(b: &[u8], mut i: usize) -> usize {
         }
     }
     i
-}
-
-fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    if from > hay.len() {
-        return None;
-    }
-    hay[from..].windows(needle.len()).position(|w| w == needle).map(|p| from + p)
 }
 
 /// `= -5` and `= 5` are the same query: a `-` or `+` after an operator, `(`, `,` or keyword and
