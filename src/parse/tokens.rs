@@ -110,28 +110,24 @@ impl<'a> OffsetCursor<'a> {
 
 /// Significant tokens of `text` with byte ranges offset by `base`.
 pub fn significant(text: &str, tokens: &[TokenWithSpan], base: usize) -> Vec<Tok> {
-    let mut cur = OffsetCursor::new(text);
-    let mut out = Vec::with_capacity(tokens.len() / 2);
-    for t in tokens {
-        if matches!(t.token, Token::Whitespace(_) | Token::EOF) {
-            continue;
-        }
-        let s = cur.offset(t.span.start.line, t.span.start.column);
-        let e = cur.offset(t.span.end.line, t.span.end.column);
-        out.push(Tok { token: t.token.clone(), range: base + s..base + e.max(s) });
-    }
-    out
+    collect_significant(text, tokens.iter().filter(|t| is_significant(t)).cloned(), tokens.len(), base)
 }
 
 /// Like [`significant`], but moves the tokens out of `tokens` (left empty, its allocation kept)
 /// instead of cloning them.
 pub fn significant_drain(text: &str, tokens: &mut Vec<TokenWithSpan>, base: usize) -> Vec<Tok> {
+    let n = tokens.len();
+    collect_significant(text, tokens.drain(..), n, base)
+}
+
+fn is_significant(t: &TokenWithSpan) -> bool {
+    !matches!(t.token, Token::Whitespace(_) | Token::EOF)
+}
+
+fn collect_significant(text: &str, tokens: impl Iterator<Item = TokenWithSpan>, n: usize, base: usize) -> Vec<Tok> {
     let mut cur = OffsetCursor::new(text);
-    let mut out = Vec::with_capacity(tokens.len() / 2);
-    for t in tokens.drain(..) {
-        if matches!(t.token, Token::Whitespace(_) | Token::EOF) {
-            continue;
-        }
+    let mut out = Vec::with_capacity(n / 2);
+    for t in tokens.filter(is_significant) {
         let s = cur.offset(t.span.start.line, t.span.start.column);
         let e = cur.offset(t.span.end.line, t.span.end.column);
         out.push(Tok { token: t.token, range: base + s..base + e.max(s) });
