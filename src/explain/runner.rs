@@ -116,6 +116,11 @@ impl ToSql for TextParam<'_> {
     to_sql_checked!();
 }
 
+/// Values bound in text format with their type left to the server (`query_typed`).
+fn text_binds<'a>(values: &'a [TextParam<'_>]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+    values.iter().map(|v| (v as &(dyn ToSql + Sync), Type::UNKNOWN)).collect()
+}
+
 /// The highest `$n` in the text (outside literals and comments).
 pub fn param_count(sql: &str) -> usize {
     super::safety::params(sql).into_iter().max().unwrap_or(0)
@@ -361,8 +366,7 @@ impl Session {
             params.as_ref().map(|p| p.iter().map(|v| TextParam(v.as_deref())).collect()).unwrap_or_default();
         // Parse, bind and execute in one round trip; the server infers each parameter's type and
         // parses the text value, as it did for the application.
-        let binds: Vec<(&(dyn ToSql + Sync), Type)> =
-            values.iter().map(|v| (v as &(dyn ToSql + Sync), Type::UNKNOWN)).collect();
+        let binds = text_binds(&values);
         let total = if analyse { opts.warmup + opts.runs.max(1) } else { 1 };
         let seq_before = (write && opts.allow_writes).then(|| self.sequences());
         let mut runs: Vec<(f64, f64, Value)> = Vec::new();
@@ -456,9 +460,8 @@ impl Session {
             // The extended protocol (one statement only) wants a value per parameter even for a
             // generic plan, which ignores them: NULLs.
             let nulls: Vec<TextParam<'_>> = (0..n).map(|_| TextParam(None)).collect();
-            let binds: Vec<(&(dyn ToSql + Sync), Type)> =
-                nulls.iter().map(|v| (v as &(dyn ToSql + Sync), Type::UNKNOWN)).collect();
-            self.client.query_typed(format!("EXPLAIN (GENERIC_PLAN, FORMAT JSON) {}", q.text).as_str(), &binds)
+            self.client
+                .query_typed(format!("EXPLAIN (GENERIC_PLAN, FORMAT JSON) {}", q.text).as_str(), &text_binds(&nulls))
         } else {
             let nulls = vec!["NULL"; n].join(", ");
             self.exec_extended(&format!("PREPARE dbwarden_generic AS {}", q.text))
