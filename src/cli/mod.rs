@@ -418,7 +418,7 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
     }
     out.flush()?;
     // The process ends after this: freeing every parsed file, AST-derived statement and the
-    // model piece by piece costs more than rendering them (4 % of linting a large corpus);
+    // model piece by piece costs about as much as rendering them (3 % of linting the corpus);
     // the operating system takes the memory back at once.
     std::mem::forget(diagnostics);
     std::mem::forget(output);
