@@ -127,7 +127,10 @@ fn is_significant(t: &TokenWithSpan) -> bool {
 fn collect_significant(text: &str, tokens: impl Iterator<Item = TokenWithSpan>, n: usize, base: usize) -> Vec<Tok> {
     let mut cur = OffsetCursor::new(text);
     let mut out = Vec::with_capacity(n / 2);
-    for t in tokens.filter(is_significant) {
+    for t in tokens {
+        if !is_significant(&t) {
+            continue;
+        }
         let s = cur.offset(t.span.start.line, t.span.start.column);
         let e = cur.offset(t.span.end.line, t.span.end.column);
         out.push(Tok { token: t.token, range: base + s..base + e.max(s) });
