@@ -40,6 +40,9 @@ pub struct AuditOutput {
     /// The replayed migrations, when `--migrations` was given (their files, for reports).
     pub migrations: Option<LintOutput>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The connected role could do more than read (superuser, or a member of a role that can
+    /// end sessions or touch server files).
+    pub privilege_warning: Option<String>,
 }
 
 /// Connects, reads the catalog, replays the migrations if asked, and judges.
@@ -57,12 +60,13 @@ pub fn run(target: &Target, opts: &AuditOptions, settings: &Settings) -> Result<
         Some(engine::lint(sources, settings))
     };
     let mut client = target.connect()?;
+    let privilege_warning = crate::db::privilege_warning(&mut client, None)?;
     let load_opts =
         LoadOptions { schemas: opts.schemas.clone(), statement_timeout: settings.audit.statement_timeout.clone() };
     let schema =
         catalog::load(&mut client, &load_opts).map_err(|e| DbError::Query { message: target.scrub(&e.to_string()) })?;
     let diagnostics = judge(&schema, migrations.as_ref().map(|m| &m.schema), settings);
-    Ok(AuditOutput { schema, migrations, diagnostics })
+    Ok(AuditOutput { schema, migrations, diagnostics, privilege_warning })
 }
 
 /// Runs the schema and live-only rules on a loaded model (and the drift check against

@@ -41,6 +41,10 @@ pub struct ExplainArgs {
     /// sequence values they consume are not)
     #[arg(long)]
     pub allow_writes: bool,
+    /// Run the queries as this role (`SET LOCAL ROLE` in every transaction): a role with only
+    /// SELECT makes the safety contract hold twice
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
     /// Connections to run queries on at once (parallel runs disturb each other's timings)
     #[arg(long, value_name = "N", default_value = "1")]
     pub jobs: usize,
@@ -75,6 +79,7 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     opts.runs = args.runs.unwrap_or(opts.runs).max(1);
     opts.warmup = args.warmup.unwrap_or(opts.warmup);
     opts.allow_writes = args.allow_writes;
+    opts.role.clone_from(&args.role);
     opts.jobs = args.jobs.max(1);
     opts.sample_values = args.sample_values;
     opts.budget_includes_planning |= args.budget_includes_planning;
@@ -104,7 +109,10 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let (outcomes, facts) = result?;
+    let (outcomes, facts, warning) = result?;
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
     let diagnostics = report::findings(&set.queries, &outcomes, &facts, &explain_config, &settings);
 
     let files: Vec<&crate::source::SourceFile> = set.files.iter().collect();
@@ -171,7 +179,8 @@ pub(super) fn run_for_audit(
     let opts = Options::from_config(&config.explain);
     let read = ReadOptions { format: None, show_values: false };
     let set = crate::queries::read_inputs(paths, &read, None).map_err(|e| CliError::Explain(e.to_string()))?;
-    let (outcomes, facts) = runner::run_all(target, &set.queries, &opts, &|| {})?;
+    // The audit already warned about the role.
+    let (outcomes, facts, _) = runner::run_all(target, &set.queries, &opts, &|| {})?;
     let diagnostics = report::findings(&set.queries, &outcomes, &facts, &config.explain, settings);
     let timings = query_timings(&set.queries, &outcomes);
     Ok((set.files, diagnostics, timings))

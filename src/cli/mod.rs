@@ -432,6 +432,9 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
     let target = crate::db::Target::resolve(args.database_url.as_deref()).map_err(crate::audit::AuditError::from)?;
     let opts = crate::audit::AuditOptions { schemas: args.schemas.clone(), migrations: args.migrations.clone() };
     let mut output = crate::audit::run(&target, &opts, &settings)?;
+    if let Some(w) = &output.privilege_warning {
+        eprintln!("warning: {w}");
+    }
     let mut files: Vec<&source::SourceFile> =
         output.migrations.as_ref().map(|m| m.files.iter().map(|f| &f.source).collect()).unwrap_or_default();
     // Captured queries run on the same database; their findings point into their own files,

@@ -285,6 +285,47 @@ fn scrub(message: &str, password: Option<&str>, conn: &str) -> String {
     m
 }
 
+/// Roles whose members can act outside any transaction: end sessions, write or read server
+/// files, run server programs.
+const POWERFUL_ROLES: &[&str] =
+    &["pg_signal_backend", "pg_write_server_files", "pg_read_server_files", "pg_execute_server_program"];
+
+/// What the connected role (or `role`, which the session will `SET ROLE` to) may do beyond
+/// reading: a warning to print, or `None` for a least-privilege role. Errors when `role` does not
+/// exist or the session cannot switch to it.
+pub fn privilege_warning(client: &mut Client, role: Option<&str>) -> Result<Option<String>, DbError> {
+    let q = |e: postgres::Error| DbError::Query { message: error_text(&e) };
+    let row = client
+        .query_opt(
+            "SELECT r.rolname::text, r.rolsuper, pg_has_role(current_user, r.oid, 'MEMBER'),
+                    array(SELECT g FROM unnest($2::text[]) g WHERE pg_has_role(r.oid, g, 'MEMBER'))
+             FROM pg_roles r WHERE r.rolname = coalesce($1, current_user)",
+            &[&role, &POWERFUL_ROLES],
+        )
+        .map_err(q)?;
+    let Some(row) = row else {
+        return Err(DbError::Query { message: format!("role `{}` does not exist", role.unwrap_or_default()) });
+    };
+    let (name, superuser, can_switch, groups): (String, bool, bool, Vec<String>) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    if role.is_some() && !can_switch {
+        return Err(DbError::Query {
+            message: format!("the connected role is not a member of `{name}`, so it cannot SET ROLE to it"),
+        });
+    }
+    let what = if superuser {
+        "a superuser".to_owned()
+    } else if groups.is_empty() {
+        return Ok(None);
+    } else {
+        format!("a member of {}", groups.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", "))
+    };
+    Ok(Some(format!(
+        "running as `{name}`, {what}: a mistake or a bug could reach beyond the database's rows; use a role with only SELECT and pg_read_all_stats (docs/explain.md, \"A least-privilege role\"){}",
+        if role.is_none() { ", or --role" } else { "" }
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

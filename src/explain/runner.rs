@@ -6,11 +6,14 @@
 //!    `SET LOCAL ...`, `ROLLBACK`) over the simple protocol, one per call;
 //! 2. each query in `BEGIN ... ROLLBACK`, with `SET LOCAL statement_timeout` and `lock_timeout`,
 //!    and `SET TRANSACTION READ ONLY` unless `--allow-writes`;
-//! 3. refused before anything is sent: see [`super::safety`]; plus any function the query calls
-//!    that `pg_proc` marks VOLATILE outside `pg_catalog`, unless `--allow-writes`;
-//! 4. writes without `--allow-writes` are planned, not executed.
+//! 3. refused unless every function it calls passes [`super::safety`]'s checks: first those its
+//!    syntax tree names, resolved in `pg_proc` on the query's search path; then, before it is
+//!    measured, those the server's own `EXPLAIN (VERBOSE)` shows (views, rules, row-level
+//!    security), and for writes the triggers, defaults and checks of the tables it reaches;
+//! 4. writes without `--allow-writes` are planned, not executed;
+//! 5. with `--role`, every transaction runs `SET LOCAL ROLE` first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::error::Error;
 
 use postgres::Client;
@@ -18,9 +21,11 @@ use postgres::types::{Format, IsNull, ToSql, Type, private::BytesMut, to_sql_che
 use serde_json::Value;
 
 use super::plan::Explain;
-use super::safety::{Class, classify};
+use super::safety::{self, Cast, Catalog, Checker, Class, Denied, Name, Operator, Proc, Verdict, classify};
 use super::{ExplainConfig, Facts, FkFact, Timing};
 use crate::db::{DbError, Target, error_text};
+use crate::parse::ir::quote_ident;
+use crate::parse::lex::Mode;
 use crate::queries::CapturedQuery;
 
 /// Options of one run.
@@ -36,6 +41,8 @@ pub struct Options {
     pub show_values: bool,
     pub statement_timeout_factor: f64,
     pub lock_timeout_ms: u64,
+    /// `--role`: `SET LOCAL ROLE` in every transaction.
+    pub role: Option<String>,
 }
 
 impl Options {
@@ -51,6 +58,7 @@ impl Options {
             show_values: false,
             statement_timeout_factor: c.statement_timeout_factor,
             lock_timeout_ms: c.lock_timeout_ms,
+            role: None,
         }
     }
 }
@@ -126,26 +134,151 @@ pub fn param_count(sql: &str) -> usize {
     super::safety::params(sql).into_iter().max().unwrap_or(0)
 }
 
+/// What a session learnt of the target's catalog (the role and search path are fixed for the
+/// session, so all of it holds for every query).
+#[derive(Default)]
+struct CatalogCache {
+    procs: HashMap<String, Vec<Proc>>,
+    search_path: Option<Vec<String>>,
+    keywords: Option<HashSet<String>>,
+    operators: Option<Vec<Operator>>,
+    casts: Option<Vec<Cast>>,
+}
+
+/// The [`Catalog`] of a session, read inside the check's transaction (after `SET LOCAL ROLE`).
+struct SessionCatalog<'a> {
+    client: &'a mut Client,
+    cache: &'a mut CatalogCache,
+}
+
+const PROC_COLUMNS: &str = "p.oid::int8, n.nspname::text, p.proname::text, p.provolatile::text, l.lanname::text,
+     CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN p.prosrc END";
+
+fn proc_row(r: &postgres::Row, at: usize) -> Proc {
+    Proc {
+        oid: u32::try_from(r.get::<_, i64>(at)).unwrap_or(0),
+        schema: r.get(at + 1),
+        name: r.get(at + 2),
+        volatility: r.get::<_, String>(at + 3).chars().next().unwrap_or('v'),
+        language: r.get(at + 4),
+        body: r.get(at + 5),
+    }
+}
+
+impl SessionCatalog<'_> {
+    fn rows(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<postgres::Row>, String> {
+        self.client.query(sql, params).map_err(|e| error_text(&e))
+    }
+}
+
+impl Catalog for SessionCatalog<'_> {
+    fn procs(&mut self, names: &[String]) -> Result<Vec<Proc>, String> {
+        let missing: Vec<String> = names.iter().filter(|n| !self.cache.procs.contains_key(*n)).cloned().collect();
+        if !missing.is_empty() {
+            let rows = self.rows(
+                &format!(
+                    "SELECT {PROC_COLUMNS} FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                     JOIN pg_language l ON l.oid = p.prolang WHERE p.proname = ANY($1)"
+                ),
+                &[&missing],
+            )?;
+            for m in missing {
+                self.cache.procs.entry(m).or_default();
+            }
+            for r in &rows {
+                let p = proc_row(r, 0);
+                self.cache.procs.entry(p.name.clone()).or_default().push(p);
+            }
+        }
+        Ok(names.iter().flat_map(|n| self.cache.procs.get(n).into_iter().flatten().cloned()).collect())
+    }
+
+    fn search_path(&mut self) -> Result<Vec<String>, String> {
+        if self.cache.search_path.is_none() {
+            let rows = self.rows("SELECT unnest(current_schemas(true))::text", &[])?;
+            self.cache.search_path = Some(rows.iter().map(|r| r.get(0)).collect());
+        }
+        Ok(self.cache.search_path.clone().unwrap_or_default())
+    }
+
+    fn syntax_keywords(&mut self) -> Result<HashSet<String>, String> {
+        if self.cache.keywords.is_none() {
+            let rows = self.rows("SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'C')", &[])?;
+            self.cache.keywords = Some(rows.iter().map(|r| r.get(0)).collect());
+        }
+        Ok(self.cache.keywords.clone().unwrap_or_default())
+    }
+
+    fn risky_operators(&mut self) -> Result<Vec<Operator>, String> {
+        if self.cache.operators.is_none() {
+            let rows = self.rows(
+                &format!(
+                    "SELECT on_.nspname::text, o.oprname::text, {PROC_COLUMNS}
+                     FROM pg_operator o JOIN pg_namespace on_ ON on_.oid = o.oprnamespace
+                     JOIN pg_proc p ON p.oid = o.oprcode JOIN pg_namespace n ON n.oid = p.pronamespace
+                     JOIN pg_language l ON l.oid = p.prolang
+                     WHERE p.provolatile = 'v' OR n.nspname <> 'pg_catalog'"
+                ),
+                &[],
+            )?;
+            self.cache.operators = Some(
+                rows.iter().map(|r| Operator { schema: r.get(0), name: r.get(1), function: proc_row(r, 2) }).collect(),
+            );
+        }
+        Ok(self.cache.operators.clone().unwrap_or_default())
+    }
+
+    fn risky_casts(&mut self) -> Result<Vec<Cast>, String> {
+        if self.cache.casts.is_none() {
+            let rows = self.rows(
+                &format!(
+                    "SELECT format_type(c.castsource, NULL), t.typname::text, c.castcontext::text, {PROC_COLUMNS}
+                     FROM pg_cast c JOIN pg_type t ON t.oid = c.casttarget
+                     JOIN pg_proc p ON p.oid = c.castfunc JOIN pg_namespace n ON n.oid = p.pronamespace
+                     JOIN pg_language l ON l.oid = p.prolang
+                     WHERE p.provolatile = 'v' OR n.nspname <> 'pg_catalog'"
+                ),
+                &[],
+            )?;
+            self.cache.casts = Some(
+                rows.iter()
+                    .map(|r| Cast {
+                        source: r.get(0),
+                        target: r.get(1),
+                        context: r.get::<_, String>(2).chars().next().unwrap_or('i'),
+                        function: proc_row(r, 3),
+                    })
+                    .collect(),
+            );
+        }
+        Ok(self.cache.casts.clone().unwrap_or_default())
+    }
+}
+
 /// A connection with what the runner learnt about the server.
 pub struct Session {
     client: Client,
     version: u32,
-    /// Function name -> (schema, volatile) for every `pg_proc` row of that name.
-    volatility: HashMap<String, Vec<(String, bool)>>,
+    /// How the server reads string literals.
+    mode: Mode,
+    catalog: CatalogCache,
     show_values: bool,
 }
 
 impl Session {
     pub fn connect(target: &Target, show_values: bool) -> Result<Self, DbError> {
         let mut client = target.connect()?;
-        let version = client
-            .query_one("SELECT current_setting('server_version_num')::int", &[])
-            .map_err(|e| DbError::Query { message: target.scrub(&error_text(&e)) })?
-            .get::<_, i32>(0);
+        let row = client
+            .query_one(
+                "SELECT current_setting('server_version_num')::int, current_setting('standard_conforming_strings') = 'on'",
+                &[],
+            )
+            .map_err(|e| DbError::Query { message: target.scrub(&error_text(&e)) })?;
         Ok(Self {
             client,
-            version: u32::try_from(version).unwrap_or(0) / 10000,
-            volatility: HashMap::new(),
+            version: u32::try_from(row.get::<_, i32>(0)).unwrap_or(0) / 10000,
+            mode: Mode { standard_conforming_strings: row.get(1) },
+            catalog: CatalogCache::default(),
             show_values,
         })
     }
@@ -228,36 +361,134 @@ impl Session {
         self.client.execute(sql, &[]).map(|_| ())
     }
 
-    /// Looks up the functions a query calls; returns the first user function that is VOLATILE.
-    fn volatile_user_function(&mut self, functions: &[(Option<String>, String)]) -> Result<Option<String>, String> {
-        let missing: Vec<String> =
-            functions.iter().map(|f| f.1.clone()).filter(|n| !self.volatility.contains_key(n)).collect();
-        if !missing.is_empty() {
-            let rows = self
-                .client
-                .query(
-                    "SELECT p.proname::text, n.nspname::text, p.provolatile = 'v'
-                     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = ANY($1)",
-                    &[&missing],
-                )
-                .map_err(|e| self.query_err(&e))?;
-            for m in &missing {
-                self.volatility.entry(m.clone()).or_default();
-            }
-            for r in rows {
-                self.volatility.entry(r.get(0)).or_default().push((r.get(1), r.get(2)));
-            }
+    /// Runs `check` in a transaction of its own (role and timeouts as for the query), rolled
+    /// back afterwards.
+    fn checked<T>(
+        &mut self,
+        opts: &Options,
+        timeout_ms: f64,
+        check: impl FnOnce(&mut Self) -> Result<T, Denied>,
+    ) -> Result<T, Denied> {
+        self.begin(opts, timeout_ms).map_err(|e| Denied::Failed(self.query_err(&e)))?;
+        let r = check(self);
+        let _ = self.exec("ROLLBACK");
+        r
+    }
+
+    fn checker_run<T>(
+        &mut self,
+        allow_writes: bool,
+        f: impl FnOnce(&mut Checker<'_, SessionCatalog<'_>>) -> Result<T, Denied>,
+    ) -> Result<T, Denied> {
+        let show = self.show_values;
+        let mode = self.mode;
+        let mut cat = SessionCatalog { client: &mut self.client, cache: &mut self.catalog };
+        let mut checker = Checker::new(&mut cat, allow_writes, mode);
+        f(&mut checker).map_err(|e| match e {
+            Denied::Failed(m) if !show => Denied::Failed(redact_quoted(&m)),
+            other => other,
+        })
+    }
+
+    /// The statement's own functions, operators and casts.
+    fn check_statement(&mut self, v: &Verdict, opts: &Options) -> Result<(), Denied> {
+        let types: HashSet<String> = v.cast_types.iter().cloned().collect();
+        self.checker_run(opts.allow_writes, |c| {
+            c.check_calls(&v.functions, false, "the query")?;
+            c.check_operators(&v.operators, "the query")?;
+            c.check_casts(&types, "the query")
+        })
+    }
+
+    /// What the server will evaluate: the plain `EXPLAIN (VERBOSE)` (nothing is executed; the
+    /// planner never runs a VOLATILE function) of the query with its parameters, and for an
+    /// analysed write the triggers, defaults, checks and policies of every table it can reach.
+    fn check_plan(
+        &mut self,
+        sql: &str,
+        binds: &[(&(dyn ToSql + Sync), Type)],
+        v: &Verdict,
+        opts: &Options,
+    ) -> Result<(), Denied> {
+        let write = v.class == Class::Write;
+        let rows = self
+            .client
+            .query_typed(format!("EXPLAIN (VERBOSE, FORMAT JSON) {sql}").as_str(), binds)
+            .map_err(|e| Denied::Failed(self.query_err(&e)))?;
+        let Some(plan) = rows.first().and_then(|r| r.try_get::<_, Value>(0).ok()) else {
+            return Err(Denied::Failed("EXPLAIN (VERBOSE) returned no plan".into()));
+        };
+        let mode = self.mode;
+        let refs = safety::plan_refs(&plan, mode);
+        let mut extra = Vec::new();
+        if write && opts.allow_writes {
+            extra = self.write_side_effects(&v.targets).map_err(Denied::Failed)?;
         }
-        for (schema, name) in functions {
-            let rows = &self.volatility[name];
-            let hit = rows
-                .iter()
-                .any(|(nsp, volatile)| *volatile && nsp != "pg_catalog" && schema.as_deref().is_none_or(|s| s == nsp));
-            if hit {
-                return Ok(Some(schema.as_ref().map_or_else(|| name.clone(), |s| format!("{s}.{name}"))));
+        self.checker_run(opts.allow_writes, |c| {
+            // An analysed write draws its columns' defaults: sequences it advances are reported.
+            let nextval = write && opts.allow_writes;
+            c.check_calls(&refs.calls, nextval, "its plan")?;
+            c.check_operators(&refs.operators, "its plan")?;
+            c.check_casts(&refs.words, "its plan")?;
+            for (what, text) in &extra {
+                let r = safety::expression_refs(text, mode, false);
+                c.check_calls(&r.calls, true, what)?;
+                c.check_operators(&r.operators, what)?;
             }
-        }
-        Ok(None)
+            Ok(())
+        })
+    }
+
+    /// For a write: the trigger functions (with their bodies), and the text of the check
+    /// constraints, domain checks, defaults, generated columns and policies of its target
+    /// tables and of every table reached from them by cascading foreign keys or inheritance.
+    fn write_side_effects(&mut self, targets: &[Name]) -> Result<Vec<(String, String)>, String> {
+        let names: Vec<String> = targets
+            .iter()
+            .map(|t| match &t.schema {
+                Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&t.name)),
+                None => quote_ident(&t.name),
+            })
+            .collect();
+        let rows = self
+            .client
+            .query(
+                "WITH RECURSIVE reach(oid, depth) AS (
+                     SELECT to_regclass(n)::oid, 0 FROM unnest($1::text[]) n WHERE to_regclass(n) IS NOT NULL
+                     UNION
+                     SELECT x.oid, r.depth + 1 FROM reach r, LATERAL (
+                         SELECT c.conrelid AS oid FROM pg_constraint c WHERE c.contype = 'f' AND c.confrelid = r.oid
+                           AND (c.confdeltype IN ('c', 'n', 'd') OR c.confupdtype IN ('c', 'n', 'd'))
+                         UNION SELECT i.inhrelid FROM pg_inherits i WHERE i.inhparent = r.oid) x
+                     WHERE r.depth < 16),
+                 rel AS (SELECT DISTINCT oid FROM reach)
+                 SELECT 'the trigger ' || quote_ident(t.tgname) || ' on ' || t.tgrelid::regclass::text,
+                        quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '()'
+                 FROM pg_trigger t JOIN rel ON rel.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
+                 JOIN pg_namespace n ON n.oid = p.pronamespace
+                 WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
+                 UNION ALL
+                 SELECT 'the check ' || quote_ident(c.conname) || ' on ' || c.conrelid::regclass::text,
+                        pg_get_expr(c.conbin, c.conrelid)
+                 FROM pg_constraint c JOIN rel ON rel.oid = c.conrelid WHERE c.contype = 'c'
+                 UNION ALL
+                 SELECT 'the domain check ' || quote_ident(d.conname) || ' of ' || format_type(a.atttypid, NULL),
+                        pg_get_expr(d.conbin, 0)
+                 FROM pg_attribute a JOIN rel ON rel.oid = a.attrelid JOIN pg_constraint d ON d.contypid = a.atttypid
+                 WHERE a.attnum > 0 AND NOT a.attisdropped AND d.contype = 'c'
+                 UNION ALL
+                 SELECT 'the default of ' || d.adrelid::regclass::text || '.' || quote_ident(a.attname),
+                        pg_get_expr(d.adbin, d.adrelid)
+                 FROM pg_attrdef d JOIN rel ON rel.oid = d.adrelid
+                 JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+                 UNION ALL
+                 SELECT 'the policy ' || quote_ident(p.polname) || ' on ' || p.polrelid::regclass::text,
+                        concat_ws(' AND ', pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid))
+                 FROM pg_policy p JOIN rel ON rel.oid = p.polrelid",
+                &[&names],
+            )
+            .map_err(|e| self.query_err(&e))?;
+        Ok(rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1).unwrap_or_default())).collect())
     }
 
     /// Values for the parameters from `pg_stats` (`--sample-values`): for each `$n`, the most
@@ -320,20 +551,16 @@ impl Session {
             return;
         }
         let write = verdict.class == Class::Write;
-        if !opts.allow_writes {
-            match self.volatile_user_function(&verdict.functions) {
-                Ok(Some(f)) => {
-                    out.events.push(Event::Refused(format!(
-                        "calls `{f}()`, which is VOLATILE (not IMMUTABLE or STABLE) and may write; run with --allow-writes to measure it"
-                    )));
-                    return;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    out.events.push(Event::Failed(e));
-                    return;
-                }
-            }
+        if !safety::reads_alike(&q.text, self.mode) {
+            out.events.push(Event::Refused(
+                "the server has standard_conforming_strings off, so it reads the backslashes in this query's '...' strings as escapes and the query differently from dbwarden's check".into(),
+            ));
+            return;
+        }
+        let timeout_ms = (budget_ms * opts.statement_timeout_factor).max(1000.0).round();
+        if let Err(d) = self.checked(opts, timeout_ms, |s| s.check_statement(&verdict, opts)) {
+            out.events.push(denied_event(d));
+            return;
         }
         let n = param_count(&q.text);
         let mut params: Option<Vec<Option<String>>> = None;
@@ -359,7 +586,6 @@ impl Session {
                     .into(),
             ));
         }
-        let timeout_ms = (budget_ms * opts.statement_timeout_factor).max(1000.0).round();
         let options = if analyse { "ANALYZE, BUFFERS, FORMAT JSON" } else { "FORMAT JSON" };
         let explain = format!("EXPLAIN ({options}) {}", q.text);
         let values: Vec<TextParam<'_>> =
@@ -367,6 +593,10 @@ impl Session {
         // Parse, bind and execute in one round trip; the server infers each parameter's type and
         // parses the text value, as it did for the application.
         let binds = text_binds(&values);
+        if analyse && let Err(d) = self.checked(opts, timeout_ms, |s| s.check_plan(&q.text, &binds, &verdict, opts)) {
+            out.events.push(denied_event(d));
+            return;
+        }
         let total = if analyse { opts.warmup + opts.runs.max(1) } else { 1 };
         let seq_before = (write && opts.allow_writes).then(|| self.sequences());
         let mut runs: Vec<(f64, f64, Value)> = Vec::new();
@@ -441,6 +671,9 @@ impl Session {
 
     fn begin(&mut self, opts: &Options, timeout_ms: f64) -> Result<(), postgres::Error> {
         self.exec("BEGIN")?;
+        if let Some(role) = &opts.role {
+            self.exec(&format!("SET LOCAL ROLE {}", quote_ident(role)))?;
+        }
         if !opts.allow_writes {
             self.exec("SET TRANSACTION READ ONLY")?;
         }
@@ -497,6 +730,13 @@ impl Session {
     }
 }
 
+fn denied_event(d: Denied) -> Event {
+    match d {
+        Denied::Refused(why) => Event::Refused(why),
+        Denied::Failed(why) => Event::Failed(why),
+    }
+}
+
 /// Replaces quoted parts of a server message (`"..."`, `'...'`) with `…`: they may quote values.
 pub fn redact_quoted(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
@@ -523,6 +763,10 @@ pub fn redact_quoted(msg: &str) -> String {
     out
 }
 
+/// What [`run_all`] returns: outcomes in query order, the catalog facts, and a warning when the
+/// role the queries run as could do more than read.
+pub type RunResult = (Vec<Outcome>, Facts, Option<String>);
+
 /// Runs every query on `jobs` connections (each its own session); outcomes in query order.
 /// `progress` is called after each query.
 pub fn run_all(
@@ -530,9 +774,10 @@ pub fn run_all(
     queries: &[CapturedQuery],
     opts: &Options,
     progress: &(dyn Fn() + Sync),
-) -> Result<(Vec<Outcome>, Facts), DbError> {
+) -> Result<RunResult, DbError> {
     let jobs = opts.jobs.clamp(1, queries.len().max(1));
     let mut first = Session::connect(target, opts.show_values)?;
+    let warning = crate::db::privilege_warning(&mut first.client, opts.role.as_deref())?;
     let facts = first.facts()?;
     let mut sessions = vec![first];
     for _ in 1..jobs {
@@ -557,5 +802,5 @@ pub fn run_all(
     });
     let mut outcomes = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     outcomes.sort_by_key(|o| o.query);
-    Ok((outcomes, facts))
+    Ok((outcomes, facts, warning))
 }

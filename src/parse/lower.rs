@@ -18,7 +18,7 @@ use super::ir::{
 use super::tokens::{Tok, span_of, split_top_level};
 
 pub fn ident(i: &ast::Ident) -> String {
-    if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
+    super::lex::fold_ident(&i.value, i.quote_style.is_some())
 }
 
 pub fn obj_name(n: &ObjectName) -> ObjName {

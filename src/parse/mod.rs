@@ -1,6 +1,7 @@
 //! Statement splitting, sqlparser, the fallback recogniser, spans and suppressions.
 
 pub mod ir;
+pub mod lex;
 mod lower;
 mod recognise;
 pub mod split;

@@ -29,7 +29,7 @@ impl Tok {
     /// An identifier folded as PostgreSQL folds it (unquoted: lower case).
     pub fn ident(&self) -> Option<String> {
         match &self.token {
-            Token::Word(w) => Some(if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() }),
+            Token::Word(w) => Some(super::lex::fold_ident(&w.value, w.quote_style.is_some())),
             _ => None,
         }
     }

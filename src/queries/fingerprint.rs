@@ -328,7 +328,7 @@ pub fn normalise(text: &str) -> String {
                 if is_keyword(w) {
                     out.push_str(&w.to_ascii_uppercase());
                 } else {
-                    out.push_str(&w.to_lowercase());
+                    out.push_str(&w.to_ascii_lowercase());
                 }
             }
             Tok::Quoted(q) => out.push_str(q),

@@ -18,7 +18,7 @@ pub fn function_calls(expr: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (i, t) in sig.iter().enumerate() {
         if let Token::Word(w) = t {
-            let name = w.value.to_lowercase();
+            let name = crate::parse::lex::fold_ident(&w.value, false);
             let called = matches!(sig.get(i + 1), Some(Token::LParen));
             let bare = w.quote_style.is_none()
                 && matches!(

@@ -492,7 +492,7 @@ fn mentions_ident(expr: &str, name: &str) -> bool {
 }
 
 fn fold(w: &sqlparser::tokenizer::Word) -> String {
-    if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() }
+    crate::parse::lex::fold_ident(&w.value, w.quote_style.is_some())
 }
 
 /// The expression with identifier `from` renamed to `to` (PostgreSQL stores expressions by

@@ -11,7 +11,7 @@ use crate::schema::{Schema, Table};
 
 /// An identifier as PostgreSQL folds it: unquoted ones lower-cased.
 pub(crate) fn ident(i: &ast::Ident) -> String {
-    if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
+    crate::parse::lex::fold_ident(&i.value, i.quote_style.is_some())
 }
 
 /// A possibly qualified name: the last two parts (schema, name).

@@ -1,0 +1,478 @@
+//! The one SQL scanner: literals, comments, dollar quotes, `E''` and `U&''` strings, quoted
+//! identifiers and operators exactly as PostgreSQL's lexer (`scan.l`) reads them, and the one
+//! identifier fold. The splitter, the fingerprints, the explain safety check and the
+//! suppressions all skip what is not code with [`skip_literal`]; [`tokens`] gives the token
+//! stream for the scanners that need more than skipping.
+//!
+//! `standard_conforming_strings` decides whether a backslash escapes in `'...'`: it does not when
+//! the setting is on (the default since PostgreSQL 9.1, and what migrations are written for); it
+//! always does in `E'...'`. The explain runner reads the setting from the server and lexes with it.
+
+use std::ops::Range;
+
+/// How the server reads string literals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mode {
+    /// `standard_conforming_strings`: `'...'` has no backslash escapes.
+    pub standard_conforming_strings: bool,
+}
+
+impl Default for Mode {
+    fn default() -> Self {
+        Self { standard_conforming_strings: true }
+    }
+}
+
+/// PostgreSQL's longest identifier, in bytes (`NAMEDATALEN - 1`).
+pub const MAX_IDENT_BYTES: usize = 63;
+
+/// An identifier as PostgreSQL reads it: unquoted ones have their ASCII letters lower-cased
+/// (`Ärzte` stays `Ärzte`: PostgreSQL folds ASCII only in UTF-8 databases), and every
+/// identifier is truncated to 63 bytes on a character boundary.
+pub fn fold_ident(ident: &str, quoted: bool) -> String {
+    let mut s = if quoted { ident.to_owned() } else { ident.to_ascii_lowercase() };
+    truncate_ident(&mut s);
+    s
+}
+
+/// Truncates to [`MAX_IDENT_BYTES`] on a character boundary, as the server does.
+pub fn truncate_ident(s: &mut String) {
+    if s.len() > MAX_IDENT_BYTES {
+        let mut end = MAX_IDENT_BYTES;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+}
+
+pub(crate) fn is_ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+}
+
+pub(crate) fn is_ident_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+/// Characters an operator is made of (`scan.l`'s `op_chars`).
+pub(crate) fn is_op_char(c: u8) -> bool {
+    matches!(
+        c,
+        b'~' | b'!'
+            | b'@'
+            | b'#'
+            | b'^'
+            | b'&'
+            | b'|'
+            | b'`'
+            | b'?'
+            | b'+'
+            | b'-'
+            | b'*'
+            | b'/'
+            | b'%'
+            | b'<'
+            | b'>'
+            | b'='
+    )
+}
+
+pub(crate) fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || from > hay.len() {
+        return None;
+    }
+    let first = needle[0];
+    let mut i = from;
+    while i + needle.len() <= hay.len() {
+        match hay[i..].iter().position(|&c| c == first) {
+            None => return None,
+            Some(p) => {
+                i += p;
+                if hay[i..].starts_with(needle) {
+                    return Some(i);
+                }
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+pub(crate) fn line_end(b: &[u8], from: usize) -> usize {
+    b[from..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| from + p)
+}
+
+/// End (exclusive) of a quoted run starting at `i` (which holds the quote byte); doubled quotes
+/// escape, and with `backslash_escapes` `\x` too. Unterminated: the end of the text.
+pub(crate) fn skip_quoted(b: &[u8], i: usize, quote: u8, backslash_escapes: bool) -> usize {
+    scan_quoted(b, i, quote, backslash_escapes).0
+}
+
+/// [`skip_quoted`], and whether the closing quote was found.
+pub(crate) fn scan_quoted(b: &[u8], i: usize, quote: u8, backslash_escapes: bool) -> (usize, bool) {
+    let mut j = i + 1;
+    while j < b.len() {
+        let c = b[j];
+        if backslash_escapes && c == b'\\' {
+            j += 2;
+            continue;
+        }
+        if c == quote {
+            if b.get(j + 1) == Some(&quote) {
+                j += 2;
+                continue;
+            }
+            return (j + 1, true);
+        }
+        j += 1;
+    }
+    (b.len(), false)
+}
+
+/// End (exclusive) of a (nested) block comment starting at `i`. Unterminated: the end of the text.
+pub(crate) fn skip_block_comment(b: &[u8], i: usize) -> usize {
+    scan_block_comment(b, i).0
+}
+
+/// [`skip_block_comment`], and whether the comment is closed.
+pub(crate) fn scan_block_comment(b: &[u8], i: usize) -> (usize, bool) {
+    let mut depth = 0usize;
+    let mut j = i;
+    while j + 1 < b.len() {
+        if b[j] == b'/' && b[j + 1] == b'*' {
+            depth += 1;
+            j += 2;
+        } else if b[j] == b'*' && b[j + 1] == b'/' {
+            depth -= 1;
+            j += 2;
+            if depth == 0 {
+                return (j, true);
+            }
+        } else {
+            j += 1;
+        }
+    }
+    (b.len(), false)
+}
+
+/// The string whose opening quote is at `i` is an escape string (`E'...'`: backslashes escape).
+pub(crate) fn is_escape_string(b: &[u8], i: usize) -> bool {
+    i > 0 && b[i - 1].eq_ignore_ascii_case(&b'e') && (i < 2 || !is_ident_char(b[i - 2]))
+}
+
+/// The string whose opening quote is at `i` is a Unicode-escape string (`U&'...'`): backslashes
+/// introduce code points, never a quote.
+fn is_unicode_string(b: &[u8], i: usize) -> bool {
+    i > 1 && b[i - 1] == b'&' && b[i - 2].eq_ignore_ascii_case(&b'u') && (i < 3 || !is_ident_char(b[i - 3]))
+}
+
+/// Whether a backslash escapes inside the `'` string whose quote is at `i`, under `mode`.
+pub(crate) fn backslash_escapes(b: &[u8], i: usize, mode: Mode) -> bool {
+    is_escape_string(b, i) || (!mode.standard_conforming_strings && !is_unicode_string(b, i))
+}
+
+/// Whether a literal or comment can start with this byte (see [`skip_literal`]); lets a hot
+/// loop skip the call for ordinary bytes.
+pub(crate) fn may_start_literal(c: u8) -> bool {
+    matches!(c, b'\'' | b'"' | b'-' | b'/' | b'$')
+}
+
+/// A literal or comment starting at `i`, as PostgreSQL reads them with
+/// `standard_conforming_strings` on: a string (`'...'`, and `E'...'` with backslash escapes), a
+/// quoted identifier, a line or (nested) block comment, or a dollar-quoted string. Its end
+/// (exclusive) and whether it is closed; `None` when none starts at `i`.
+pub(crate) fn skip_literal(b: &[u8], i: usize) -> Option<(usize, bool)> {
+    skip_literal_in(b, i, Mode::default())
+}
+
+/// [`skip_literal`] under a given [`Mode`].
+pub(crate) fn skip_literal_in(b: &[u8], i: usize, mode: Mode) -> Option<(usize, bool)> {
+    match *b.get(i)? {
+        b'\'' => Some(scan_quoted(b, i, b'\'', backslash_escapes(b, i, mode))),
+        b'"' => Some(scan_quoted(b, i, b'"', false)),
+        b'-' if b.get(i + 1) == Some(&b'-') => Some((line_end(b, i), true)),
+        b'/' if b.get(i + 1) == Some(&b'*') => Some(scan_block_comment(b, i)),
+        b'$' => {
+            let len = dollar_tag_len(b, i)?;
+            Some(find(b, i + len, &b[i..i + len]).map_or((b.len(), false), |p| (p + len, true)))
+        }
+        _ => None,
+    }
+}
+
+/// If a dollar-quote delimiter starts at `i`, its length.
+pub(crate) fn dollar_tag_len(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'$') || (i > 0 && is_ident_char(b[i - 1])) {
+        return None;
+    }
+    let mut j = i + 1;
+    if j < b.len() && b[j].is_ascii_digit() {
+        return None;
+    }
+    while j < b.len() && b[j] != b'$' && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] >= 0x80) {
+        j += 1;
+    }
+    (b.get(j) == Some(&b'$')).then_some(j + 1 - i)
+}
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An unquoted word: a keyword or an identifier (fold it with [`fold_ident`]).
+    Word,
+    /// A `"quoted"` (or `U&"..."`) identifier, quotes included.
+    QuotedIdent,
+    /// A string constant of any kind (`'...'`, `E'...'`, `U&'...'`, `B'...'`, `X'...'`,
+    /// `N'...'`, `$tag$...$tag$`), its prefix included.
+    String,
+    /// A numeric constant.
+    Number,
+    /// `$n`.
+    Param,
+    /// An operator (`scan.l`'s rules for where one ends).
+    Operator,
+    /// `::`
+    Cast,
+    /// One of `( ) [ ] , ; : .`
+    Punct,
+    /// A comment (line or block).
+    Comment,
+    /// The rest of the text after an unterminated literal or comment; nothing follows it.
+    Unterminated,
+}
+
+/// One token: its kind and byte range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub kind: Kind,
+    pub range: Range<usize>,
+}
+
+/// The tokens of `text` under `mode`, comments included, whitespace dropped. Never fails: an
+/// unterminated literal or comment becomes an [`Kind::Unterminated`] token running to the end.
+pub fn tokens(text: &str, mode: Mode) -> Vec<Token> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let push = |out: &mut Vec<Token>, kind, range: Range<usize>| out.push(Token { kind, range });
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        // Prefixed strings and identifiers: E'', U&'', U&"", B'', X'', N''.
+        let prefix = match c {
+            b'e' | b'E' | b'b' | b'B' | b'x' | b'X' | b'n' | b'N' if b.get(i + 1) == Some(&b'\'') => Some(1),
+            b'u' | b'U' if b.get(i + 1) == Some(&b'&') && matches!(b.get(i + 2), Some(b'\'' | b'"')) => Some(2),
+            _ => None,
+        };
+        if let Some(p) = prefix {
+            let q = i + p;
+            let (end, closed) = skip_literal_in(b, q, mode).unwrap_or((q + 1, false));
+            let kind = if !closed {
+                Kind::Unterminated
+            } else if b[q] == b'"' {
+                Kind::QuotedIdent
+            } else {
+                Kind::String
+            };
+            push(&mut out, kind, i..end);
+            i = end;
+            continue;
+        }
+        if may_start_literal(c)
+            && let Some((end, closed)) = skip_literal_in(b, i, mode)
+        {
+            let kind = match (closed, c) {
+                (false, _) => Kind::Unterminated,
+                (true, b'\'' | b'$') => Kind::String,
+                (true, b'"') => Kind::QuotedIdent,
+                _ => Kind::Comment,
+            };
+            push(&mut out, kind, i..end);
+            i = end;
+            continue;
+        }
+        let start = i;
+        let kind = if is_ident_start(c) {
+            while i < b.len() && is_ident_char(b[i]) {
+                i += 1;
+            }
+            Kind::Word
+        } else if c == b'$' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i == start + 1 { Kind::Operator } else { Kind::Param }
+        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+            i = number_end(b, i);
+            Kind::Number
+        } else if c == b':' && b.get(i + 1) == Some(&b':') {
+            i += 2;
+            Kind::Cast
+        } else if matches!(c, b'(' | b')' | b'[' | b']' | b',' | b';' | b':' | b'.') {
+            i += 1;
+            Kind::Punct
+        } else if is_op_char(c) {
+            i = operator_end(b, i);
+            Kind::Operator
+        } else {
+            // Anything else PostgreSQL would reject; one character, kept as an operator.
+            i += text[i..].chars().next().map_or(1, char::len_utf8);
+            Kind::Operator
+        };
+        push(&mut out, kind, start..i);
+    }
+    out
+}
+
+/// End of a numeric constant starting at `i` (digits, `_` separators, one `.`, an exponent,
+/// `0x`/`0o`/`0b` prefixes); trailing identifier characters are left to the next token.
+fn number_end(b: &[u8], mut i: usize) -> usize {
+    if b[i] == b'0' && matches!(b.get(i + 1), Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B')) {
+        i += 2;
+        while i < b.len() && (b[i].is_ascii_hexdigit() || b[i] == b'_') {
+            i += 1;
+        }
+        return i;
+    }
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+        i += 1;
+    }
+    if b.get(i) == Some(&b'.') && b.get(i + 1) != Some(&b'.') {
+        i += 1;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            i += 1;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        if b.get(j).is_some_and(u8::is_ascii_digit) {
+            i = j;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+    }
+    i
+}
+
+/// End of an operator starting at `i`, as `scan.l` decides it: the longest run of operator
+/// characters, cut before any `--` or `/*` inside it, and with trailing `+`/`-` dropped unless the
+/// operator holds one of `~ ! @ # % ^ & | ` ?` (so `=-1` is `=` then `-`).
+fn operator_end(b: &[u8], i: usize) -> usize {
+    let mut end = i;
+    while end < b.len() && is_op_char(b[end]) {
+        if end > i && ((b[end - 1] == b'-' && b[end] == b'-') || (b[end - 1] == b'/' && b[end] == b'*')) {
+            end -= 1;
+            break;
+        }
+        end += 1;
+    }
+    let op = &b[i..end];
+    if op.len() > 1
+        && !op.iter().any(|c| matches!(c, b'~' | b'!' | b'@' | b'#' | b'%' | b'^' | b'&' | b'|' | b'`' | b'?'))
+    {
+        while end > i + 1 && matches!(b[end - 1], b'+' | b'-') {
+            end -= 1;
+        }
+    }
+    end.max(i + 1)
+}
+
+/// The identifier a [`Kind::Word`] or [`Kind::QuotedIdent`] token names, folded; `None` for
+/// other tokens. A quoted identifier's doubled quotes are undone; `U&"..."` escapes are not
+/// decoded (such names are kept as written, which never matches a catalog name by accident).
+pub fn ident(text: &str, t: &Token) -> Option<String> {
+    let s = &text[t.range.clone()];
+    match t.kind {
+        Kind::Word => Some(fold_ident(s, false)),
+        Kind::QuotedIdent if s.starts_with('"') => Some(fold_ident(&s[1..s.len() - 1].replace("\"\"", "\""), true)),
+        Kind::QuotedIdent => Some(s.to_owned()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(sql: &str, mode: Mode) -> Vec<(Kind, &str)> {
+        tokens(sql, mode).into_iter().map(|t| (t.kind, &sql[t.range])).collect()
+    }
+
+    const OFF: Mode = Mode { standard_conforming_strings: false };
+
+    #[test]
+    fn backslashes_follow_standard_conforming_strings() {
+        let sql = r"SELECT 'a\', pg_terminate_backend(1), 'b'";
+        let on = kinds(sql, Mode::default());
+        assert!(on.contains(&(Kind::Word, "pg_terminate_backend")), "{on:?}");
+        assert_eq!(on[1], (Kind::String, r"'a\'"));
+        let off = kinds(sql, OFF);
+        assert!(!off.contains(&(Kind::Word, "pg_terminate_backend")), "{off:?}");
+        assert_eq!(off[1], (Kind::String, r"'a\', pg_terminate_backend(1), '"));
+        // E'' always escapes; U&'' never lets a backslash escape the quote.
+        let e = kinds(r"SELECT E'a\', f(1), 'b'", Mode::default());
+        assert_eq!(e[1], (Kind::String, r"E'a\', f(1), '"));
+        for mode in [Mode::default(), OFF] {
+            let u = kinds(r"SELECT U&'a\', f(1), 'b' UESCAPE '!'", mode);
+            assert_eq!(u[1], (Kind::String, r"U&'a\'"), "{mode:?}");
+            assert!(u.contains(&(Kind::Word, "f")));
+        }
+        // A word ending in e is not an E prefix.
+        let w = kinds(r"SELECT some'a\', f(1), 'b'", Mode::default());
+        assert!(w.contains(&(Kind::Word, "f")), "{w:?}");
+    }
+
+    #[test]
+    fn dollar_quotes_comments_and_identifiers() {
+        let k = kinds(
+            "SELECT $a$ $b$ f() $a$, $$x$$, /* /* nested */ g() */ h(), -- i()\n\"j\"\"k\"(1), $1",
+            Mode::default(),
+        );
+        let words: Vec<&str> = k.iter().filter(|(k, _)| *k == Kind::Word).map(|(_, s)| *s).collect();
+        assert_eq!(words, ["SELECT", "h"]);
+        assert!(k.contains(&(Kind::QuotedIdent, "\"j\"\"k\"")));
+        assert!(k.contains(&(Kind::Param, "$1")));
+        let t = tokens("\"j\"\"k\"", Mode::default());
+        assert_eq!(ident("\"j\"\"k\"", &t[0]).as_deref(), Some("j\"k"));
+        assert_eq!(kinds("SELECT 1 /* open", Mode::default()).last().unwrap().0, Kind::Unterminated);
+        assert_eq!(kinds("SELECT 'open", Mode::default()).last().unwrap().0, Kind::Unterminated);
+    }
+
+    #[test]
+    fn operators_end_as_postgresql_says() {
+        let ops = |sql: &str| -> Vec<String> {
+            kinds(sql, Mode::default())
+                .into_iter()
+                .filter(|(k, _)| *k == Kind::Operator)
+                .map(|(_, s)| s.to_owned())
+                .collect()
+        };
+        assert_eq!(ops("a=-1"), ["=", "-"]);
+        assert_eq!(ops("a @- b"), ["@-"]);
+        assert_eq!(ops("a <--b"), ["<"]);
+        assert_eq!(ops("a </*c*/b"), ["<"]);
+        assert_eq!(ops("a::int >= 2"), [">="]);
+        assert_eq!(kinds("x::text", Mode::default())[1], (Kind::Cast, "::"));
+    }
+
+    #[test]
+    fn identifiers_fold_ascii_only_and_truncate() {
+        assert_eq!(fold_ident("Ärzte", false), "Ärzte");
+        assert_eq!(fold_ident("ÄRZTE", false), "Ärzte");
+        assert_eq!(fold_ident("Patients", false), "patients");
+        assert_eq!(fold_ident("Patients", true), "Patients");
+        let long = "a".repeat(70);
+        assert_eq!(fold_ident(&long, false).len(), 63);
+        // Truncation never splits a character: 62 ASCII bytes then a two-byte letter.
+        let s = format!("{}é", "a".repeat(62));
+        assert_eq!(fold_ident(&s, false), "a".repeat(62));
+    }
+}

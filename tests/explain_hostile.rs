@@ -1,0 +1,283 @@
+//! `dbwarden explain` against hostile captures on the real server (issue: the safety check must
+//! fail closed). fixtures/explain/hostile/setup.sql hides a payload — end the session named
+//! `dbwarden-victim`, or change what a rollback does not undo — in views, defaults, checks,
+//! domains, triggers, rules, policies, operators and casts; the other files in that folder are
+//! the captured queries, each with its expected outcome. The test keeps a victim session open
+//! (listening for notifications) and checks, in both modes, that every refusal happens with its
+//! reason, and that afterwards the victim is alive, heard nothing, and the database, its
+//! sequences, advisory locks and settings are as before.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::db::TestDb;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Expect {
+    Runs,
+    /// Refused; the message contains this text.
+    Refused(String),
+}
+
+#[derive(Debug)]
+struct Case {
+    file: String,
+    line: usize,
+    name: String,
+    expect: Expect,
+    expect_with_writes: Option<Expect>,
+}
+
+fn folder() -> PathBuf {
+    common::root().join("fixtures/explain/hostile")
+}
+
+fn query_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql") && !p.ends_with("setup.sql"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn parse_expect(s: &str) -> Expect {
+    let s = s.trim();
+    if s == "runs" {
+        return Expect::Runs;
+    }
+    let rest = s.strip_prefix("refused").unwrap_or_else(|| panic!("bad expectation: {s}"));
+    Expect::Refused(rest.trim().to_owned())
+}
+
+/// Every statement of the hostile files with its `-- name:` and `-- expect:` lines.
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    for f in query_files() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let split = dbwarden::parse::split::split(&text);
+        for s in &split.stmts {
+            let (mut name, mut expect, mut writes) = (None, None, None);
+            for c in s.leading_comments.clone() {
+                let line = text[split.comments[c].clone()].trim_start_matches('-').trim();
+                if let Some(n) = line.strip_prefix("name:") {
+                    name = Some(n.trim().to_owned());
+                } else if let Some(e) = line.strip_prefix("expect with --allow-writes:") {
+                    writes = Some(parse_expect(e));
+                } else if let Some(e) = line.strip_prefix("expect:") {
+                    expect = Some(parse_expect(e));
+                }
+            }
+            let line = text[..s.range.start].matches('\n').count() + 1;
+            let name = name.unwrap_or_else(|| panic!("{}:{line}: no -- name:", f.display()));
+            let expect = expect.unwrap_or_else(|| panic!("{name}: no -- expect:"));
+            let file = f.file_name().unwrap().to_string_lossy().into_owned();
+            out.push(Case { file, line, name, expect, expect_with_writes: writes });
+        }
+    }
+    out
+}
+
+fn explain(url: &str, args: &[String]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dbwarden"))
+        .current_dir(common::root())
+        .args(["explain", "--database-url", url, "--format", "json", "--runs", "1", "--warmup", "0"])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run dbwarden");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Per query name: its status and the message of its `query-refused` finding, if any.
+fn outcomes(json: &Value) -> BTreeMap<String, (String, Option<String>)> {
+    let mut refusals: BTreeMap<(String, u64), String> = BTreeMap::new();
+    for f in json["findings"].as_array().unwrap() {
+        if f["rule"] == "query-refused" {
+            let file = f["file"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+            refusals.insert((file, f["line"].as_u64().unwrap()), f["message"].as_str().unwrap().to_owned());
+        }
+    }
+    let mut out = BTreeMap::new();
+    for q in json["queries"].as_array().unwrap() {
+        let origin = q["origin"].as_str().unwrap();
+        let (path, line) = origin.rsplit_once(':').unwrap();
+        let file = path.rsplit('/').next().unwrap().to_owned();
+        let line: u64 = line.parse().unwrap();
+        out.insert(
+            q["name"].as_str().unwrap().to_owned(),
+            (q["status"].as_str().unwrap().to_owned(), refusals.get(&(file, line)).cloned()),
+        );
+    }
+    out
+}
+
+/// Everything a hostile query could change that a rollback would not restore, and the data.
+fn state(c: &mut postgres::Client) -> BTreeMap<String, String> {
+    // Wait for dbwarden's backends to end (a client's backend goes shortly after it exits).
+    for _ in 0..100 {
+        let n: i64 = c
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND application_name <> 'dbwarden-victim'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut out = BTreeMap::new();
+    for (k, q) in [
+        ("tables", "SELECT string_agg(t, ',' ORDER BY t) FROM (SELECT format('%s:%s', c.relname, c.reltuples) t FROM pg_class c
+                    JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r') x"),
+        ("accounts", "SELECT count(*)::text || ':' || sum(hashtext(a::text))::text FROM accounts a"),
+        ("triggered", "SELECT string_agg(id::text, ',' ORDER BY id) FROM triggered"),
+        ("parent", "SELECT string_agg(id::text, ',' ORDER BY id) FROM parent"),
+        ("child", "SELECT count(*)::text FROM child"),
+        ("rows elsewhere", "SELECT (SELECT count(*) FROM with_default) || ':' || (SELECT count(*) FROM checked) || ':' ||
+                            (SELECT count(*) FROM domained) || ':' || (SELECT count(*) FROM ruled)"),
+        ("sequences", "SELECT string_agg(format('%s=%s', sequencename, last_value), ',' ORDER BY sequencename) FROM pg_sequences"),
+        ("advisory locks", "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory'"),
+        ("role and database settings", "SELECT count(*)::text FROM pg_db_role_setting"),
+        ("server settings changed", "SELECT count(*)::text FROM pg_settings WHERE source NOT IN ('default', 'override', 'client', 'session')
+                                     AND pending_restart"),
+        ("large objects", "SELECT count(*)::text FROM pg_largeobject_metadata"),
+        ("tables named stolen", "SELECT count(*)::text FROM pg_class WHERE relname = 'stolen'"),
+        ("prepared transactions", "SELECT count(*)::text FROM pg_prepared_xacts"),
+    ] {
+        out.insert(k.to_owned(), c.query_one(q, &[]).unwrap().get::<_, Option<String>>(0).unwrap_or_default());
+    }
+    out
+}
+
+/// The victim: alive, its backend the same, and it heard no notification.
+fn assert_victim_unharmed(victim: &mut postgres::Client, pid: i32, admin: &mut postgres::Client, when: &str) {
+    victim.simple_query("SELECT 1").unwrap_or_else(|e| panic!("{when}: the victim session was ended: {e}"));
+    let n: i64 = admin.query_one("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", &[&pid]).unwrap().get(0);
+    assert_eq!(n, 1, "{when}: the victim's backend is gone");
+    let heard = postgres::fallible_iterator::FallibleIterator::count(victim.notifications().iter()).unwrap();
+    assert_eq!(heard, 0, "{when}: the victim received notifications");
+}
+
+fn connect_victim(db: &TestDb) -> (postgres::Client, i32) {
+    let mut config: postgres::Config = db.url().parse().unwrap();
+    config.application_name("dbwarden-victim");
+    let mut victim = config.connect(postgres::NoTls).unwrap();
+    victim.batch_execute("LISTEN hostile").unwrap();
+    let pid: i32 = victim.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    (victim, pid)
+}
+
+struct DropRole(String, TestDbAdmin);
+struct TestDbAdmin(String);
+
+impl Drop for DropRole {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&(self.1).0, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP ROLE IF EXISTS \"{}\"", self.0));
+        }
+    }
+}
+
+#[test]
+fn hostile_captures_never_escape_the_transaction() {
+    let Some(db) = TestDb::create("hostile") else { return };
+    let mut admin = db.client();
+    admin.batch_execute(&std::fs::read_to_string(folder().join("setup.sql")).unwrap()).unwrap();
+    let (mut victim, pid) = connect_victim(&db);
+    let url = db.url();
+    let cases = cases();
+    assert!(cases.len() >= 60, "the hostile corpus has {} statements", cases.len());
+    let files: Vec<String> = query_files().iter().map(|p| p.to_string_lossy().into_owned()).collect();
+
+    for allow_writes in [false, true] {
+        let mode = if allow_writes { "--allow-writes" } else { "read-only" };
+        let before = state(&mut admin);
+        let mut args: Vec<String> = files.iter().flat_map(|f| ["--queries".to_owned(), f.clone()]).collect();
+        if allow_writes {
+            args.push("--allow-writes".into());
+        }
+        let (code, out, err) = explain(&url, &args);
+        // Refusals are warnings: the exit status is 0 or 1 (an over-budget query), never 2.
+        assert!(code == 0 || code == 1, "{mode}: exit {code}: {err}");
+        let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{mode}: {e}: {out}"));
+        assert!(json["findings"].as_array().unwrap().iter().all(|f| f["rule"] != "internal-error"), "{out}");
+        let got = outcomes(&json);
+        let mut wrong = Vec::new();
+        for c in &cases {
+            let expect = if allow_writes { c.expect_with_writes.as_ref().unwrap_or(&c.expect) } else { &c.expect };
+            let (status, message) = got.get(&c.name).unwrap_or_else(|| panic!("{}: not in the output", c.name));
+            let ok = match expect {
+                Expect::Runs => status != "refused",
+                Expect::Refused(text) => {
+                    status == "refused"
+                        && message.as_deref().is_some_and(|m| m.starts_with("not run: ") && m.contains(text.as_str()))
+                }
+            };
+            if !ok {
+                wrong.push(format!("{}:{} {}: expected {expect:?}, got {status} {message:?}", c.file, c.line, c.name));
+            }
+        }
+        assert!(wrong.is_empty(), "{mode}:\n{}", wrong.join("\n"));
+        assert_victim_unharmed(&mut victim, pid, &mut admin, mode);
+        assert_eq!(before, state(&mut admin), "{mode}: the hostile capture changed the database");
+    }
+
+    // A server that reads backslashes as escapes in '...' (standard_conforming_strings off):
+    // the probe reads differently there, and is refused for that.
+    admin.batch_execute(&format!("ALTER DATABASE \"{}\" SET standard_conforming_strings = off", db.name)).unwrap();
+    let lexer = files.iter().find(|f| f.ends_with("01-lexer.sql")).unwrap().clone();
+    let (code, out, err) = explain(&url, &["--queries".into(), lexer]);
+    admin.batch_execute(&format!("ALTER DATABASE \"{}\" RESET standard_conforming_strings", db.name)).unwrap();
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    let got = outcomes(&serde_json::from_str(&out).unwrap());
+    assert_eq!(got["backslash-probe"].0, "refused");
+    let (status, message) = &got["backslash-reads-differently"];
+    assert_eq!(status, "refused");
+    assert!(message.as_deref().unwrap().contains("standard_conforming_strings off"), "{message:?}");
+    assert_victim_unharmed(&mut victim, pid, &mut admin, "standard_conforming_strings off");
+
+    // --role: a role with SELECT only. Row-level security then applies, and its policy's
+    // function shows in the plan; no privilege warning.
+    let role = format!("{}_reader", db.name);
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE \"{role}\" NOLOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{role}\";
+             GRANT USAGE ON SCHEMA public TO \"{role}\";"
+        ))
+        .unwrap();
+    let _drop = DropRole(role.clone(), TestDbAdmin(common::db::server_url()));
+    let hidden = files.iter().find(|f| f.ends_with("03-hidden.sql")).unwrap().clone();
+    let (code, out, err) = explain(&url, &["--queries".into(), hidden, "--role".into(), role.clone()]);
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    assert!(!err.contains("warning: running as"), "{err}");
+    let got = outcomes(&serde_json::from_str(&out).unwrap());
+    let (status, message) = &got["row-level-security"];
+    assert_eq!(status, "refused", "{message:?}");
+    assert!(message.as_deref().unwrap().contains("kill_victim"), "{message:?}");
+    assert_victim_unharmed(&mut victim, pid, &mut admin, "--role");
+    admin.batch_execute(&format!("DROP OWNED BY \"{role}\"")).unwrap();
+
+    // Without --role, the superuser is warned about.
+    let (_, _, err) = explain(&url, &["--queries".into(), files[0].clone()]);
+    assert!(err.contains("warning: running as `") && err.contains("a superuser"), "{err}");
+    // An unknown role is an error (exit 2), nothing is run.
+    let (code, _, err) =
+        explain(&url, &["--queries".into(), files[0].clone(), "--role".into(), "no_such_role_x".into()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("role `no_such_role_x` does not exist"), "{err}");
+}
