@@ -390,6 +390,34 @@ impl Session {
         })
     }
 
+    /// The checks that come before the server plans the query: [`classify`], the reading under
+    /// the server's `standard_conforming_strings`, and the statement's functions, operators
+    /// and casts against the catalog (in a rolled-back transaction). Used by [`Session::run`];
+    /// public for the fuzz tests, which compare it with the server's own reading.
+    pub fn check_text(&mut self, text: &str, opts: &Options) -> Result<Verdict, Denied> {
+        let verdict = classify(text, opts.budget_ms);
+        if let Class::Refused(why) = &verdict.class {
+            return Err(Denied::Refused(why.clone()));
+        }
+        if !safety::reads_alike(text, self.mode) {
+            return Err(Denied::Refused(
+                "the server has standard_conforming_strings off, so it reads the backslashes in this query's '...' strings as escapes and the query differently from dbwarden's check".into(),
+            ));
+        }
+        self.checked(opts, 1000.0, |s| s.check_statement(&verdict, opts))?;
+        Ok(verdict)
+    }
+
+    /// Checks calls (e.g. a plan's, from [`safety::plan_refs`]) against the catalog.
+    pub fn check_calls(&mut self, calls: &[Name], opts: &Options) -> Result<(), Denied> {
+        self.checked(opts, 1000.0, |s| s.checker_run(opts.allow_writes, |c| c.check_calls(calls, false, "the plan")))
+    }
+
+    /// How the server reads string literals.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
     /// The statement's own functions, operators and casts.
     fn check_statement(&mut self, v: &Verdict, opts: &Options) -> Result<(), Denied> {
         let types: HashSet<String> = v.cast_types.iter().cloned().collect();
@@ -544,24 +572,18 @@ impl Session {
     }
 
     fn run_inner(&mut self, q: &CapturedQuery, opts: &Options, budget_ms: f64, out: &mut Outcome) {
-        let verdict = classify(&q.text, budget_ms);
-        out.class = Some(verdict.class.clone());
-        if let Class::Refused(why) = &verdict.class {
-            out.events.push(Event::Refused(why.clone()));
-            return;
-        }
+        let static_class = classify(&q.text, budget_ms).class;
+        out.class = Some(static_class);
+        let opts_budget = Options { budget_ms, ..opts.clone() };
+        let verdict = match self.check_text(&q.text, &opts_budget) {
+            Ok(v) => v,
+            Err(d) => {
+                out.events.push(denied_event(d));
+                return;
+            }
+        };
         let write = verdict.class == Class::Write;
-        if !safety::reads_alike(&q.text, self.mode) {
-            out.events.push(Event::Refused(
-                "the server has standard_conforming_strings off, so it reads the backslashes in this query's '...' strings as escapes and the query differently from dbwarden's check".into(),
-            ));
-            return;
-        }
         let timeout_ms = (budget_ms * opts.statement_timeout_factor).max(1000.0).round();
-        if let Err(d) = self.checked(opts, timeout_ms, |s| s.check_statement(&verdict, opts)) {
-            out.events.push(denied_event(d));
-            return;
-        }
         let n = param_count(&q.text);
         let mut params: Option<Vec<Option<String>>> = None;
         if n > 0 {
