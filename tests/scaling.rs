@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn one_long_line_prints_windows_not_copies() {
-    // 3,000 statements on one line of 111 KB: each finding prints a window of the line.
+    // 3,000 statements on one line of 83 KB: each finding prints a window of the line.
     let n = 3000;
     let line: String = (0..n).map(|i| format!("CREATE INDEX i{i} ON t (a);")).collect();
     let dir = std::env::temp_dir().join(format!("dbwarden_long_line_{}", std::process::id()));
