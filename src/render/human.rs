@@ -121,36 +121,53 @@ pub(crate) struct Window {
 /// (byte offsets in `line`): some context before the span, then as much of the span and what
 /// follows as fits.
 pub(crate) fn window(line: &str, from: usize, to: usize, max: usize) -> Window {
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
-    let n = chars.len();
-    let at = |byte: usize| chars.partition_point(|&(b, _)| b < byte);
-    let (cf, ct) = (at(from), at(to).max(at(from)));
-    let (mut start, mut end) = (0, n);
-    if n > max {
-        start = cf.saturating_sub(CONTEXT_BEFORE);
-        end = (start + max).min(n);
-        // Near the end of the line: use the whole budget.
-        start = start.min(end.saturating_sub(max));
+    let from = crate::source::floor_char_boundary(line, from.min(line.len()));
+    let to = crate::source::floor_char_boundary(line, to.clamp(from, line.len()));
+    // Walk outwards from the span, never over more of the line than the window needs.
+    let before: Vec<(usize, char)> = line[..from].char_indices().rev().take(max).collect();
+    let mut after = line[from..].char_indices().map(|(i, c)| (from + i, c)).take(max + 1);
+    let keep_before = before.len().min(CONTEXT_BEFORE);
+    let mut shown: Vec<(usize, char)> = before[..keep_before].iter().rev().copied().collect();
+    let mut cut_end = false;
+    while shown.len() < max {
+        match after.next() {
+            Some(c) => shown.push(c),
+            None => break,
+        }
     }
+    if shown.len() == max && after.next().is_some() {
+        cut_end = true;
+    }
+    // Near the end of the line: spend the rest of the budget before the span.
+    let mut extra = before[keep_before..].iter();
+    while shown.len() < max
+        && let Some(&c) = extra.next()
+    {
+        shown.insert(0, c);
+    }
+    let start_byte = shown.first().map_or(from, |&(i, _)| i);
+    let end_byte = shown.last().map_or(from, |&(i, c)| i + c.len_utf8());
+    let cut_start = start_byte > 0;
+    let cut_end = cut_end || end_byte < line.len();
     let width = |c: char| if c == '\t' { 4 } else { 1 };
-    let lead = usize::from(start > 0);
-    let mut text = String::with_capacity((end - start) * 2 + 8);
-    if start > 0 {
+    let mut text = String::with_capacity(shown.len() * 2 + 8);
+    if cut_start {
         text.push('…');
     }
-    for &(_, c) in &chars[start..end] {
+    for &(_, c) in &shown {
         if c == '\t' {
             text.push_str("    ");
         } else {
             text.push(c);
         }
     }
-    if end < n {
+    if cut_end {
         text.push('…');
     }
-    let indent = lead + chars[start..cf.clamp(start, end)].iter().map(|&(_, c)| width(c)).sum::<usize>();
-    let shown = chars[cf.clamp(start, end)..ct.clamp(start, end)].iter().map(|&(_, c)| width(c)).sum::<usize>();
-    Window { text, indent, marks: shown.max(1), cut_span: ct > end }
+    let indent =
+        usize::from(cut_start) + shown.iter().take_while(|&&(i, _)| i < from).map(|&(_, c)| width(c)).sum::<usize>();
+    let marks = shown.iter().filter(|&&(i, _)| i >= from && i < to).map(|&(_, c)| width(c)).sum::<usize>();
+    Window { text, indent, marks: marks.max(1), cut_span: to > end_byte }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -165,7 +182,7 @@ mod tests {
     fn short_lines_are_whole() {
         let w = window("CREATE INDEX i ON t (a);", 0, 24, 160);
         assert_eq!(w, Window { text: "CREATE INDEX i ON t (a);".into(), indent: 0, marks: 24, cut_span: false });
-        let w = window("\tSELECT é, x", 9, 10, 160);
+        let w = window("\tSELECT é, x", 10, 11, 160);
         assert_eq!((w.indent, w.marks), (4 + 8, 1));
     }
 

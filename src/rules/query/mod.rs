@@ -90,7 +90,7 @@ pub struct CaptureCtx<'a> {
 }
 
 /// The longest query text parsed into a syntax tree, bytes.
-pub const AST_LIMIT: usize = 1 << 20;
+pub const AST_LIMIT: usize = 256 << 10;
 
 /// Parses one query; `None` when sqlparser cannot, or when the text holds other than one statement.
 pub fn parse(text: &str) -> Option<Statement> {
