@@ -1,0 +1,94 @@
+//! Hostile, huge and broken input (issue 15): each file under `tests/adversarial/` is run through
+//! the binary with a time bound, and its exit code and messages are checked.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long one run may take before it counts as a hang.
+const TIME_BOUND: Duration = Duration::from_secs(30);
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adversarial")
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the binary with `args` (in `cwd`, with extra environment variables), killing it past
+/// [`TIME_BOUND`].
+fn run_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbwarden"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run dbwarden");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > TIME_BOUND {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("dbwarden {args:?} ran longer than {TIME_BOUND:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = String::from_utf8_lossy(&t_out.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&t_err.join().unwrap()).into_owned();
+    assert!(!stderr.contains("panicked"), "dbwarden {args:?} panicked: {stderr}");
+    Run { code: status.code(), stdout, stderr }
+}
+
+fn run(args: &[&str]) -> Run {
+    run_env(args, &dir(), &[])
+}
+
+/// The rules of the JSON findings of `dbwarden lint --format json FILE`.
+fn lint_rules(file: &str) -> (Option<i32>, Vec<String>, String) {
+    let r = run(&["lint", "--format", "json", file]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{file}: not JSON ({e}): {}\nstderr: {}", r.stdout, r.stderr));
+    let rules = v["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap().to_owned()).collect();
+    (r.code, rules, r.stderr)
+}
+
+/// Malformed statements are `syntax-error` findings and the rest of the file is still linted
+/// (each file ends with an index build that must still be reported).
+#[test]
+fn malformed_statements_are_syntax_errors_and_linting_continues() {
+    for file in ["crash_empty_table_element.sql", "crash_empty_alter_op.sql", "crash_trigger_keywords_out_of_order.sql"]
+    {
+        let (code, rules, stderr) = lint_rules(file);
+        assert_eq!(code, Some(1), "{file}: {rules:?} {stderr}");
+        assert!(!rules.iter().any(|r| r == "internal-error"), "{file}: {rules:?}");
+        assert!(rules.iter().any(|r| r == "syntax-error"), "{file}: {rules:?}");
+        assert!(rules.iter().any(|r| r == "index-not-concurrent"), "{file}: {rules:?}");
+    }
+}
