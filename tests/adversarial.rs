@@ -92,3 +92,30 @@ fn malformed_statements_are_syntax_errors_and_linting_continues() {
         assert!(rules.iter().any(|r| r == "index-not-concurrent"), "{file}: {rules:?}");
     }
 }
+
+fn fixture(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel).display().to_string()
+}
+
+/// A connection failure prints the target without its password, in every spelling libpq
+/// accepts, and a string it cannot parse not at all.
+#[test]
+fn connection_errors_never_print_the_password() {
+    let queries = fixture("fixtures/queries/example.sql");
+    for url in [
+        "host=127.0.0.1 port=1 user=app password = 'hunter2' connect_timeout=5",
+        "host=127.0.0.1 port=1 user=app password= hunter2",
+        "host=127.0.0.1 port=1 user=app sslpassword=hunter2 password='it\\'s hunter2'",
+        "postgres://app:hun@ter2@127.0.0.1:1/x",
+        "postgresql://app:hunter2@127.0.0.1:1/x?sslpassword=hunter2",
+        "mysql://app:hunter2@127.0.0.1:1/x",
+        "hunter2",
+    ] {
+        let r = run(&["explain", "--database-url", url, "--queries", &queries]);
+        assert_eq!(r.code, Some(2), "{url}: {}{}", r.stdout, r.stderr);
+        for secret in ["hunter2", "hun", "ter2"] {
+            assert!(!r.stdout.contains(secret) && !r.stderr.contains(secret), "{url}: {}{}", r.stdout, r.stderr);
+        }
+        assert!(r.stderr.contains("127.0.0.1") || r.stderr.contains("unparseable"), "{url}: {}", r.stderr);
+    }
+}

@@ -61,49 +61,162 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// Replaces the password of a connection URL (`postgres://user:PASSWORD@host`) or key/value
-/// string (`password=PASSWORD`) with `***`.
+/// What [`redact`] prints for a connection string it cannot parse: none of it.
+pub const UNPARSEABLE: &str = "<unparseable connection string>";
+
+/// The connection string for messages, with every password (`password`, `sslpassword`, the
+/// userinfo of a URL) replaced by `***`. It is parsed as libpq and the driver parse it and
+/// rebuilt from the parts; a string that cannot be parsed is not printed at all
+/// ([`UNPARSEABLE`]).
 pub fn redact(conn: &str) -> String {
-    if let Some(rest) = conn.strip_prefix("postgres://").or_else(|| conn.strip_prefix("postgresql://")) {
-        let scheme = &conn[..conn.len() - rest.len()];
-        let (auth_end, rest_start) = match rest.find('@') {
-            Some(at) if rest[..at].find('/').is_none() => (at, at),
-            _ => return redact_params(conn),
-        };
-        let userinfo = &rest[..auth_end];
-        let userinfo = match userinfo.find(':') {
-            Some(c) => format!("{}:***", &userinfo[..c]),
-            None => userinfo.to_owned(),
-        };
-        return redact_params(&format!("{scheme}{userinfo}{}", &rest[rest_start..]));
-    }
-    redact_params(conn)
+    let parsed = if let Some(rest) = conn.strip_prefix("postgres://").or_else(|| conn.strip_prefix("postgresql://")) {
+        redact_uri(&conn[..conn.len() - rest.len()], rest)
+    } else {
+        redact_key_values(conn)
+    };
+    parsed.unwrap_or_else(|| UNPARSEABLE.to_owned())
 }
 
-/// `password=...` in a query string or key/value string.
-fn redact_params(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(p) = find_ci(rest, "password=") {
-        let boundary = p == 0 || matches!(rest.as_bytes()[p - 1], b'?' | b'&' | b' ' | b'\t');
-        out.push_str(&rest[..p + "password=".len()]);
-        rest = &rest[p + "password=".len()..];
-        if boundary {
-            let end = if let Some(quoted) = rest.strip_prefix('\'') {
-                quoted.find('\'').map_or(rest.len(), |q| q + 2)
-            } else {
-                rest.find(['&', ' ', '\t']).unwrap_or(rest.len())
+/// Whether a parameter holds a secret (`password`, `sslpassword`, any spelling of either).
+fn is_secret_key(key: &str) -> bool {
+    key.to_ascii_lowercase().contains("password")
+}
+
+/// `%XX` decoded (bytes, lossily as UTF-8), as libpq decodes URI parts.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(hex) = s.get(i + 1..i + 3)
+            && let Ok(v) = u8::from_str_radix(hex, 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `scheme://[user[:password]@][hosts][/dbname][?key=value&...]`. The userinfo ends at the last
+/// `@` before the first `/` (libpq), or at the first `@` anywhere when that is later (the
+/// driver reads `u:pa/ss@h` so): either way no part of a password is left outside it.
+fn redact_uri(scheme: &str, rest: &str) -> Option<String> {
+    let first_slash = rest.find('/').unwrap_or(rest.len());
+    let libpq_at = rest[..first_slash].rfind('@');
+    let driver_at = rest.find('@');
+    let at = libpq_at.max(driver_at);
+    let mut out = scheme.to_owned();
+    let after = match at {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            // An `@` after a `?` may be in a query value (`?password=a@b`), where libpq reads it
+            // and the driver does not: too ambiguous to print any of it.
+            if userinfo.contains('?') {
+                return None;
+            }
+            let (user, password) = match userinfo.split_once(':') {
+                Some((u, _)) => (u, true),
+                None => (userinfo, false),
             };
-            out.push_str("***");
-            rest = &rest[end..];
+            // A "user" that holds URI punctuation is a misread query string: print none of it.
+            if user.contains(['/', '?', '&', '=']) || is_secret_key(&percent_decode(user)) {
+                out.push_str("***");
+            } else {
+                out.push_str(user);
+                if password {
+                    out.push_str(":***");
+                }
+            }
+            out.push('@');
+            &rest[at + 1..]
+        }
+        None => rest,
+    };
+    let (path, query) = match after.find('?') {
+        Some(q) => (&after[..q], Some(&after[q + 1..])),
+        None => (after, None),
+    };
+    out.push_str(path);
+    if let Some(query) = query {
+        out.push('?');
+        for (n, pair) in query.split('&').enumerate() {
+            let (key, _) = pair.split_once('=')?;
+            if n > 0 {
+                out.push('&');
+            }
+            out.push_str(key);
+            out.push('=');
+            if is_secret_key(&percent_decode(key)) {
+                out.push_str("***");
+            } else {
+                out.push_str(&pair[key.len() + 1..]);
+            }
         }
     }
-    out.push_str(rest);
-    out
+    Some(out)
 }
 
-fn find_ci(hay: &str, needle: &str) -> Option<usize> {
-    hay.to_ascii_lowercase().find(needle)
+/// `key = value ...` as libpq reads it: spaces around `=` allowed, values single-quoted (with
+/// `\'` and `\\` escapes) or bare up to the next space (with `\` escapes).
+fn redact_key_values(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut out = String::with_capacity(s.len());
+    let skip_ws = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    loop {
+        skip_ws(&mut i);
+        if i == b.len() {
+            break;
+        }
+        let key_start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' {
+            i += 1;
+        }
+        let key = &s[key_start..i];
+        skip_ws(&mut i);
+        if key.is_empty() || b.get(i) != Some(&b'=') {
+            return None;
+        }
+        i += 1;
+        skip_ws(&mut i);
+        let value_start = i;
+        if b.get(i) == Some(&b'\'') {
+            i += 1;
+            loop {
+                match b.get(i) {
+                    None => return None,
+                    Some(b'\\') => i += 2,
+                    Some(b'\'') => break,
+                    Some(_) => i += 1,
+                }
+            }
+            i += 1;
+        } else {
+            while i < b.len() && !b[i].is_ascii_whitespace() {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            if i == value_start {
+                return None;
+            }
+        }
+        let value = s.get(value_start..i.min(b.len()))?;
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(key);
+        out.push('=');
+        out.push_str(if is_secret_key(key) { "***" } else { value });
+    }
+    Some(out)
 }
 
 /// Removes `name=value` from a URL query string or key/value string; returns the value.
@@ -170,7 +283,7 @@ impl Target {
         } else {
             postgres::Config::from_str(&conn).map_err(|e| DbError::Config {
                 target: redacted.clone(),
-                message: scrub(&e.to_string(), None, &conn),
+                message: config_error_text(&error_text(&e), &conn),
             })?
         };
         // libpq variables fill what the string leaves out.
@@ -274,6 +387,13 @@ pub fn error_text(e: &postgres::Error) -> String {
     s
 }
 
+/// The driver's message about a connection string it cannot parse, without the character it
+/// quotes (`expected `=` but got `h``: a character of the string, maybe of the password).
+fn config_error_text(message: &str, conn: &str) -> String {
+    let message = message.split_once(" but got").map_or(message, |(head, _)| head);
+    scrub(message, None, conn)
+}
+
 fn scrub(message: &str, password: Option<&str>, conn: &str) -> String {
     let mut m = message.to_owned();
     if let Some(p) = password.filter(|p| !p.is_empty()) {
@@ -340,6 +460,53 @@ mod tests {
         assert_eq!(redact("host=db password=s3cr3t user=app"), "host=db password=*** user=app");
         assert_eq!(redact("host=db password='s 3' user=app"), "host=db password=*** user=app");
         assert_eq!(redact("postgres://db/x?user=app&password=s3cr3t"), "postgres://db/x?user=app&password=***");
+    }
+
+    /// Each spelling libpq or the driver accepts, and what neither can parse (issue 15).
+    #[test]
+    fn passwords_are_redacted_in_every_spelling() {
+        let cases = [
+            // Key/value: spaces around `=`, a space after it, `sslpassword`.
+            ("host=db password = 'hunter2' user=app", "host=db password=*** user=app"),
+            ("host=db password= hunter2 user=app", "host=db password=*** user=app"),
+            ("host=db password =hunter2", "host=db password=***"),
+            ("host=db sslpassword=hunter2 sslmode=require", "host=db sslpassword=*** sslmode=require"),
+            ("  host = db\tpassword\t=\t'hun ter2'  ", "host=db password=***"),
+            // Quoted values with escapes: `\'` does not end the value.
+            ("password='it\\'s hunter2' host=db", "password=*** host=db"),
+            ("password='a\\\\' host=db", "password=*** host=db"),
+            ("password=hun\\ ter2 host=db", "password=*** host=db"),
+            // URLs: the userinfo runs to the last `@` (a password with `@`), or holds a `/`.
+            ("postgres://u:pa@ss@db/x", "postgres://u:***@db/x"),
+            ("postgresql://u:p%40ss@db:5/x", "postgresql://u:***@db:5/x"),
+            ("postgres://u:pa/ss@db/x", "postgres://u:***@db/x"),
+            ("postgres://db/x?sslpassword=hunter2&password=hunter2", "postgres://db/x?sslpassword=***&password=***"),
+            ("postgres://db/x?pass%77ord=hunter2", "postgres://db/x?pass%77ord=***"),
+        ];
+        for (conn, want) in cases {
+            let got = redact(conn);
+            assert_eq!(got, want, "{conn}");
+            assert!(!got.contains("hun") && !got.contains("ter2") && !got.contains("ss@"), "{conn} -> {got}");
+        }
+        for conn in [
+            "mysql://u:hunter2@db/x",
+            "password='hunter2",
+            "password=",
+            "host=db hunter2",
+            "hunter2",
+            "postgres://u:hunter2@db/x?password",
+            "password='hunter2\\",
+            "postgres://db/x?password=hun@ter2",
+            "postgres://db:5/x?password=hun@ter2",
+            "postgres://u:hun?ter2@db/x",
+        ] {
+            assert_eq!(redact(conn), UNPARSEABLE, "{conn}");
+        }
+        // The whole error, not only the target, keeps the password out.
+        for conn in ["host=db password = 'hunter2' port=notaport", "postgres://u:hunter2@db:notaport/x", "hunter2 x"] {
+            let err = Target::resolve(Some(conn)).unwrap_err().to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+        }
     }
 
     #[test]
