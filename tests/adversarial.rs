@@ -119,3 +119,58 @@ fn connection_errors_never_print_the_password() {
         assert!(r.stderr.contains("127.0.0.1") || r.stderr.contains("unparseable"), "{url}: {}", r.stderr);
     }
 }
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dbwarden-adversarial-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A `.sql` symlink to a file outside the linted folder (or to `/proc/self/environ`, or a FIFO)
+/// is not read: nothing of it is printed, stderr says what was skipped, and the run ends.
+#[cfg(unix)]
+#[test]
+fn symlinks_out_of_the_tree_are_not_read() {
+    use std::os::unix::fs::symlink;
+    let base = tempdir("symlinks");
+    let tree = base.join("migrations");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("1_ok.sql"), "CREATE TABLE t (id bigint PRIMARY KEY);\n").unwrap();
+    std::fs::write(base.join("secret.sql"), "SELEC 'outside-secret-text';\n").unwrap();
+    symlink(base.join("secret.sql"), tree.join("2_outside.sql")).unwrap();
+    symlink("/proc/self/environ", tree.join("3_environ.sql")).unwrap();
+    let fifo = tree.join("4_fifo.sql");
+    let fifo_made = Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    let tree_arg = tree.display().to_string();
+    let marker = [("DBWARDEN_ADVERSARIAL_MARKER", "environ-secret-value")];
+    let r = run_env(&["lint", &tree_arg], &base, &marker);
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(!all.contains("outside-secret-text") && !all.contains("environ-secret-value"), "{all}");
+    assert!(
+        r.stderr
+            .contains(&format!("skipped {}: symlink to outside the linted tree", tree.join("2_outside.sql").display())),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("3_environ.sql: symlink to outside the linted tree"), "{}", r.stderr);
+    if fifo_made {
+        assert!(r.stderr.contains("4_fifo.sql: not a regular file"), "{}", r.stderr);
+    }
+    // --follow-symlinks reads the file outside, never /proc or a FIFO.
+    let r = run_env(&["lint", "--follow-symlinks", &tree_arg], &base, &marker);
+    assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("syntax-error"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("environ-secret-value") && r.stderr.contains("3_environ.sql: not a regular file"),
+        "{}",
+        r.stderr
+    );
+    // A folder of captured queries is searched the same way.
+    let r = run_env(&["lint", "--queries", &tree_arg], &base, &marker);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(!all.contains("outside-secret-text") && !all.contains("environ-secret-value"), "{all}");
+    assert!(r.stderr.contains("3_environ.sql: symlink to outside the linted tree"), "{}", r.stderr);
+    let _ = std::fs::remove_dir_all(&base);
+}

@@ -118,6 +118,10 @@ pub struct LintArgs {
     /// Always exit 0 when linting succeeded (report-only runs)
     #[arg(long)]
     pub exit_zero: bool,
+    /// Read `.sql` symlinks in the folders given even when they point outside them (special
+    /// files such as FIFOs, devices and /proc are never read)
+    #[arg(long)]
+    pub follow_symlinks: bool,
     /// Captured queries to judge against the migrations' schema (repeatable): `.sql` files,
     /// server logs (stderr, csvlog, jsonlog), pg_stat_statements exports, or folders of them
     #[arg(long = "queries", value_name = "PATH")]
@@ -282,7 +286,9 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
     if paths.is_empty() && !capture {
         return Err(CliError::NoPaths);
     }
-    let files = source::discover(&paths)?;
+    let found = source::discover_files(&paths, &source::DiscoverOptions { follow_symlinks: args.follow_symlinks })?;
+    warn_skipped(&found.skipped);
+    let files = found.files;
     // Reading files is I/O and UTF-8 checking: done in parallel, in migration order.
     let sources = {
         use rayon::prelude::*;
@@ -304,6 +310,7 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
             false => None,
         };
         let set = crate::queries::read_inputs(&args.queries, &opts, target.as_ref())?;
+        warn_skipped(&set.skipped);
         for path in set.empty_inputs() {
             eprintln!(
                 "dbwarden: note: no queries found in {path} (check --queries-format and the server's log settings)"
@@ -425,6 +432,13 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
     Ok(code)
 }
 
+/// Says on stderr which files found in folders were not read, and why.
+fn warn_skipped(skipped: &[source::Skipped]) {
+    for s in skipped {
+        eprintln!("dbwarden: {s}");
+    }
+}
+
 /// `dbwarden audit`: the logic is in [`crate::audit`]; this renders and decides the exit status.
 fn audit(args: &AuditArgs) -> Result<u8, CliError> {
     let config = load_config(args.config.as_ref())?;
@@ -432,6 +446,7 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
     let target = crate::db::Target::resolve(args.database_url.as_deref()).map_err(crate::audit::AuditError::from)?;
     let opts = crate::audit::AuditOptions { schemas: args.schemas.clone(), migrations: args.migrations.clone() };
     let mut output = crate::audit::run(&target, &opts, &settings)?;
+    warn_skipped(&output.skipped);
     if let Some(w) = &output.privilege_warning {
         eprintln!("warning: {w}");
     }
