@@ -174,3 +174,25 @@ fn symlinks_out_of_the_tree_are_not_read() {
     assert!(r.stderr.contains("3_environ.sql: symlink to outside the linted tree"), "{}", r.stderr);
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// `--base` goes to git: a value that git would read as an option (`--output=FILE` makes
+/// `git diff` write a file) is rejected before git runs.
+#[test]
+fn base_refs_cannot_inject_git_options() {
+    let repo = tempdir("git-base");
+    let ok = Command::new("git").args(["init", "-q"]).current_dir(&repo).status().is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("git is not available; skipped");
+        return;
+    }
+    std::fs::write(repo.join("1.sql"), "CREATE TABLE t (id bigint PRIMARY KEY);\n").unwrap();
+    let written = repo.join("written-by-git");
+    for base in [format!("--output={}", written.display()), "-p".to_owned(), String::new()] {
+        let arg = format!("--base={base}");
+        let r = run_env(&["lint", "--changed-only", &arg, "1.sql"], &repo, &[]);
+        assert_eq!(r.code, Some(2), "{base}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("is not a revision"), "{}", r.stderr);
+        assert!(!written.exists(), "git wrote {}", written.display());
+    }
+    let _ = std::fs::remove_dir_all(&repo);
+}

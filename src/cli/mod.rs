@@ -543,6 +543,11 @@ fn report_only_set(args: &LintArgs) -> Result<Option<HashSet<PathBuf>>, CliError
     let mut set: HashSet<PathBuf> = args.report_only.iter().map(|p| same_file(p)).collect();
     if args.changed_only {
         let base = args.base.as_deref().unwrap_or("HEAD");
+        // git would read `--base=--output=FILE` as its own option (and write FILE): a revision
+        // never starts with `-`.
+        if base.is_empty() || base.starts_with('-') {
+            return Err(CliError::Git(format!("--base `{base}` is not a revision")));
+        }
         let git = |dir: &Path, git_args: &[&str]| -> Result<String, CliError> {
             let out = std::process::Command::new("git")
                 .current_dir(dir)
