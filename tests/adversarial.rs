@@ -196,3 +196,21 @@ fn base_refs_cannot_inject_git_options() {
     }
     let _ = std::fs::remove_dir_all(&repo);
 }
+
+/// A csvlog or jsonlog copied while the server writes it (cut in the middle of a record) is
+/// read up to its last whole record, with a warning, not rejected.
+#[test]
+fn truncated_logs_are_read_with_a_warning() {
+    for (file, format) in [("truncated_csvlog.csv", "csvlog"), ("truncated_jsonlog.json", "jsonlog")] {
+        for args in [vec!["lint", "--queries", file], vec!["lint", "--queries-format", format, "--queries", file]] {
+            let r = run(&args);
+            assert_ne!(r.code, Some(2), "{args:?}: {}{}", r.stdout, r.stderr);
+            assert!(
+                r.stderr.contains(&format!("{file}:")) && r.stderr.contains("skipped the partial last record"),
+                "{}",
+                r.stderr
+            );
+            assert!(!r.stderr.contains("no queries found"), "{}", r.stderr);
+        }
+    }
+}

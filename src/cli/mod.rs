@@ -310,7 +310,7 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
             false => None,
         };
         let set = crate::queries::read_inputs(&args.queries, &opts, target.as_ref())?;
-        warn_skipped(&set.skipped);
+        warn_inputs(&set);
         for path in set.empty_inputs() {
             eprintln!(
                 "dbwarden: note: no queries found in {path} (check --queries-format and the server's log settings)"
@@ -436,6 +436,14 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
 fn warn_skipped(skipped: &[source::Skipped]) {
     for s in skipped {
         eprintln!("dbwarden: {s}");
+    }
+}
+
+/// Says on stderr what of the captured queries' inputs was skipped or read only in part.
+fn warn_inputs(set: &crate::queries::QuerySet) {
+    warn_skipped(&set.skipped);
+    for w in &set.warnings {
+        eprintln!("dbwarden: warning: {w}");
     }
 }
 

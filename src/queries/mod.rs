@@ -207,6 +207,8 @@ pub struct QuerySet {
     pub files: Vec<SourceFile>,
     /// Files found in the folders given and not read (symlinks out of the folder, special files).
     pub skipped: Vec<crate::source::Skipped>,
+    /// What was read only in part (a log cut off in the middle of its last record), for stderr.
+    pub warnings: Vec<String>,
 }
 
 impl QuerySet {
