@@ -214,3 +214,58 @@ fn truncated_logs_are_read_with_a_warning() {
         }
     }
 }
+
+/// Input PostgreSQL or psql rejects, or options that would silently do nothing, are reported
+/// instead of passing clean.
+#[test]
+fn silent_passes_are_reported() {
+    // An unterminated `/*` at the end of a file: a syntax error at the comment's start.
+    let r = run(&["lint", "--format", "json", "unterminated_comment.sql"]);
+    assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(
+        (f["rule"].as_str(), f["line"].as_u64(), f["column"].as_u64()),
+        (Some("syntax-error"), Some(3), Some(1)),
+        "{f}"
+    );
+    assert!(f["message"].as_str().unwrap().contains("unterminated `/*` comment"), "{f}");
+    // COPY FROM stdin data without its `\.` line.
+    let r = run(&["lint", "--format", "json", "copy_without_end_marker.sql"]);
+    assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!((f["rule"].as_str(), f["line"].as_u64()), (Some("syntax-error"), Some(2)), "{f}");
+    assert!(f["message"].as_str().unwrap().contains("`\\.` line is missing"), "{f}");
+    // A folder without .sql files.
+    let empty = tempdir("no-sql");
+    std::fs::write(empty.join("README.md"), "migrations go here\n").unwrap();
+    let r = run(&["lint", empty.to_str().unwrap()]);
+    assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains(&format!("{}: no .sql migration files", empty.display())), "{}", r.stderr);
+    let _ = std::fs::remove_dir_all(&empty);
+    // --queries-format csvlog on a file that is not a csvlog.
+    let queries = fixture("fixtures/queries/example.sql");
+    for args in [
+        vec!["lint", "--queries-format", "csvlog", "--queries", &queries],
+        vec![
+            "explain",
+            "--database-url",
+            "postgres://u@127.0.0.1:1/x",
+            "--queries-format",
+            "csvlog",
+            "--queries",
+            &queries,
+        ],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, Some(2), "{args:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(&format!("{queries}:1: not a csvlog file")), "{}", r.stderr);
+    }
+    // An empty --database-url would connect to localhost's defaults.
+    for cmd in ["explain", "audit"] {
+        let r = run_env(&[cmd, "--database-url", "", "--queries", &queries], &dir(), &[("PGHOST", "127.0.0.1")]);
+        assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("--database-url is empty"), "{}", r.stderr);
+    }
+}

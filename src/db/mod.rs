@@ -36,6 +36,10 @@ impl SslMode {
 pub enum DbError {
     #[error("no database: give --database-url, or set DATABASE_URL or the PG* variables")]
     NoTarget,
+    #[error(
+        "--database-url is empty: give a connection string, or leave the option out to use DATABASE_URL or the PG* variables"
+    )]
+    EmptyUrl,
     #[error("invalid connection string {target}: {message}")]
     Config { target: String, message: String },
     #[error("cannot connect to {target}: {message}")]
@@ -254,6 +258,10 @@ impl Target {
     /// `PGUSER`, `PGDATABASE`, `PGPASSWORD`, `PGSSLMODE`, `PGSSLROOTCERT`).
     pub fn resolve(url: Option<&str>) -> Result<Self, DbError> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        // An empty string would connect to the defaults (localhost) without a word.
+        if url.is_some_and(|u| u.trim().is_empty()) {
+            return Err(DbError::EmptyUrl);
+        }
         let (mut conn, from_env) = match url.map(str::to_owned).or_else(|| env("DATABASE_URL")) {
             Some(u) => (u, false),
             None => {

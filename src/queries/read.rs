@@ -422,6 +422,14 @@ fn csv_entries(path: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec
             });
         }
     };
+    // Something else read as csvlog (`--queries-format csvlog` on another file): say so.
+    if !records.is_empty() && !records.iter().any(|(_, f)| f.len() >= 14) {
+        return Err(ReadError::Format {
+            path: path.to_owned(),
+            line: records[0].0,
+            message: "not a csvlog file: no record has the csvlog columns (check --queries-format)".into(),
+        });
+    }
     // Column positions are the same from PostgreSQL 9 to 17 for the fields used here.
     Ok(records
         .into_iter()

@@ -50,6 +50,8 @@ pub enum SourceError {
     },
     #[error("{0}: no such file or directory")]
     NotFound(String),
+    #[error("{0}: no .sql migration files in this folder")]
+    NoSqlFiles(String),
 }
 
 /// Whether a file name is a down (rollback) migration, which is not replayed.
@@ -124,6 +126,10 @@ pub fn discover_files(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Disco
                 .map_err(|e| SourceError::Io { path: path.display().to_string(), source: e })?;
             let mut found = Vec::new();
             walk(path, &root, opts, &mut found, &mut out.skipped)?;
+            // A folder without migrations is a wrong path, not a clean schema.
+            if found.is_empty() {
+                return Err(SourceError::NoSqlFiles(path.display().to_string()));
+            }
             let mut keyed: Vec<(String, PathBuf)> =
                 found.into_iter().map(|p| (p.to_string_lossy().into_owned(), p)).collect();
             keyed.sort_by(|a, b| natural_cmp(&a.0, &b.0));
