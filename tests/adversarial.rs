@@ -1,6 +1,8 @@
 //! Hostile, huge and broken input (issue 15): each file under `tests/adversarial/` is run through
 //! the binary with a time bound, and its exit code and messages are checked.
 
+mod common;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -268,4 +270,41 @@ fn silent_passes_are_reported() {
         assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
         assert!(r.stderr.contains("--database-url is empty"), "{}", r.stderr);
     }
+}
+
+/// UTF-16 files (with a byte-order mark, as Windows editors save them) are decoded: linted like
+/// their UTF-8 twin, not reported as garbled syntax errors.
+#[test]
+fn utf16_files_are_decoded() {
+    for file in ["utf16le.sql", "utf16be.sql"] {
+        let (code, rules, stderr) = lint_rules(file);
+        assert_eq!(code, Some(1), "{file}: {rules:?} {stderr}");
+        assert_eq!(rules, ["index-not-concurrent"], "{file}");
+    }
+}
+
+/// A failed GitHub step summary is a warning: the exit status stays the lint's.
+#[test]
+fn unwritable_step_summary_keeps_the_exit_status() {
+    let summary = dir().join("no-such-folder/summary.md");
+    let summary = summary.to_str().unwrap();
+    let r = run_env(
+        &["lint", "--format", "github", "crash_empty_table_element.sql"],
+        &dir(),
+        &[("GITHUB_STEP_SUMMARY", summary)],
+    );
+    assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains(&format!("warning: cannot write the step summary to {summary}")), "{}", r.stderr);
+    assert!(r.stdout.contains("::error"), "{}", r.stdout);
+}
+
+/// An --output path that cannot be written is named in the error.
+#[test]
+fn unwritable_output_is_named() {
+    let Some(db) = common::db::TestDb::create("adv_output") else { return };
+    let out = dir().join("no-such-folder/report.json");
+    let out = out.to_str().unwrap();
+    let r = run(&["audit", "--database-url", &db.url(), "--format", "json", "--output", out]);
+    assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains(&format!("cannot write output to {out}: ")), "{}", r.stderr);
 }

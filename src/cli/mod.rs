@@ -237,6 +237,12 @@ pub enum CliError {
     Source(#[from] source::SourceError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    #[error("cannot write output to {path}: {source}")]
+    OutputFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("no paths to lint: give a path or set `[lint] paths` in dbwarden.toml")]
     NoPaths,
     #[error("unknown rule `{0}` (see `dbwarden rules`)")]
@@ -405,9 +411,19 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         Format::Json => render::json(&mut out, &report)?,
         Format::Github => {
             render::github(&mut out, &report)?;
+            // The summary is a courtesy: failing to write it is a warning, not a failed lint.
             if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
-                f.write_all(render::step_summary(&report).as_bytes())?;
+                let written = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .and_then(|mut f| f.write_all(render::step_summary(&report).as_bytes()));
+                if let Err(e) = written {
+                    eprintln!(
+                        "dbwarden: warning: cannot write the step summary to {} (GITHUB_STEP_SUMMARY): {e}",
+                        Path::new(&path).display()
+                    );
+                }
             }
         }
         Format::Sarif => render::sarif(&mut out, &report, &settings.enabled)?,
@@ -475,16 +491,46 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
     files.extend(query_files.iter());
     let stats = engine::Stats { files: files.len(), ..engine::Stats::default() };
     let report = render::Report { files, diagnostics: &output.diagnostics, stats: &stats, baseline_fixed: 0 };
+    // Errors writing to --output name the file.
+    let output_err = |e: std::io::Error| match &args.output {
+        Some(path) => CliError::OutputFile { path: path.display().to_string(), source: e },
+        None => CliError::Output(e),
+    };
     let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path).map_err(output_err)?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
+    render_audit(&mut out, args, &report, &output, &target, &timings, &settings).map_err(output_err)?;
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    Ok(if output.diagnostics.iter().any(|d| d.rule == "internal-error") {
+        EXIT_ERROR
+    } else if output.diagnostics.iter().any(|d| d.severity >= threshold) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+/// Renders an audit report in the format asked for.
+fn render_audit(
+    mut out: &mut dyn Write,
+    args: &AuditArgs,
+    report: &render::Report<'_>,
+    output: &crate::audit::AuditOutput,
+    target: &crate::db::Target,
+    timings: &[render::html::QueryTiming],
+    settings: &Settings,
+) -> std::io::Result<()> {
     match args.format {
-        Format::Human => render::human(&mut out, &report)?,
-        Format::Json => render::json(&mut out, &report)?,
-        Format::Github => render::github(&mut out, &report)?,
-        Format::Sarif => render::sarif(&mut out, &report, &settings.enabled)?,
-        Format::Gitlab => render::gitlab(&mut out, &report)?,
+        Format::Human => render::human(&mut out, report)?,
+        Format::Json => render::json(&mut out, report)?,
+        Format::Github => render::github(&mut out, report)?,
+        Format::Sarif => render::sarif(&mut out, report, &settings.enabled)?,
+        Format::Gitlab => render::gitlab(&mut out, report)?,
         Format::Html => {
             let at = now_utc();
             let live = output.schema.live.as_ref();
@@ -498,24 +544,12 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
                 target: Some(&info),
                 generated_at: Some(&at),
                 schema: Some(&output.schema),
-                queries: &timings,
+                queries: timings,
             };
-            render::html(&mut out, &report, &ctx)?;
+            render::html(&mut out, report, &ctx)?;
         }
     }
-    out.flush()?;
-    let threshold = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-    };
-    Ok(if output.diagnostics.iter().any(|d| d.rule == "internal-error") {
-        EXIT_ERROR
-    } else if output.diagnostics.iter().any(|d| d.severity >= threshold) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    })
+    out.flush()
 }
 
 /// The current time for reports, `YYYY-MM-DD HH:MM:SS UTC`.

@@ -83,10 +83,7 @@ fn is_csvlog_line(line: &str) -> bool {
 pub fn read_path(path: &Path, opts: &ReadOptions, set: &mut QuerySet) -> Result<(), ReadError> {
     let display = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| ReadError::Io { path: display.clone(), source })?;
-    let text = match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
+    let text = crate::source::decode(bytes);
     read_text(&display, &text, opts, set)
 }
 

@@ -28,15 +28,33 @@ impl SourceFile {
     }
 
     pub fn from_bytes(path: impl Into<String>, bytes: Vec<u8>) -> Self {
-        let text = match String::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        };
-        Self::new(path, text)
+        Self::new(path, decode(bytes))
     }
 
     pub fn position(&self, offset: usize) -> (usize, usize) {
         self.index.position(&self.text, offset)
+    }
+}
+
+/// A file's bytes as text: UTF-8, or UTF-16 (little or big endian) when it starts with that
+/// byte-order mark, as editors on Windows save SQL; invalid sequences become U+FFFD.
+pub fn decode(bytes: Vec<u8>) -> String {
+    let utf16 = |be: bool| {
+        let units = bytes[2..].chunks(2).map(|c| match *c {
+            [a, b] if be => u16::from_be_bytes([a, b]),
+            [a, b] => u16::from_le_bytes([a, b]),
+            // An odd last byte: not a whole code unit.
+            _ => 0xfffd,
+        });
+        char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect::<String>()
+    };
+    match bytes.get(..2) {
+        Some([0xff, 0xfe]) => utf16(false),
+        Some([0xfe, 0xff]) => utf16(true),
+        _ => match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        },
     }
 }
 
@@ -312,6 +330,24 @@ mod tests {
         let d = discover_files(&[base.join("link")], &DiscoverOptions::default()).unwrap();
         assert_eq!(names(&d.files), ["1_a.sql", "2_inside.sql"]);
         let _ = std::fs::remove_dir_all(&base);
+    }
+
+    /// UTF-16 files with a byte-order mark (Windows editors) are decoded, not read as garbage.
+    #[test]
+    fn utf16_with_bom_is_decoded() {
+        let text = "CREATE TABLE \"tä😀\" (a int);\r\n";
+        let le: Vec<u8> = [0xff, 0xfe].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let be: Vec<u8> = [0xfe, 0xff].into_iter().chain(text.encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        assert_eq!(SourceFile::from_bytes("le.sql", le.clone()).text, text);
+        assert_eq!(SourceFile::from_bytes("be.sql", be).text, text);
+        // An odd trailing byte or a lone surrogate: a replacement character, never a panic.
+        let mut odd = le.clone();
+        odd.push(0x41);
+        assert!(SourceFile::from_bytes("odd.sql", odd).text.ends_with('\u{fffd}'));
+        let lone = [0xff, 0xfe, 0x00, 0xd8, 0x41, 0x00];
+        assert_eq!(SourceFile::from_bytes("lone.sql", lone.to_vec()).text, "\u{fffd}A");
+        // UTF-8 stays as it was, its BOM stripped.
+        assert_eq!(SourceFile::from_bytes("u8.sql", "\u{feff}SELECT 1;".as_bytes().to_vec()).text, "SELECT 1;");
     }
 
     #[test]
