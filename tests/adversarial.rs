@@ -308,3 +308,45 @@ fn unwritable_output_is_named() {
     assert_eq!(r.code, Some(2), "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains(&format!("cannot write output to {out}: ")), "{}", r.stderr);
 }
+
+/// Terminal escapes, BEL, CR and bidi controls in migration text and identifiers reach no
+/// output raw, and a table name with a backtick cannot put HTML into the GitHub step summary.
+#[test]
+fn terminal_and_markup_injection_is_escaped() {
+    let raw = ['\u{1b}', '\u{7}', '\r', '\u{202e}', '\u{2066}'];
+    let summary = tempdir("summary").join("summary.md");
+    for format in ["human", "github", "html"] {
+        let r = run_env(
+            &["lint", "--format", format, "terminal_injection.sql"],
+            &dir(),
+            &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+        );
+        assert_eq!(r.code, Some(1), "{format}: {}{}", r.stdout, r.stderr);
+        assert!(!r.stdout.contains(raw), "{format}: raw control character in {:?}", r.stdout);
+        assert!(r.stdout.contains("\\u{1b}") && r.stdout.contains("\\u{202e}"), "{format}: {}", r.stdout);
+    }
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(!md.contains(raw), "{md:?}");
+    assert!(!md.contains("<img") && md.contains("&lt;img"), "{md}");
+    // Every cell of the findings table stays a cell: no `|` but the separators.
+    for line in md.lines().filter(|l| l.starts_with("| error") || l.starts_with("| warning")) {
+        assert_eq!(line.matches('|').count(), 5, "{line}");
+    }
+    let _ = std::fs::remove_dir_all(summary.parent().unwrap());
+}
+
+/// The HTML report's CSP nonce is new for every report, and the script carries it.
+#[test]
+fn html_nonce_is_random_per_report() {
+    let nonce = |html: &str| {
+        let at = html.find("'nonce-").expect("a CSP nonce") + "'nonce-".len();
+        let n = &html[at..at + html[at..].find('\'').unwrap()];
+        assert!(html.contains(&format!("<script nonce=\"{n}\">")), "the script carries the policy's nonce");
+        n.to_owned()
+    };
+    let a = run(&["lint", "--format", "html", "crash_empty_alter_op.sql"]);
+    let b = run(&["lint", "--format", "html", "crash_empty_alter_op.sql"]);
+    let (na, nb) = (nonce(&a.stdout), nonce(&b.stdout));
+    assert_ne!(na, nb);
+    assert!(na.len() >= 32 && na.chars().all(|c| c.is_ascii_hexdigit()), "{na}");
+}

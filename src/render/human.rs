@@ -5,7 +5,7 @@ use std::io::Write;
 
 use colored::Colorize;
 
-use super::{Place, Report, counts, place};
+use super::{Place, Report, counts, place, visible, visible_lines};
 use crate::diagnostic::Severity;
 
 pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
@@ -15,11 +15,11 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             Severity::Warning => "warning".yellow().bold(),
             Severity::Info => "info".cyan().bold(),
         };
-        writeln!(out, "{sev}{}: {}", format!("[{}]", d.rule).bold(), d.message.bold())?;
+        writeln!(out, "{sev}{}: {}", format!("[{}]", d.rule).bold(), visible_lines(&d.message).bold())?;
         let (file, line, col, end_line) = match place(report, d) {
             Place::File { file, line, column, end_line, .. } => (file, line, column, end_line),
             Place::Object(o) => {
-                writeln!(out, " {} {o}", "-->".blue().bold())?;
+                writeln!(out, " {} {}", "-->".blue().bold(), visible(o))?;
                 trailer(out, d, " ")?;
                 continue;
             }
@@ -27,16 +27,17 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
         let width = line.to_string().len();
         let pad = " ".repeat(width);
         let bar = "|".blue().bold();
-        writeln!(out, "{pad}{} {}:{line}:{col}", "-->".blue().bold(), file.path)?;
+        writeln!(out, "{pad}{} {}:{line}:{col}", "-->".blue().bold(), visible(&file.path))?;
         if !file.text.is_empty() {
             // The first line of the span, underlined; a span that goes on is marked with `...`.
+            // Control and bidi characters are shown escaped, and the underline counts them so.
             writeln!(out, "{pad} {bar}")?;
             let range = file.index.line_range(&file.text, line - 1);
             let text = &file.text[range.clone()];
-            writeln!(out, "{} {bar} {}", format!("{line:>width$}").blue().bold(), text.replace('\t', "    "))?;
+            writeln!(out, "{} {bar} {}", format!("{line:>width$}").blue().bold(), visible(text).replace('\t', "    "))?;
             let from = d.span.start.max(range.start).min(range.end);
             let to = d.span.end.min(range.end).max(from);
-            let cols = |s: &str| s.chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>();
+            let cols = |s: &str| visible(s).chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>();
             let marks = "^".repeat(cols(&file.text[from..to]).max(1));
             let marks = match d.severity {
                 Severity::Error => marks.red().bold(),
@@ -87,12 +88,12 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
 /// The help, the fix and the blank line that close a finding.
 fn trailer(out: &mut dyn Write, d: &crate::diagnostic::Diagnostic, pad: &str) -> std::io::Result<()> {
     if let Some(help) = &d.help {
-        writeln!(out, "{pad} {} {}: {help}", "=".blue().bold(), "help".bold())?;
+        writeln!(out, "{pad} {} {}: {}", "=".blue().bold(), "help".bold(), visible_lines(help))?;
     }
     if let Some(fix) = &d.fix {
         writeln!(out, "{pad} {} {}:", "=".blue().bold(), "fix".bold())?;
         for l in fix.lines() {
-            writeln!(out, "{pad}     {}", l.green())?;
+            writeln!(out, "{pad}     {}", visible(l).green())?;
         }
     }
     writeln!(out)
