@@ -162,3 +162,40 @@ fn token_deletions_never_panic() {
         }
     }
 }
+
+/// Captured queries take another path (the query lexer, list folding, fingerprints, the query
+/// rules): every truncation and every single-token deletion of tricky queries reads and judges
+/// without a panic.
+#[test]
+fn query_truncations_never_panic() {
+    use dbwarden::queries::{Format, QuerySet, ReadOptions, read::read_text};
+    const QUERIES: &[&str] = &[
+        "SELECT a FROM t WHERE b IN (1, 2, -3) AND c = - 5 AND d = 'x''y' AND e = $1::int[] ORDER BY 1 LIMIT 10;\n",
+        "INSERT INTO t (a, b) VALUES (1, 'a'), (2, 'b'), (-3, E'\\n') ON CONFLICT (a) DO UPDATE SET b = excluded.b;\n",
+        "WITH x AS (SELECT * FROM t) UPDATE u SET a = x.a FROM x WHERE u.id = x.id AND u.v = ANY($2) RETURNING *;\n",
+        "-- name: q\n-- dbwarden: budget=20ms\nSELECT count(*) FROM t JOIN u USING (id) WHERE t.a BETWEEN 0x1F AND 1e3 /* c */;\n",
+    ];
+    let opts = ReadOptions { format: Some(Format::Sql), show_values: false };
+    let settings = dbwarden::rules::Settings::new(&dbwarden::config::Config::default());
+    let qopts = dbwarden::rules::query::QueryOptions::from_config(&Default::default(), false);
+    let schema = dbwarden::schema::Schema::default();
+    let check = |text: &str| {
+        let mut set = QuerySet::default();
+        let _ = read_text("q.sql", text, &opts, &mut set);
+        for q in &set.queries {
+            let _ = dbwarden::queries::fingerprint(&dbwarden::queries::normalise(&q.text));
+        }
+        let out = dbwarden::rules::query::lint_queries(&set, &schema, &settings, &qopts);
+        assert!(!out.iter().any(|d| d.rule == "internal-error"), "internal error on {text:?}");
+    };
+    for input in QUERIES {
+        for cut in (0..=input.len()).filter(|&i| input.is_char_boundary(i)) {
+            check(&input[..cut]);
+        }
+        let toks = dbwarden::parse::tokens::tokenize(input).expect("tokenizes");
+        let sig = dbwarden::parse::tokens::significant(input, &toks, 0);
+        for t in &sig {
+            check(&format!("{}{}", &input[..t.range.start], &input[t.range.end..]));
+        }
+    }
+}
