@@ -222,8 +222,9 @@ fn run_inner() -> u8 {
         Ok(code) => code,
         // The reader went away (e.g. `| head`): nothing more to say.
         Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_CLEAN,
+        // Paths and names in errors come from the input: no raw control characters on stderr.
         Err(e) => {
-            eprintln!("dbwarden: error: {e}");
+            eprintln!("dbwarden: error: {}", render::visible_lines(&e.to_string()));
             EXIT_ERROR
         }
     }
@@ -451,7 +452,7 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
 /// Says on stderr which files found in folders were not read, and why.
 fn warn_skipped(skipped: &[source::Skipped]) {
     for s in skipped {
-        eprintln!("dbwarden: {s}");
+        eprintln!("dbwarden: {}", render::visible(&s.to_string()));
     }
 }
 
@@ -459,7 +460,7 @@ fn warn_skipped(skipped: &[source::Skipped]) {
 fn warn_inputs(set: &crate::queries::QuerySet) {
     warn_skipped(&set.skipped);
     for w in &set.warnings {
-        eprintln!("dbwarden: warning: {w}");
+        eprintln!("dbwarden: warning: {}", render::visible(w));
     }
 }
 

@@ -117,7 +117,7 @@ pub fn step_summary(report: &Report<'_>) -> String {
 
 /// Text for a Markdown table cell, safe whatever the input holds: line breaks (LF, CRLF, CR)
 /// as spaces, control and bidi characters visible, and every character Markdown or HTML could
-/// read as syntax as a character reference (so no backtick in a name can close a code span and
+/// read as markup or a link as a character reference (`_`, which only ever emphasises, stays) (so no backtick in a name can close a code span and
 /// let markup in, and no `|` can split the cell).
 fn md_cell(s: &str) -> String {
     let flat = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
@@ -127,7 +127,7 @@ fn md_cell(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '`' | '|' | '\\' | '*' | '_' | '[' | ']' | '~' | '!' | '#' | '$' => {
+            '`' | '|' | '\\' | '*' | '[' | ']' | '~' | '!' | '#' | '$' => {
                 use std::fmt::Write as _;
                 let _ = write!(out, "&#{};", u32::from(c));
             }
