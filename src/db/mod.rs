@@ -165,12 +165,20 @@ fn redact_uri(scheme: &str, rest: &str) -> Option<String> {
     Some(out)
 }
 
+/// One `key = value` of a key/value connection string: byte ranges of the key, of the value as
+/// written (with its quotes), and of the whole pair.
+struct KvPair {
+    key: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
+}
+
 /// `key = value ...` as libpq reads it: spaces around `=` allowed, values single-quoted (with
-/// `\'` and `\\` escapes) or bare up to the next space (with `\` escapes).
-fn redact_key_values(s: &str) -> Option<String> {
+/// `\'` and `\\` escapes) or bare up to the next space (with `\` escapes). `None` when the
+/// string is not one.
+fn kv_pairs(s: &str) -> Option<Vec<KvPair>> {
     let b = s.as_bytes();
     let mut i = 0;
-    let mut out = String::with_capacity(s.len());
+    let mut out = Vec::new();
     let skip_ws = |i: &mut usize| {
         while *i < b.len() && b[*i].is_ascii_whitespace() {
             *i += 1;
@@ -185,7 +193,7 @@ fn redact_key_values(s: &str) -> Option<String> {
         while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' {
             i += 1;
         }
-        let key = &s[key_start..i];
+        let key = key_start..i;
         skip_ws(&mut i);
         if key.is_empty() || b.get(i) != Some(&b'=') {
             return None;
@@ -212,19 +220,52 @@ fn redact_key_values(s: &str) -> Option<String> {
                 return None;
             }
         }
-        let value = s.get(value_start..i.min(b.len()))?;
+        // A backslash at the very end, or one before a multi-byte character: not a string libpq
+        // and the driver agree on.
+        s.get(value_start..i).filter(|_| i <= b.len())?;
+        out.push(KvPair { key, value: value_start..i });
+    }
+    Some(out)
+}
+
+/// A value as written, without its quotes and escapes.
+fn kv_unquote(raw: &str) -> String {
+    let inner = raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')).unwrap_or(raw);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' { chars.next().unwrap_or(c) } else { c });
+    }
+    out
+}
+
+/// The key/value string rebuilt with every password masked.
+fn redact_key_values(s: &str) -> Option<String> {
+    let pairs = kv_pairs(s)?;
+    let mut out = String::with_capacity(s.len());
+    for p in pairs {
         if !out.is_empty() {
             out.push(' ');
         }
+        let key = &s[p.key];
         out.push_str(key);
         out.push('=');
-        out.push_str(if is_secret_key(key) { "***" } else { value });
+        out.push_str(if is_secret_key(key) { "***" } else { &s[p.value] });
     }
     Some(out)
 }
 
 /// Removes `name=value` from a URL query string or key/value string; returns the value.
 fn take_param(conn: &mut String, name: &str) -> Option<String> {
+    // Key/value strings are parsed as libpq parses them (`sslmode = require` has spaces), so
+    // that the sslmode asked for is the one used.
+    if !conn.starts_with("postgres://") && !conn.starts_with("postgresql://") {
+        let pairs = kv_pairs(conn)?;
+        let p = pairs.iter().rev().find(|p| conn[p.key.clone()].eq_ignore_ascii_case(name))?;
+        let value = kv_unquote(&conn[p.value.clone()]);
+        conn.replace_range(p.key.start..p.value.end, "");
+        return Some(value);
+    }
     let key = format!("{name}=");
     let lower = conn.to_ascii_lowercase();
     let mut p = 0;
@@ -527,6 +568,21 @@ mod tests {
         assert_eq!(u, "postgres://a:b@h/d");
         let mut u = "host=h sslmode=disable user=u".to_owned();
         assert_eq!(take_param(&mut u, "sslmode").as_deref(), Some("disable"));
+        // Spaces around `=` and quotes, as libpq allows: the mode is still taken (before, it was
+        // left to the driver and `prefer` replaced `require`).
+        for (conn, mode) in [
+            ("host=h sslmode = require user=u", "require"),
+            ("host=h sslmode= 'verify-full' password='a sslmode=disable'", "verify-full"),
+            ("sslmode =disable", "disable"),
+        ] {
+            let mut u = conn.to_owned();
+            assert_eq!(take_param(&mut u, "sslmode").as_deref(), Some(mode), "{conn}");
+            assert!(kv_pairs(&u).is_some_and(|p| p.iter().all(|p| &u[p.key.clone()] != "sslmode")), "{u}");
+        }
+        let t = Target::resolve(Some("host=h sslmode = require user=u")).unwrap();
+        assert_eq!(t.ssl_mode(), SslMode::Require);
+        let t = Target::resolve(Some("host=h password='x sslmode=disable' sslmode = verify-full")).unwrap();
+        assert_eq!(t.ssl_mode(), SslMode::VerifyFull);
         assert!(Target::resolve(Some("postgres://a:pw@h/d?sslmode=verify-full")).is_ok());
         let err = Target::resolve(Some("postgres://a:pw@h/d?sslmode=bogus")).unwrap_err().to_string();
         assert!(err.contains("bogus") && !err.contains("pw@"), "{err}");
