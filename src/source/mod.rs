@@ -70,6 +70,8 @@ pub enum SourceError {
     NotFound(String),
     #[error("{0}: no .sql migration files in this folder")]
     NoSqlFiles(String),
+    #[error("{path}: not read: {reason}")]
+    Refused { path: String, reason: &'static str },
 }
 
 /// Whether a file name is a down (rollback) migration, which is not replayed.
@@ -124,7 +126,8 @@ pub struct Discovered {
 /// canonical target lies inside the folder given on the command line (or with
 /// `follow_symlinks`), symlinked folders are not entered, and only regular files are read,
 /// never FIFOs, devices or the kernel's files (`/proc`, `/sys`, `/dev`), whatever a symlink
-/// points to. Explicitly named files are read as named, unless they resolve to a special file.
+/// points to. Explicitly named files are read as named, unless they resolve to a special file
+/// (an error).
 pub fn discover_files(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Discovered, SourceError> {
     let mut out = Discovered::default();
     for path in paths {
@@ -153,10 +156,10 @@ pub fn discover_files(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Disco
             keyed.sort_by(|a, b| natural_cmp(&a.0, &b.0));
             out.files.extend(keyed.into_iter().map(|(_, p)| p));
         } else {
-            match check_readable(path, None) {
-                Ok(()) => out.files.push(path.clone()),
-                Err(reason) => out.skipped.push(Skipped { path: path.clone(), reason }),
-            }
+            // A file named on the command line that cannot be read safely is an error, not a skip.
+            check_readable(path, None)
+                .map_err(|reason| SourceError::Refused { path: path.display().to_string(), reason })?;
+            out.files.push(path.clone());
         }
     }
     Ok(out)
@@ -325,6 +328,10 @@ mod tests {
             );
         }
         assert_eq!(d.skipped.len(), 3 + usize::from(made));
+        // A special file named on the command line is an error.
+        let err = discover_files(&[tree.join("6_zero.sql")], &DiscoverOptions::default()).unwrap_err();
+        assert!(err.to_string().ends_with("6_zero.sql: not read: not a regular file"), "{err}");
+        assert!(discover_files(&[tree.join("3_outside.sql")], &DiscoverOptions::default()).is_ok());
         // A folder given through a symlink is the tree itself.
         symlink(&tree, base.join("link")).unwrap();
         let d = discover_files(&[base.join("link")], &DiscoverOptions::default()).unwrap();
