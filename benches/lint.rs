@@ -48,5 +48,46 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(lint, benches);
+/// A generator of `n` statements.
+type Shape = fn(usize) -> String;
+
+/// Inputs that were quadratic (issue 15): many indexes on one table, many tables referencing
+/// one, many suppressions. Each at 10,000 and 20,000 statements: the time per statement must
+/// stay flat.
+fn adversarial(c: &mut Criterion) {
+    let settings = Settings::new(&Config::default());
+    let shapes: [(&str, Shape); 3] = [
+        ("indexes on one table", |n| {
+            let mut s = "CREATE TABLE t (id int PRIMARY KEY, a int);\n".to_owned();
+            s.extend((0..n).map(|i| format!("CREATE INDEX CONCURRENTLY i{i} ON t (a);\n")));
+            s
+        }),
+        ("tables referencing one", |n| {
+            let mut s = "CREATE TABLE p (id int PRIMARY KEY);\n".to_owned();
+            s.extend((0..n).map(|i| format!("CREATE TABLE c{i} (id int, p int REFERENCES p (id));\n")));
+            s
+        }),
+        ("suppressions", |n| {
+            (0..n).map(|i| format!("-- dbwarden-ignore: drop-table -- old\nDROP TABLE IF EXISTS t{i};\n")).collect()
+        }),
+    ];
+    let mut g = c.benchmark_group("adversarial");
+    g.sample_size(10);
+    for (name, make) in shapes {
+        for n in [10_000, 20_000] {
+            let text = make(n);
+            g.throughput(criterion::Throughput::Elements(n as u64));
+            g.bench_function(format!("{name}/{n}"), |b| {
+                b.iter_batched(
+                    || vec![SourceFile::new("a.sql", text.clone())],
+                    |s| engine::lint(s, &settings).diagnostics.len(),
+                    criterion::BatchSize::LargeInput,
+                );
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(lint, benches, adversarial);
 criterion_main!(lint);

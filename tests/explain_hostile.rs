@@ -234,7 +234,20 @@ fn hostile_captures_never_escape_the_transaction() {
         }
         assert!(wrong.is_empty(), "{mode}:\n{}", wrong.join("\n"));
         assert_victim_unharmed(&mut victim, pid, &mut admin, mode);
-        assert_eq!(before, state(&mut admin), "{mode}: the hostile capture changed the database");
+        let mut after = state(&mut admin);
+        // The one documented exception: with --allow-writes a sequence advanced where no reading
+        // of the text can see it (dynamic SQL) is consumed, and reported.
+        let consumed: Vec<&Value> =
+            json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "sequence-consumed").collect();
+        if allow_writes {
+            assert_eq!(consumed.len(), 1, "{consumed:?}");
+            assert!(consumed[0]["message"].as_str().unwrap().contains("public.dynamic_counter"), "{consumed:?}");
+            admin.batch_execute("SELECT setval('dynamic_counter', 1, false)").unwrap();
+            after = state(&mut admin);
+        } else {
+            assert!(consumed.is_empty(), "{consumed:?}");
+        }
+        assert_eq!(before, after, "{mode}: the hostile capture changed the database");
     }
 
     // A server that reads backslashes as escapes in '...' (standard_conforming_strings off):
@@ -275,9 +288,56 @@ fn hostile_captures_never_escape_the_transaction() {
     // Without --role, the superuser is warned about.
     let (_, _, err) = explain(&url, &["--queries".into(), files[0].clone()]);
     assert!(err.contains("warning: running as `") && err.contains("a superuser"), "{err}");
+    // --jobs is capped below the server's free connections, and says so.
+    let (code, _, err) = explain(&url, &["--queries".into(), files[0].clone(), "--jobs".into(), "100000".into()]);
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(err.contains("--jobs 100000 lowered to") && err.contains("free connection"), "{err}");
     // An unknown role is an error (exit 2), nothing is run.
     let (code, _, err) =
         explain(&url, &["--queries".into(), files[0].clone(), "--role".into(), "no_such_role_x".into()]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("role `no_such_role_x` does not exist"), "{err}");
+}
+
+/// Plans deeper than serde_json's default nesting limit (about 40 plan levels) are read; a bad
+/// budget in a capture is an error with its location, not a poisoned session.
+#[test]
+fn deep_plans_and_bad_budgets() {
+    let Some(db) = TestDb::create("deep") else { return };
+    db.client()
+        .batch_execute("CREATE TABLE t (a int); INSERT INTO t SELECT g FROM generate_series(1, 3) g; ANALYZE t")
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("{}_q", db.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    // 80 LEFT JOINs in a fixed order: a left-deep plan about 80 nodes deep (240 JSON levels).
+    let joins: String = (1..=80).map(|i| format!(" LEFT JOIN t t{i} ON t{i}.a = t{}.a", i - 1)).collect();
+    let deep = dir.join("deep.sql");
+    std::fs::write(&deep, format!("-- name: deep\n-- dbwarden: budget=500ms\nSELECT t80.a FROM t t0{joins};\n"))
+        .unwrap();
+    let (code, out, err) = explain(&db.url(), &["--queries".into(), deep.to_string_lossy().into_owned()]);
+    assert!(code == 0 || code == 1, "{err}");
+    let mut de = serde_json::Deserializer::from_str(&out);
+    de.disable_recursion_limit();
+    let json: Value = serde::Deserialize::deserialize(&mut de).unwrap();
+    let q = &json["queries"][0];
+    assert_eq!(q["status"], "measured", "{q}");
+    fn depth(node: &Value) -> usize {
+        1 + node["Plans"].as_array().map_or(0, |c| c.iter().map(depth).max().unwrap_or(0))
+    }
+    let depth = depth(&q["plan"][0]["Plan"]);
+    assert!(depth > 70, "plan depth {depth}");
+
+    // A capture asking for an absurd budget: exit 2, the file and line named, nothing run.
+    let bad = dir.join("bad.sql");
+    std::fs::write(&bad, "SELECT 1;\n-- dbwarden: budget=99999999999s\nSELECT 2;\nSELECT 3;\n").unwrap();
+    let (code, out, err) = explain(&db.url(), &["--queries".into(), bad.to_string_lossy().into_owned()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("bad.sql:2:") && err.contains("invalid budget `99999999999s`"), "{err}");
+    for v in ["NaN", "inf", "-5"] {
+        let (code, _, err) =
+            explain(&db.url(), &["--queries".into(), deep.to_string_lossy().into_owned(), format!("--budget-ms={v}")]);
+        assert_eq!(code, 2, "{v}: {err}");
+        assert!(err.contains("--budget-ms"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

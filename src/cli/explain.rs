@@ -84,6 +84,7 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     opts.sample_values = args.sample_values;
     opts.budget_includes_planning |= args.budget_includes_planning;
     opts.show_values = args.show_values;
+    validate(&opts).map_err(CliError::Explain)?;
     let mut explain_config = config.explain.clone();
     explain_config.budget_includes_planning = opts.budget_includes_planning;
 
@@ -110,8 +111,8 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let (outcomes, facts, warning) = result?;
-    if let Some(w) = warning {
+    let (outcomes, facts, warnings) = result?;
+    for w in warnings {
         eprintln!("warning: {w}");
     }
     let diagnostics = report::findings(&set.queries, &outcomes, &facts, &explain_config, &settings);
@@ -164,6 +165,22 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     Ok(if diagnostics.iter().any(|d| d.severity >= threshold) { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
+/// The budget and timeouts from the command line and `[explain]`: finite, positive, bounded.
+fn validate(opts: &Options) -> Result<(), String> {
+    let max = crate::queries::read::MAX_BUDGET_MS;
+    let checks = [
+        ("--budget-ms (or [explain] budget_ms)", opts.budget_ms, max),
+        ("[explain] statement_timeout_factor", opts.statement_timeout_factor, 1000.0),
+        ("[explain] max_statement_timeout_ms", opts.max_statement_timeout_ms, max),
+    ];
+    for (what, v, limit) in checks {
+        if !(v.is_finite() && v > 0.0 && v <= limit) {
+            return Err(format!("{what} must be a number greater than 0 and at most {limit}, not {v}"));
+        }
+    }
+    Ok(())
+}
+
 /// The captured queries' files, findings and timings.
 pub(super) type AuditQueries =
     (Vec<crate::source::SourceFile>, Vec<crate::diagnostic::Diagnostic>, Vec<render::QueryTiming>);
@@ -178,6 +195,7 @@ pub(super) fn run_for_audit(
     settings: &Settings,
 ) -> Result<AuditQueries, CliError> {
     let opts = Options::from_config(&config.explain);
+    validate(&opts).map_err(CliError::Explain)?;
     let read = ReadOptions { format: None, show_values: false };
     let set = crate::queries::read_inputs(paths, &read, None).map_err(|e| CliError::Explain(e.to_string()))?;
     super::warn_inputs(&set);

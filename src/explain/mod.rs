@@ -33,6 +33,9 @@ pub struct ExplainConfig {
     pub statement_timeout_factor: f64,
     /// `lock_timeout` for every query, ms.
     pub lock_timeout_ms: u64,
+    /// No statement timeout above this, ms, whatever a budget asks for (a capture's
+    /// `-- dbwarden: budget=` cannot raise it).
+    pub max_statement_timeout_ms: f64,
     /// `seq-scan-discards-rows`: fraction of the rows read that the filter removes ...
     pub seq_scan_discard_fraction: f64,
     /// ... and at least this many rows removed.
@@ -78,6 +81,7 @@ impl Default for ExplainConfig {
             budget_includes_planning: false,
             statement_timeout_factor: 20.0,
             lock_timeout_ms: 200,
+            max_statement_timeout_ms: 300_000.0,
             seq_scan_discard_fraction: 0.9,
             seq_scan_discard_min_rows: 10_000.0,
             index_scan_discard_fraction: 0.5,

@@ -41,11 +41,21 @@ pub struct Options {
     pub show_values: bool,
     pub statement_timeout_factor: f64,
     pub lock_timeout_ms: u64,
+    /// No statement timeout is set above this, whatever a capture's budget asks for.
+    pub max_statement_timeout_ms: f64,
     /// `--role`: `SET LOCAL ROLE` in every transaction.
     pub role: Option<String>,
 }
 
 impl Options {
+    /// The statement timeout for a budget: the budget times the factor, at least 1 s, at most
+    /// the configured cap, in whole ms.
+    pub fn timeout_ms(&self, budget_ms: f64) -> f64 {
+        let t = budget_ms * self.statement_timeout_factor;
+        let t = if t.is_finite() { t } else { self.max_statement_timeout_ms };
+        t.max(1000.0).min(self.max_statement_timeout_ms.max(1000.0)).round()
+    }
+
     pub fn from_config(c: &ExplainConfig) -> Self {
         Self {
             budget_ms: c.budget_ms,
@@ -58,6 +68,7 @@ impl Options {
             show_values: false,
             statement_timeout_factor: c.statement_timeout_factor,
             lock_timeout_ms: c.lock_timeout_ms,
+            max_statement_timeout_ms: c.max_statement_timeout_ms,
             role: None,
         }
     }
@@ -369,7 +380,7 @@ impl Session {
         timeout_ms: f64,
         check: impl FnOnce(&mut Self) -> Result<T, Denied>,
     ) -> Result<T, Denied> {
-        self.begin(opts, timeout_ms).map_err(|e| Denied::Failed(self.query_err(&e)))?;
+        self.begin(opts, timeout_ms).map_err(Denied::Failed)?;
         let r = check(self);
         let _ = self.exec("ROLLBACK");
         r
@@ -388,6 +399,34 @@ impl Session {
             Denied::Failed(m) if !show => Denied::Failed(redact_quoted(&m)),
             other => other,
         })
+    }
+
+    /// The checks that come before the server plans the query: [`classify`], the reading under
+    /// the server's `standard_conforming_strings`, and the statement's functions, operators
+    /// and casts against the catalog (in a rolled-back transaction). Used by [`Session::run`];
+    /// public for the fuzz tests, which compare it with the server's own reading.
+    pub fn check_text(&mut self, text: &str, opts: &Options) -> Result<Verdict, Denied> {
+        let verdict = classify(text, opts.budget_ms);
+        if let Class::Refused(why) = &verdict.class {
+            return Err(Denied::Refused(why.clone()));
+        }
+        if !safety::reads_alike(text, self.mode) {
+            return Err(Denied::Refused(
+                "the server has standard_conforming_strings off, so it reads the backslashes in this query's '...' strings as escapes and the query differently from dbwarden's check".into(),
+            ));
+        }
+        self.checked(opts, 1000.0, |s| s.check_statement(&verdict, opts))?;
+        Ok(verdict)
+    }
+
+    /// Checks calls (e.g. a plan's, from [`safety::plan_refs`]) against the catalog.
+    pub fn check_calls(&mut self, calls: &[Name], opts: &Options) -> Result<(), Denied> {
+        self.checked(opts, 1000.0, |s| s.checker_run(opts.allow_writes, |c| c.check_calls(calls, false, "the plan")))
+    }
+
+    /// How the server reads string literals.
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 
     /// The statement's own functions, operators and casts.
@@ -415,9 +454,7 @@ impl Session {
             .client
             .query_typed(format!("EXPLAIN (VERBOSE, FORMAT JSON) {sql}").as_str(), binds)
             .map_err(|e| Denied::Failed(self.query_err(&e)))?;
-        let Some(plan) = rows.first().and_then(|r| r.try_get::<_, Value>(0).ok()) else {
-            return Err(Denied::Failed("EXPLAIN (VERBOSE) returned no plan".into()));
-        };
+        let plan = plan_of(&rows).map_err(Denied::Failed)?;
         let mode = self.mode;
         let refs = safety::plan_refs(&plan, mode);
         let mut extra = Vec::new();
@@ -544,24 +581,18 @@ impl Session {
     }
 
     fn run_inner(&mut self, q: &CapturedQuery, opts: &Options, budget_ms: f64, out: &mut Outcome) {
-        let verdict = classify(&q.text, budget_ms);
-        out.class = Some(verdict.class.clone());
-        if let Class::Refused(why) = &verdict.class {
-            out.events.push(Event::Refused(why.clone()));
-            return;
-        }
+        let static_class = classify(&q.text, budget_ms).class;
+        out.class = Some(static_class);
+        let opts_budget = Options { budget_ms, ..opts.clone() };
+        let verdict = match self.check_text(&q.text, &opts_budget) {
+            Ok(v) => v,
+            Err(d) => {
+                out.events.push(denied_event(d));
+                return;
+            }
+        };
         let write = verdict.class == Class::Write;
-        if !safety::reads_alike(&q.text, self.mode) {
-            out.events.push(Event::Refused(
-                "the server has standard_conforming_strings off, so it reads the backslashes in this query's '...' strings as escapes and the query differently from dbwarden's check".into(),
-            ));
-            return;
-        }
-        let timeout_ms = (budget_ms * opts.statement_timeout_factor).max(1000.0).round();
-        if let Err(d) = self.checked(opts, timeout_ms, |s| s.check_statement(&verdict, opts)) {
-            out.events.push(denied_event(d));
-            return;
-        }
+        let timeout_ms = opts.timeout_ms(budget_ms);
         let n = param_count(&q.text);
         let mut params: Option<Vec<Option<String>>> = None;
         if n > 0 {
@@ -598,7 +629,9 @@ impl Session {
             return;
         }
         let total = if analyse { opts.warmup + opts.runs.max(1) } else { 1 };
-        let seq_before = (write && opts.allow_writes).then(|| self.sequences());
+        // With --allow-writes anything analysed may advance a sequence (a default, or a function's
+        // dynamic SQL): compare them all before and after.
+        let seq_before = (analyse && opts.allow_writes).then(|| self.sequences());
         let mut runs: Vec<(f64, f64, Value)> = Vec::new();
         // Reads share one transaction; each write run gets its own, so that every run sees the
         // same data.
@@ -607,7 +640,7 @@ impl Session {
         for i in 0..total {
             if !in_tx {
                 if let Err(e) = self.begin(opts, timeout_ms) {
-                    out.events.push(Event::Failed(self.query_err(&e)));
+                    out.events.push(Event::Failed(e));
                     return;
                 }
                 in_tx = true;
@@ -615,10 +648,12 @@ impl Session {
             let result = self.client.query_typed(explain.as_str(), &binds);
             match result {
                 Ok(rows) => {
-                    let text: Option<Value> = rows.first().and_then(|r| r.try_get::<_, Value>(0).ok());
-                    let Some(json) = text else {
-                        out.events.push(Event::Failed("EXPLAIN returned no plan".into()));
-                        break;
+                    let json = match plan_of(&rows) {
+                        Ok(j) => j,
+                        Err(e) => {
+                            out.events.push(Event::Failed(e));
+                            break;
+                        }
                     };
                     let top = json.get(0).unwrap_or(&json);
                     let exec = top.get("Execution Time").and_then(Value::as_f64).unwrap_or(0.0);
@@ -669,7 +704,19 @@ impl Session {
         out.plan_json = Some(median);
     }
 
-    fn begin(&mut self, opts: &Options, timeout_ms: f64) -> Result<(), postgres::Error> {
+    /// `BEGIN` and the runner's own settings. On any failure the transaction is rolled back, so
+    /// that the session is clean for the next query; the error is the runner's own (no captured
+    /// text, so not redacted).
+    fn begin(&mut self, opts: &Options, timeout_ms: f64) -> Result<(), String> {
+        let r = self.begin_settings(opts, timeout_ms);
+        if let Err(e) = &r {
+            let _ = self.exec("ROLLBACK");
+            return Err(format!("setting up the transaction failed: {}", error_text(e)));
+        }
+        Ok(())
+    }
+
+    fn begin_settings(&mut self, opts: &Options, timeout_ms: f64) -> Result<(), postgres::Error> {
         self.exec("BEGIN")?;
         if let Some(role) = &opts.role {
             self.exec(&format!("SET LOCAL ROLE {}", quote_ident(role)))?;
@@ -684,9 +731,9 @@ impl Session {
     /// A plan for a query whose parameter values are unknown: `EXPLAIN (GENERIC_PLAN)` on PG16+,
     /// else `PREPARE` + `plan_cache_mode = force_generic_plan` + `EXPLAIN EXECUTE` with NULLs.
     fn generic_plan(&mut self, q: &CapturedQuery, n: usize, opts: &Options, budget_ms: f64, out: &mut Outcome) {
-        let timeout_ms = (budget_ms * opts.statement_timeout_factor).max(1000.0).round();
+        let timeout_ms = opts.timeout_ms(budget_ms);
         if let Err(e) = self.begin(opts, timeout_ms) {
-            out.events.push(Event::Failed(self.query_err(&e)));
+            out.events.push(Event::Failed(e));
             return;
         }
         let result = if self.version >= 16 {
@@ -710,7 +757,7 @@ impl Session {
         }
         match result {
             Ok(rows) => {
-                if let Some(json) = rows.first().and_then(|r| r.try_get::<_, Value>(0).ok()) {
+                if let Ok(json) = plan_of(&rows) {
                     out.explain = Explain::parse(&json).ok();
                     out.plan_json = Some(json);
                 }
@@ -728,6 +775,72 @@ impl Session {
         let _ = self.client.query("SELECT pg_advisory_unlock_all()", &[]);
         let _ = self.client.close();
     }
+}
+
+/// The deepest JSON nesting read from a plan (about a third of it in plan levels); serde_json's
+/// default of 128 stopped plans of about 40 levels.
+pub const MAX_PLAN_JSON_DEPTH: usize = 1536;
+
+/// The text of a `json` (or `text`) column.
+struct RawJson(String);
+
+impl<'a> postgres::types::FromSql<'a> for RawJson {
+    fn from_sql(_ty: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn Error + Sync + Send>> {
+        Ok(Self(std::str::from_utf8(raw)?.to_owned()))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::JSON || *ty == Type::TEXT
+    }
+}
+
+/// How deep the JSON text nests (brackets outside strings).
+fn json_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// The plan `EXPLAIN (FORMAT JSON)` returned, read whatever its depth up to
+/// [`MAX_PLAN_JSON_DEPTH`]; the error says why not.
+fn plan_of(rows: &[postgres::Row]) -> Result<Value, String> {
+    let row = rows.first().ok_or("EXPLAIN returned no rows")?;
+    let text = row.try_get::<_, RawJson>(0).map_err(|e| format!("EXPLAIN returned no plan: {e}"))?.0;
+    parse_plan_json(&text)
+}
+
+/// Parses plan JSON of any depth up to [`MAX_PLAN_JSON_DEPTH`].
+pub fn parse_plan_json(text: &str) -> Result<Value, String> {
+    let depth = json_depth(text);
+    if depth > MAX_PLAN_JSON_DEPTH {
+        return Err(format!(
+            "the plan nests {depth} levels deep in JSON, more than the {MAX_PLAN_JSON_DEPTH} dbwarden reads"
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    let v = <Value as serde::Deserialize>::deserialize(&mut de)
+        .map_err(|e| format!("EXPLAIN returned unreadable JSON: {e}"))?;
+    Ok(v)
 }
 
 fn denied_event(d: Denied) -> Event {
@@ -763,9 +876,15 @@ pub fn redact_quoted(msg: &str) -> String {
     out
 }
 
-/// What [`run_all`] returns: outcomes in query order, the catalog facts, and a warning when the
-/// role the queries run as could do more than read.
-pub type RunResult = (Vec<Outcome>, Facts, Option<String>);
+/// What [`run_all`] returns: outcomes in query order, the catalog facts, and warnings for
+/// standard error (the role the queries run as could do more than read; `--jobs` was lowered).
+pub type RunResult = (Vec<Outcome>, Facts, Vec<String>);
+
+/// Connections `--jobs` leaves free on the server for everyone else.
+const CONNECTION_MARGIN: i64 = 5;
+
+/// Stack of each runner thread: deep plans are read and judged recursively.
+const RUNNER_STACK: usize = 64 << 20;
 
 /// Runs every query on `jobs` connections (each its own session); outcomes in query order.
 /// `progress` is called after each query.
@@ -775,9 +894,32 @@ pub fn run_all(
     opts: &Options,
     progress: &(dyn Fn() + Sync),
 ) -> Result<RunResult, DbError> {
-    let jobs = opts.jobs.clamp(1, queries.len().max(1));
+    let mut jobs = opts.jobs.max(1);
     let mut first = Session::connect(target, opts.show_values)?;
-    let warning = crate::db::privilege_warning(&mut first.client, opts.role.as_deref())?;
+    let mut warnings: Vec<String> =
+        crate::db::privilege_warning(&mut first.client, opts.role.as_deref())?.into_iter().collect();
+    if jobs > 1 {
+        // The server's connection limit, less the reserved slots, those in use and a margin.
+        let free: i64 = first
+            .client
+            .query_one(
+                "SELECT current_setting('max_connections')::int8 - current_setting('superuser_reserved_connections')::int8
+                        - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
+                &[],
+            )
+            .ok()
+            .and_then(|r| r.try_get::<_, i64>(0).ok())
+            .unwrap_or(0);
+        let allowed = usize::try_from((free - CONNECTION_MARGIN).max(0)).unwrap_or(0) + 1;
+        if jobs > allowed {
+            warnings.push(format!(
+                "--jobs {jobs} lowered to {allowed}: the server has {} free connection(s) and dbwarden leaves {CONNECTION_MARGIN} for others",
+                free.max(0)
+            ));
+            jobs = allowed;
+        }
+    }
+    let jobs = jobs.min(queries.len().max(1));
     let facts = first.facts()?;
     let mut sessions = vec![first];
     for _ in 1..jobs {
@@ -788,7 +930,7 @@ pub fn run_all(
     std::thread::scope(|s| {
         for mut session in sessions {
             let (next, results) = (&next, &results);
-            s.spawn(move || {
+            let spawned = std::thread::Builder::new().stack_size(RUNNER_STACK).spawn_scoped(s, move || {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(q) = queries.get(i) else { break };
@@ -798,9 +940,12 @@ pub fn run_all(
                 }
                 session.finish();
             });
+            if let Err(e) = spawned {
+                warnings.push(format!("a runner thread could not start: {e}"));
+            }
         }
     });
     let mut outcomes = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     outcomes.sort_by_key(|o| o.query);
-    Ok((outcomes, facts, warning))
+    Ok((outcomes, facts, warnings))
 }

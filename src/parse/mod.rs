@@ -73,7 +73,7 @@ pub fn parse_source(source: &SourceFile) -> (Vec<Stmt>, Vec<Range<usize>>, bool)
         let is_do = matches!(action, Action::Do);
         stmts.push(Stmt { range: raw.range.clone(), action, status, inner: false, leading_comments: leading });
         if is_do {
-            do_block_statements(text, raw.range.clone(), &mut stmts);
+            do_block_statements(text, raw.range.clone(), &mut stmts, 0);
         }
     }
     if !split.errors.is_empty() {
@@ -367,8 +367,12 @@ fn error_position(e: &ParserError, stmt_text: &str, base: usize) -> (String, usi
     (msg, base)
 }
 
-/// Plain SQL statements inside a `DO` block body (`IF ... THEN CREATE INDEX ...; END IF;`).
-fn do_block_statements(text: &str, range: Range<usize>, out: &mut Vec<Stmt>) {
+/// How deep `DO` blocks inside `DO` blocks are followed.
+const DO_DEPTH: usize = 8;
+
+/// Plain SQL statements inside a `DO` block body (`IF ... THEN CREATE INDEX ...; END IF;`),
+/// and inside the `DO` blocks that body runs (PL/pgSQL runs a nested `DO` as SQL).
+fn do_block_statements(text: &str, range: Range<usize>, out: &mut Vec<Stmt>, depth: usize) {
     let b = text.as_bytes();
     // The body: the first dollar-quoted string of the statement.
     let Some(open) = (range.start..range.end).find(|&i| split::dollar_tag_len(b, i).is_some()) else { return };
@@ -386,8 +390,14 @@ fn do_block_statements(text: &str, range: Range<usize>, out: &mut Vec<Stmt>) {
         let Some(start) = plain_sql_start(&toks) else { continue };
         let inner = toks[start].range.start..body_start + raw.range.end;
         let (action, status) = parse_statement(text, inner.clone());
+        if matches!(action, Action::Do) {
+            if depth < DO_DEPTH {
+                do_block_statements(text, inner, out, depth + 1);
+            }
+            continue;
+        }
         // An inner statement neither parser understands is PL/pgSQL, not an error.
-        if matches!(status, Status::Failed { .. }) || matches!(action, Action::Do) {
+        if matches!(status, Status::Failed { .. }) {
             continue;
         }
         out.push(Stmt { range: inner, action, status, inner: true, leading_comments: 0..0 });
@@ -415,7 +425,7 @@ fn plain_sql_start(toks: &[Tok]) -> Option<usize> {
         }
     }
     let t = toks.get(i)?;
-    ["create", "alter", "drop", "reindex", "cluster", "lock", "refresh", "truncate", "comment", "set", "vacuum"]
+    ["create", "alter", "drop", "reindex", "cluster", "lock", "refresh", "truncate", "comment", "set", "vacuum", "do"]
         .iter()
         .any(|k| t.is_kw(k))
         .then_some(i)

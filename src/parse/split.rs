@@ -206,6 +206,13 @@ impl Splitter<'_> {
                 _ => {}
             }
             line_start = false;
+            if c == b';' && self.cur.start.is_none() {
+                // An empty statement: PostgreSQL skips it, and so does the splitter (8 MB of `;`
+                // would otherwise be 8 million statements). Comments before it stay with the
+                // next statement.
+                i += 1;
+                continue;
+            }
             if self.cur.start.is_none() {
                 self.cur.start = Some(i);
                 self.cur.active = self.active;

@@ -91,10 +91,7 @@ pub fn read_path(path: &Path, opts: &ReadOptions, set: &mut QuerySet) -> Result<
 pub fn read_text(path: &str, text: &str, opts: &ReadOptions, set: &mut QuerySet) -> Result<(), ReadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match opts.format.unwrap_or_else(|| detect(path, text)) {
-        Format::Sql => {
-            read_sql(path, text, set);
-            Ok(())
-        }
+        Format::Sql => read_sql(path, text, set),
         Format::Stderr => {
             let entries = stderr_entries(text);
             finish_log(path, text, entries, opts, set);
@@ -126,7 +123,7 @@ pub fn read_text(path: &str, text: &str, opts: &ReadOptions, set: &mut QuerySet)
 // ---------------------------------------------------------------------------------------------
 // .sql files
 
-fn read_sql(path: &str, text: &str, set: &mut QuerySet) {
+fn read_sql(path: &str, text: &str, set: &mut QuerySet) -> Result<(), ReadError> {
     let file = set.files.len();
     let source = SourceFile::new(path, text);
     let split = crate::parse::split::split(&source.text);
@@ -145,10 +142,18 @@ fn read_sql(path: &str, text: &str, set: &mut QuerySet) {
             if let Some(n) = line.strip_prefix("name:") {
                 name = n.split_whitespace().next().map(str::to_owned);
             } else if let Some(rest) = line.strip_prefix("dbwarden:") {
-                for word in rest.split([' ', ',']) {
-                    if let Some(v) = word.trim().strip_prefix("budget=") {
-                        budget_ms = parse_duration_ms(v);
-                    }
+                let at = |message: String| ReadError::Format {
+                    path: path.to_owned(),
+                    line: source.position(split.comments[c].start).0,
+                    message,
+                };
+                for word in rest.split([' ', ',', '\t']).filter(|w| !w.is_empty()) {
+                    let Some(v) = word.strip_prefix("budget=") else {
+                        return Err(at(format!(
+                            "unknown `-- dbwarden:` setting `{word}` (the one setting is budget=DURATION, e.g. budget=20ms)"
+                        )));
+                    };
+                    budget_ms = Some(parse_duration_ms(v).map_err(|e| at(format!("invalid budget `{v}`: {e}")))?);
                 }
             }
         }
@@ -172,19 +177,38 @@ fn read_sql(path: &str, text: &str, set: &mut QuerySet) {
         });
     }
     set.files.push(source);
+    Ok(())
 }
 
-/// `20ms`, `1.5s`, `20` (milliseconds).
-pub fn parse_duration_ms(v: &str) -> Option<f64> {
+/// The longest budget a capture may ask for: one day. (The statement timeout the runner sets is
+/// capped lower still, by `[explain] max_statement_timeout_ms`.)
+pub const MAX_BUDGET_MS: f64 = 86_400_000.0;
+
+/// `20ms`, `1.5s`, `2min`, `20` (milliseconds): finite, positive, at most a day.
+pub fn parse_duration_ms(v: &str) -> Result<f64, String> {
     let v = v.trim();
     let (num, scale) = if let Some(n) = v.strip_suffix("ms") {
         (n, 1.0)
+    } else if let Some(n) = v.strip_suffix("min") {
+        (n, 60_000.0)
     } else if let Some(n) = v.strip_suffix('s') {
         (n, 1000.0)
     } else {
         (v, 1.0)
     };
-    num.trim().parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0).map(|n| n * scale)
+    // Digits and one point only: `f64::from_str` would take `inf`, `NaN` and `1e400`.
+    let num = num.trim();
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit() || b == b'.') || num.matches('.').count() > 1 {
+        return Err("a duration is a positive number with ms, s or min (e.g. 20ms, 1.5s)".into());
+    }
+    let n = num.parse::<f64>().map_err(|e| e.to_string())? * scale;
+    if n <= 0.0 || n.is_nan() {
+        return Err("a budget must be greater than zero".into());
+    }
+    if n > MAX_BUDGET_MS {
+        return Err("a budget is at most a day (86400s)".into());
+    }
+    Ok(n)
 }
 
 /// The `traceparent` of a sqlcommenter comment (`/*traceparent='00-...-01'*/`, URL-encoded or not).
@@ -999,8 +1023,30 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration_ms("20ms"), Some(20.0));
-        assert_eq!(parse_duration_ms("1.5s"), Some(1500.0));
-        assert_eq!(parse_duration_ms("x"), None);
+        assert_eq!(parse_duration_ms("20ms"), Ok(20.0));
+        assert_eq!(parse_duration_ms("1.5s"), Ok(1500.0));
+        assert_eq!(parse_duration_ms("2min"), Ok(120_000.0));
+        assert_eq!(parse_duration_ms("20"), Ok(20.0));
+        for bad in ["x", "NaN", "inf", "infms", "-5ms", "0ms", "1e400", "99999999999s", "10 parsecs", "", "1.2.3s"] {
+            assert!(parse_duration_ms(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_budgets_are_errors_with_their_location() {
+        let read = |text: &str| {
+            let mut set = QuerySet::default();
+            read_text("q.sql", text, &ReadOptions::default(), &mut set).map(|()| set.queries[0].budget_ms)
+        };
+        assert_eq!(read("-- dbwarden: budget=20ms\nSELECT 1;").ok(), Some(Some(20.0)));
+        for (text, what) in [
+            ("SELECT 0;\n\n-- dbwarden: budget=NaN\nSELECT 1;", "invalid budget `NaN`"),
+            ("SELECT 0;\n\n-- dbwarden: budget=-5ms\nSELECT 1;", "invalid budget `-5ms`"),
+            ("SELECT 0;\n\n-- dbwarden: budget=99999999999s\nSELECT 1;", "at most a day"),
+            ("SELECT 0;\n\n-- dbwarden: budget=10 parsecs\nSELECT 1;", "unknown `-- dbwarden:` setting `parsecs`"),
+        ] {
+            let e = read(text).unwrap_err().to_string();
+            assert!(e.starts_with("q.sql:3: ") && e.contains(what), "{e}");
+        }
     }
 }

@@ -33,19 +33,18 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             // Control and bidi characters are shown escaped, and the underline counts them so.
             writeln!(out, "{pad} {bar}")?;
             let range = file.index.line_range(&file.text, line - 1);
-            let text = &file.text[range.clone()];
-            writeln!(out, "{} {bar} {}", format!("{line:>width$}").blue().bold(), visible(text).replace('\t', "    "))?;
             let from = d.span.start.max(range.start).min(range.end);
             let to = d.span.end.min(range.end).max(from);
-            let cols = |s: &str| visible(s).chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>();
-            let marks = "^".repeat(cols(&file.text[from..to]).max(1));
+            let w = window(&file.text[range.clone()], from - range.start, to - range.start, SNIPPET_CHARS);
+            writeln!(out, "{} {bar} {}", format!("{line:>width$}").blue().bold(), w.text)?;
+            let marks = "^".repeat(w.marks);
             let marks = match d.severity {
                 Severity::Error => marks.red().bold(),
                 Severity::Warning => marks.yellow().bold(),
                 Severity::Info => marks.cyan().bold(),
             };
-            let more = if end_line > line { " ..." } else { "" };
-            writeln!(out, "{pad} {bar} {}{marks}{more}", " ".repeat(cols(&file.text[range.start..from])))?;
+            let more = if end_line > line || w.cut_span { " ..." } else { "" };
+            writeln!(out, "{pad} {bar} {}{marks}{more}", " ".repeat(w.indent))?;
         }
         trailer(out, d, &pad)?;
     }
@@ -99,6 +98,123 @@ fn trailer(out: &mut dyn Write, d: &crate::diagnostic::Diagnostic, pad: &str) ->
     writeln!(out)
 }
 
+/// The most characters of a source line printed for one finding: a one-line migration of
+/// 100 KB with 1,000 findings prints 1,000 windows, not 1,000 copies of the line.
+pub const SNIPPET_CHARS: usize = 160;
+
+/// Characters kept before the span when the line is cut.
+const CONTEXT_BEFORE: usize = 40;
+
+/// A source line cut to a window around a span.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Window {
+    /// The text to print (tabs as four spaces, control and bidi characters escaped, `…` where
+    /// cut).
+    pub text: String,
+    /// Columns before the span's first mark.
+    pub indent: usize,
+    /// Marks under the span (at least one).
+    pub marks: usize,
+    /// The span goes on past the window.
+    pub cut_span: bool,
+}
+
+/// Cuts `line` to at most `max` characters (plus the `…` marks) around the span `from..to`
+/// (byte offsets in `line`): some context before the span, then as much of the span and what
+/// follows as fits.
+pub(crate) fn window(line: &str, from: usize, to: usize, max: usize) -> Window {
+    let from = crate::source::floor_char_boundary(line, from.min(line.len()));
+    let to = crate::source::floor_char_boundary(line, to.clamp(from, line.len()));
+    // Walk outwards from the span, never over more of the line than the window needs.
+    let before: Vec<(usize, char)> = line[..from].char_indices().rev().take(max).collect();
+    let mut after = line[from..].char_indices().map(|(i, c)| (from + i, c)).take(max + 1);
+    let keep_before = before.len().min(CONTEXT_BEFORE);
+    let mut shown: Vec<(usize, char)> = before[..keep_before].iter().rev().copied().collect();
+    let mut cut_end = false;
+    while shown.len() < max {
+        match after.next() {
+            Some(c) => shown.push(c),
+            None => break,
+        }
+    }
+    if shown.len() == max && after.next().is_some() {
+        cut_end = true;
+    }
+    // Near the end of the line: spend the rest of the budget before the span.
+    let mut extra = before[keep_before..].iter();
+    while shown.len() < max
+        && let Some(&c) = extra.next()
+    {
+        shown.insert(0, c);
+    }
+    let start_byte = shown.first().map_or(from, |&(i, _)| i);
+    let end_byte = shown.last().map_or(from, |&(i, c)| i + c.len_utf8());
+    let cut_start = start_byte > 0;
+    let cut_end = cut_end || end_byte < line.len();
+    // Control and bidi characters are printed escaped (`\u{1b}`): they take that many columns.
+    let shown_as = |c: char| -> std::borrow::Cow<'static, str> {
+        match c {
+            '\t' => "    ".into(),
+            c => {
+                let mut buf = [0u8; 4];
+                visible(c.encode_utf8(&mut buf)).into_owned().into()
+            }
+        }
+    };
+    let width = |c: char| shown_as(c).chars().count();
+    let mut text = String::with_capacity(shown.len() * 2 + 8);
+    if cut_start {
+        text.push('…');
+    }
+    for &(_, c) in &shown {
+        text.push_str(&shown_as(c));
+    }
+    if cut_end {
+        text.push('…');
+    }
+    let indent =
+        usize::from(cut_start) + shown.iter().take_while(|&&(i, _)| i < from).map(|&(_, c)| width(c)).sum::<usize>();
+    let marks = shown.iter().filter(|&&(i, _)| i >= from && i < to).map(|&(_, c)| width(c)).sum::<usize>();
+    Window { text, indent, marks: marks.max(1), cut_span: to > end_byte }
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_lines_are_whole() {
+        let w = window("CREATE INDEX i ON t (a);", 0, 24, 160);
+        assert_eq!(w, Window { text: "CREATE INDEX i ON t (a);".into(), indent: 0, marks: 24, cut_span: false });
+        let w = window("\tSELECT é, x", 10, 11, 160);
+        assert_eq!((w.indent, w.marks), (4 + 8, 1));
+        // Escaped characters are as wide as their escape, before and inside the span.
+        let w = window("a\u{1b}b \u{202e}c", 3, 7, 160);
+        assert_eq!(w.text, "a\\u{1b}b \\u{202e}c");
+        assert_eq!((w.indent, w.marks), (1 + 6 + 1, 1 + 8));
+    }
+
+    #[test]
+    fn long_lines_are_windowed_around_the_span() {
+        let line = format!("{}CREATE INDEX i ON t (a);{}", "x".repeat(1000), "y".repeat(1000));
+        let w = window(&line, 1000, 1024, 160);
+        assert!(w.text.starts_with('…') && w.text.ends_with('…'));
+        assert_eq!(w.text.chars().count(), 162);
+        assert_eq!(&w.text.chars().skip(w.indent).take(w.marks).collect::<String>(), "CREATE INDEX i ON t (a);");
+        // A span longer than the window: marks to the window's end, and it says so.
+        let w = window(&line, 0, 2024, 160);
+        assert!(w.cut_span && w.marks == 160 && w.indent == 0);
+        // At the end of the line: the window takes the whole budget before the span.
+        let w = window(&line, 2023, 2024, 160);
+        assert_eq!(w.text.chars().count(), 161);
+        assert_eq!(w.text.chars().nth(w.indent), Some('y'));
+        // Multi-byte characters never split.
+        let line = "é".repeat(500);
+        let w = window(&line, 600, 602, 160);
+        assert!(w.text.chars().all(|c| c == 'é' || c == '…'));
+    }
 }

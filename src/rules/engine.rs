@@ -1,6 +1,7 @@
 //! The lint run: parse files in parallel, replay them in order running statement rules, then
 //! schema rules, then apply suppressions and severities.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -333,41 +334,66 @@ fn lowercase_first(s: &str) -> String {
 struct Scoped {
     sup: Suppression,
     file: usize,
-    scope: Range<usize>,
     /// Per rule of the suppression: it suppressed a finding.
     used: Vec<bool>,
 }
 
+/// Linear in comments, statements, suppressions and findings: each comment finds its statement
+/// through one table, each finding its suppressions through one binary search (statement scopes
+/// do not overlap) plus the few file-level ones.
 fn apply_suppressions(files: &[ParsedFile], settings: &Settings, out: &mut Vec<Diagnostic>) {
     let mut sups: Vec<Scoped> = Vec::new();
+    // Per file: the file-level suppressions, and (scope start, scope end, suppression) of the
+    // statement-level ones, sorted by scope.
+    let mut file_level: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
+    let mut by_scope: Vec<Vec<(usize, usize, usize)>> = vec![Vec::new(); files.len()];
     for (fi, file) in files.iter().enumerate() {
+        let mut statement_of: HashMap<usize, Range<usize>> = HashMap::new();
+        for s in file.stmts.iter().filter(|s| !s.inner) {
+            for ci in s.leading_comments.clone() {
+                statement_of.entry(ci).or_insert_with(|| s.range.clone());
+            }
+        }
         for (ci, c) in file.comments.iter().enumerate() {
             let Some(sup) = suppress::parse(file.comment_text(ci), c.clone()) else { continue };
-            let scope = if sup.file_level {
-                0..file.source.text.len()
-            } else {
-                match file.stmts.iter().find(|s| !s.inner && s.leading_comments.contains(&ci)) {
-                    Some(s) => s.range.clone(),
-                    None => c.clone(), // not before a statement: suppresses nothing
-                }
-            };
+            let k = sups.len();
+            if sup.file_level {
+                file_level[fi].push(k);
+            } else if let Some(r) = statement_of.get(&ci) {
+                by_scope[fi].push((r.start, r.end, k));
+            }
+            // Otherwise not before a statement: it suppresses nothing.
             let used = vec![false; sup.rules.len()];
-            sups.push(Scoped { sup, file: fi, scope, used });
+            sups.push(Scoped { sup, file: fi, used });
         }
+        by_scope[fi].sort_unstable();
     }
     if sups.is_empty() {
         return;
     }
     let meta = ["unused-suppression", "suppression-without-reason", "internal-error"];
     out.retain(|d| {
-        if meta.contains(&d.rule) || d.object.is_some() {
+        if meta.contains(&d.rule) || d.object.is_some() || d.file >= files.len() {
             return true;
         }
+        let pos = d.span.start;
+        let scoped = &by_scope[d.file];
+        // The statement scope holding `pos`: the last starting at or before it (scopes are
+        // disjoint; several suppressions may share one scope).
+        let end = scoped.partition_point(|&(start, _, _)| start <= pos);
+        let mut first = end;
+        if let Some(&(start, stop, _)) = end.checked_sub(1).map(|i| &scoped[i])
+            && pos < stop
+        {
+            first = scoped[..end].partition_point(|&(s, e, _)| (s, e) < (start, stop));
+        }
+        let candidates = scoped[first..end].iter().map(|&(_, _, k)| k).chain(file_level[d.file].iter().copied());
         let mut suppressed = false;
-        for s in sups.iter_mut().filter(|s| s.file == d.file && s.scope.contains(&d.span.start)) {
-            for (k, r) in s.sup.rules.iter().enumerate() {
+        for k in candidates.collect::<Vec<_>>() {
+            let s = &mut sups[k];
+            for (j, r) in s.sup.rules.iter().enumerate() {
                 if r == d.rule || lookup(r).is_some_and(|i| RULES[i].name == d.rule) {
-                    s.used[k] = true;
+                    s.used[j] = true;
                     suppressed = true;
                 }
             }

@@ -334,10 +334,10 @@ pub struct Schema {
     /// indexes on 5,000 tables; a whole corpus replayed as one history). While the model
     /// changes this is a superset (an entry may name an index since dropped, renamed or moved
     /// to another table: check [`Index::table`]); [`Schema::seal`] makes it exact.
-    index_names: HashMap<QualName, Vec<QualName>>,
+    index_names: HashMap<QualName, NameList>,
     /// The tables whose foreign keys may reference a table, by the referenced table; a
     /// superset, like `index_names`.
-    fk_referrers: HashMap<QualName, Vec<QualName>>,
+    fk_referrers: HashMap<QualName, NameList>,
 }
 
 /// A sequence of a live database, with the column that owns it (serial or identity).
@@ -378,16 +378,49 @@ pub struct LiveInfo {
     pub schemas: Vec<String>,
 }
 
-/// Adds `item` to the list of `key` unless it is there.
-fn note(map: &mut HashMap<QualName, Vec<QualName>>, key: &QualName, item: &QualName) {
-    match map.get_mut(key) {
-        Some(list) => {
-            if !list.contains(item) {
-                list.push(item.clone());
-            }
+/// Names in the order they were added, without repeats. Short lists are searched; from
+/// [`NameList::SEARCHED`] names on a set answers, so that adding stays constant-time when one table
+/// has tens of thousands of indexes or referrers.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NameList {
+    items: Vec<QualName>,
+    seen: Option<std::collections::HashSet<QualName>>,
+}
+
+impl NameList {
+    const SEARCHED: usize = 16;
+
+    fn insert(&mut self, item: &QualName) {
+        let present = match &self.seen {
+            Some(seen) => seen.contains(item),
+            None => self.items.contains(item),
+        };
+        if present {
+            return;
         }
+        self.items.push(item.clone());
+        match &mut self.seen {
+            Some(seen) => {
+                seen.insert(item.clone());
+            }
+            None if self.items.len() > Self::SEARCHED => self.seen = Some(self.items.iter().cloned().collect()),
+            None => {}
+        }
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, QualName> {
+        self.items.iter()
+    }
+}
+
+/// Adds `item` to the list of `key` unless it is there.
+fn note(map: &mut HashMap<QualName, NameList>, key: &QualName, item: &QualName) {
+    match map.get_mut(key) {
+        Some(list) => list.insert(item),
         None => {
-            map.insert(key.clone(), vec![item.clone()]);
+            let mut list = NameList::default();
+            list.insert(item);
+            map.insert(key.clone(), list);
         }
     }
 }
@@ -423,7 +456,7 @@ impl Schema {
         self.index_names
             .get(table)
             .into_iter()
-            .flatten()
+            .flat_map(NameList::iter)
             .filter_map(|n| self.indexes.get(n))
             .filter(move |i| &i.table == table)
     }
@@ -441,31 +474,31 @@ impl Schema {
 
     /// The names of the indexes that may be on `table` (a superset: check [`Index::table`]).
     pub(crate) fn index_names_on(&self, table: &QualName) -> Vec<QualName> {
-        self.index_names.get(table).cloned().unwrap_or_default()
+        self.index_names.get(table).map(|l| l.items.clone()).unwrap_or_default()
     }
 
     /// Takes the list of indexes that may be on `table` (when the table is dropped or renamed).
     pub(crate) fn take_index_names(&mut self, table: &QualName) -> Vec<QualName> {
-        self.index_names.remove(table).unwrap_or_default()
+        self.index_names.remove(table).map(|l| l.items).unwrap_or_default()
     }
 
     /// The tables whose foreign keys may reference `table` (a superset).
     pub(crate) fn fk_referrers_of(&self, table: &QualName) -> Vec<QualName> {
-        self.fk_referrers.get(table).cloned().unwrap_or_default()
+        self.fk_referrers.get(table).map(|l| l.items.clone()).unwrap_or_default()
     }
 
     /// Takes the list of tables whose foreign keys may reference `table`.
     pub(crate) fn take_fk_referrers(&mut self, table: &QualName) -> Vec<QualName> {
-        self.fk_referrers.remove(table).unwrap_or_default()
+        self.fk_referrers.remove(table).map(|l| l.items).unwrap_or_default()
     }
 
     /// Rebuilds the lookups from the tables and indexes: call when the model is complete
     /// (after the replay, after loading the catalog) or was changed other than through
     /// [`apply`] (e.g. tables or indexes inserted or removed directly).
     pub fn seal(&mut self) {
-        let mut index_names: HashMap<QualName, Vec<QualName>> = HashMap::new();
+        let mut index_names: HashMap<QualName, NameList> = HashMap::new();
         for (name, i) in &self.indexes {
-            index_names.entry(i.table.clone()).or_default().push(name.clone());
+            note(&mut index_names, &i.table, name);
         }
         let mut fk_referrers = HashMap::new();
         for t in self.tables.values() {

@@ -5,7 +5,15 @@
 pub struct LineIndex {
     /// Byte offset at which each line starts.
     starts: Vec<usize>,
+    /// In lines longer than [`MARK_EVERY`] bytes, every [`MARK_EVERY`] bytes (on a character
+    /// boundary): (byte offset, characters from its line's start). A column is then counted
+    /// from the nearest mark, not from the line's start: a one-line file of megabytes with a
+    /// finding per statement stays linear.
+    marks: Vec<(usize, usize)>,
 }
+
+/// Distance between column marks in long lines, bytes.
+const MARK_EVERY: usize = 4096;
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
@@ -22,7 +30,24 @@ impl LineIndex {
         }
         let tail = b.len() - chunks.remainder().len();
         starts.extend(chunks.remainder().iter().enumerate().filter(|(_, c)| **c == b'\n').map(|(j, _)| tail + j + 1));
-        Self { starts }
+        let mut marks = Vec::new();
+        for (k, &start) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).copied().unwrap_or(text.len());
+            if end - start <= MARK_EVERY {
+                continue;
+            }
+            let (mut at, mut chars) = (start, 0);
+            loop {
+                let next = floor_char_boundary(text, (at + MARK_EVERY).min(end));
+                if next >= end || next <= at {
+                    break;
+                }
+                chars += text[at..next].chars().count();
+                marks.push((next, chars));
+                at = next;
+            }
+        }
+        Self { starts, marks }
     }
 
     /// 0-based line number containing `offset`.
@@ -56,7 +81,12 @@ impl LineIndex {
         let offset = floor_char_boundary(text, offset.min(text.len()));
         let line = self.line_of(offset);
         let start = self.starts[line];
-        let col = text[start..offset].chars().count() + 1;
+        let (from, before) = match self.marks.partition_point(|&(b, _)| b <= offset) {
+            0 => (start, 0),
+            k if self.marks[k - 1].0 > start => self.marks[k - 1],
+            _ => (start, 0),
+        };
+        let col = before + text[from..offset].chars().count() + 1;
         (line + 1, col)
     }
 }
@@ -95,5 +125,25 @@ mod tests {
         assert_eq!(idx.position(text, 8), (3, 1));
         assert_eq!(idx.line_range(text, 0), 0..2);
         assert_eq!(idx.line_range(text, 1), 4..7);
+    }
+}
+
+#[cfg(test)]
+mod marks_tests {
+    use super::*;
+
+    /// Columns from the marks of long lines equal columns counted from the line's start.
+    #[test]
+    fn columns_in_long_lines() {
+        let line: String = (0..3000).map(|i| if i % 7 == 0 { "é😀".to_owned() } else { format!("x{i};") }).collect();
+        let text = format!("short\n{line}\r\n{line}\nend");
+        let index = LineIndex::new(&text);
+        assert!(!index.marks.is_empty());
+        for offset in (0..=text.len()).step_by(97).chain([text.len()]) {
+            let offset = floor_char_boundary(&text, offset);
+            let line = text[..offset].matches('\n').count();
+            let start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
+            assert_eq!(index.position(&text, offset), (line + 1, text[start..offset].chars().count() + 1), "{offset}");
+        }
     }
 }

@@ -89,6 +89,9 @@ pub struct CaptureCtx<'a> {
     pub options: &'a QueryOptions,
 }
 
+/// The longest query text parsed into a syntax tree, bytes.
+pub const AST_LIMIT: usize = 256 << 10;
+
 /// Parses one query; `None` when sqlparser cannot, or when the text holds other than one statement.
 pub fn parse(text: &str) -> Option<Statement> {
     let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, text).ok()?;
@@ -106,8 +109,28 @@ pub fn lint_queries(set: &QuerySet, schema: &Schema, settings: &Settings, option
         if q.origin.is_sensitive() && !seen.insert((q.anchor.file, q.fingerprint.as_str())) {
             continue;
         }
-        let parsed = parse(&q.text);
-        if parsed.is_none() {
+        // sqlparser needs about 100 bytes per token: a query of megabytes (a logged IN list of
+        // millions of ids) is parsed in its normalised form, where such lists are one `$n`,
+        // and not at all when even that is too large.
+        let text = if q.text.len() <= AST_LIMIT {
+            Some(q.text.as_str())
+        } else {
+            (q.normalised.len() <= AST_LIMIT).then_some(q.normalised.as_str())
+        };
+        if text.is_none() {
+            Sink::new("syntax-error", q.anchor.file, q.anchor.span.clone(), &mut out)
+                .report(
+                    None,
+                    format!(
+                        "the query is {} bytes ({} normalised), over the {AST_LIMIT} bytes dbwarden parses; only token-level query rules judged it",
+                        q.text.len(),
+                        q.normalised.len()
+                    ),
+                )
+                .lesser();
+        }
+        let parsed = text.and_then(parse);
+        if text.is_some() && parsed.is_none() {
             let mut sink = Sink::new("syntax-error", q.anchor.file, q.anchor.span.clone(), &mut out);
             let r = sink.report(None, "cannot parse this query; only token-level query rules judged it");
             if q.origin.is_sensitive() {
@@ -187,9 +210,24 @@ fn attach_query_info(set: &QuerySet, show_values: bool, out: &mut [Diagnostic]) 
             name: q.name.clone(),
             calls,
             total_ms: total_ms.map(|t| (t * 1000.0).round() / 1000.0),
-            text: q.display(show_values).to_owned(),
+            text: bounded(q.display(show_values)),
         }));
     }
+}
+
+/// The most of a query's text a finding carries (the whole query is in its file).
+pub const QUERY_TEXT_LIMIT: usize = 4096;
+
+/// `text`, cut at [`QUERY_TEXT_LIMIT`] bytes on a character boundary, with `…` where cut.
+fn bounded(text: &str) -> String {
+    if text.len() <= QUERY_TEXT_LIMIT {
+        return text.to_owned();
+    }
+    let mut end = QUERY_TEXT_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 /// `-- dbwarden-ignore: RULE -- reason` before a query of a `.sql` file suppresses RULE for it.
