@@ -152,22 +152,25 @@ pub(crate) fn window(line: &str, from: usize, to: usize, max: usize) -> Window {
     let cut_start = start_byte > 0;
     let cut_end = cut_end || end_byte < line.len();
     // Control and bidi characters are printed escaped (`\u{1b}`): they take that many columns.
-    let shown_as = |c: char| -> std::borrow::Cow<'static, str> {
-        match c {
-            '\t' => "    ".into(),
-            c => {
-                let mut buf = [0u8; 4];
-                visible(c.encode_utf8(&mut buf)).into_owned().into()
-            }
-        }
+    let escaped = |c: char| {
+        let mut buf = [0u8; 4];
+        visible(c.encode_utf8(&mut buf)).into_owned()
     };
-    let width = |c: char| shown_as(c).chars().count();
+    let width = |c: char| match c {
+        '\t' => 4,
+        c if super::is_hidden(c) => escaped(c).len(),
+        _ => 1,
+    };
     let mut text = String::with_capacity(shown.len() * 2 + 8);
     if cut_start {
         text.push('…');
     }
     for &(_, c) in &shown {
-        text.push_str(&shown_as(c));
+        match c {
+            '\t' => text.push_str("    "),
+            c if super::is_hidden(c) => text.push_str(&escaped(c)),
+            c => text.push(c),
+        }
     }
     if cut_end {
         text.push('…');

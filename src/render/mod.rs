@@ -22,7 +22,7 @@ use crate::source::SourceFile;
 /// starts terminal escape sequences, CR overwrites a line, BEL rings) and the bidirectional
 /// controls that reorder how text reads (U+202A-U+202E, U+2066-U+2069, and the marks U+200E,
 /// U+200F, U+061C).
-fn is_hidden(c: char) -> bool {
+pub(crate) fn is_hidden(c: char) -> bool {
     (c.is_control() && c != '\t')
         || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
 }
