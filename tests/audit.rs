@@ -257,7 +257,8 @@ fn command_line_reports_objects_and_exit_codes() {
     c.batch_execute(
         "CREATE TABLE parents (id bigint PRIMARY KEY);
          CREATE TABLE children (id bigint PRIMARY KEY, parent_id bigint REFERENCES parents (id));
-         CREATE TABLE notes (body text);",
+         CREATE TABLE notes (body text);
+         CREATE SCHEMA nothing_here;",
     )
     .unwrap();
     let run = |args: &[&str]| {
@@ -300,6 +301,12 @@ fn command_line_reports_objects_and_exit_codes() {
     let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(written["findings"].as_array().unwrap().len(), 0);
     let _ = std::fs::remove_file(&out);
+    // A schema that does not exist is an error naming it, not a clean audit of nothing.
+    for (schema, why) in [("no_such_schema", "does not exist"), ("pg_catalog", "is a system schema")] {
+        let (code, stdout, stderr) = run(&["--database-url", &url, "--schema", "public", "--schema", schema]);
+        assert_eq!(code, Some(2), "{stdout}{stderr}");
+        assert!(stderr.contains(&format!("schema `{schema}` {why}")) && stdout.is_empty(), "{stderr}");
+    }
     // A connection error is exit 2, and the password never appears.
     let (code, stdout, stderr) =
         run(&["--database-url", "postgres://auditor:Hunter2Secret@127.0.0.1:1/db?connect_timeout=2&sslmode=disable"]);

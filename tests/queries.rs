@@ -281,6 +281,54 @@ fn read_errors_carry_no_values() {
     assert!(!e.contains("900-12"), "{e}");
 }
 
+/// A csvlog or jsonlog copied while the server writes it ends in the middle of a record: that
+/// record is skipped with a warning and the rest is read (issue 15). Cut at every 61st byte, in
+/// the middle of the last line, and inside a quoted multi-line field.
+#[test]
+fn truncated_logs_read_their_whole_records() {
+    for (name, format) in [("duration.csv", Format::Csvlog), ("duration.json", Format::Jsonlog)] {
+        let text = fs::read_to_string(logs().join(name)).unwrap();
+        let full = read(name, None);
+        let fingerprints = |set: &QuerySet| set.queries.iter().map(|q| q.fingerprint.clone()).collect::<Vec<_>>();
+        let all = fingerprints(&full);
+        assert!(!all.is_empty());
+        let last_line = text.trim_end().rfind('\n').unwrap() + 1;
+        let mut cuts: Vec<usize> = (1..text.len()).step_by(61).collect();
+        cuts.extend([last_line + 5, text.len() - 3, text.len() - 1]);
+        // Inside a quoted field that spans lines (a multi-line statement in the csvlog).
+        if let Some(nl) = text.find("\n  ") {
+            cuts.push(nl + 2);
+        }
+        for cut in cuts.into_iter().filter(|&c| text.is_char_boundary(c)) {
+            let cut_text = &text[..cut];
+            let mut set = QuerySet::default();
+            let opts = ReadOptions { format: Some(format), show_values: false };
+            let r = queries::read::read_text(name, cut_text, &opts, &mut set);
+            // Before the first whole record there is nothing to read: that alone is an error.
+            let first_end = text.find("\n").unwrap();
+            if cut <= first_end {
+                continue;
+            }
+            r.unwrap_or_else(|e| panic!("{name} cut at {cut}: {e}"));
+            let got = fingerprints(&set);
+            assert!(all.starts_with(&got), "{name} cut at {cut}: {got:?}");
+            let mid_line = !cut_text.ends_with('\n') && !cut_text.ends_with('}');
+            if mid_line && format == Format::Jsonlog {
+                assert_eq!(set.warnings.len(), 1, "{name} cut at {cut}: {:?}", set.warnings);
+            }
+            for w in &set.warnings {
+                assert!(w.starts_with(&format!("{name}:")) && w.contains("partial last record"), "{w}");
+                assert!(SECRETS.iter().all(|s| !w.contains(s)), "{w}");
+            }
+        }
+        // Cut inside the last record: all but that record's queries.
+        let mut set = QuerySet::default();
+        let opts = ReadOptions { format: Some(format), show_values: false };
+        queries::read::read_text(name, &text[..text.len() - 3], &opts, &mut set).unwrap();
+        assert_eq!(set.warnings.len(), 1, "{:?}", set.warnings);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Redaction end to end: the binary, every output format.
 

@@ -43,15 +43,20 @@ pub struct AuditOutput {
     /// The connected role could do more than read (superuser, or a member of a role that can
     /// end sessions or touch server files).
     pub privilege_warning: Option<String>,
+    /// Migration files found in the folders given and not read (see [`source::discover_files`]).
+    pub skipped: Vec<source::Skipped>,
 }
 
 /// Connects, reads the catalog, replays the migrations if asked, and judges.
 pub fn run(target: &Target, opts: &AuditOptions, settings: &Settings) -> Result<AuditOutput, AuditError> {
     // Read the migrations first: a bad path is reported before connecting.
+    let mut skipped = Vec::new();
     let migrations = if opts.migrations.is_empty() {
         None
     } else {
-        let files = source::discover(&opts.migrations)?;
+        let found = source::discover_files(&opts.migrations, &source::DiscoverOptions::default())?;
+        skipped = found.skipped;
+        let files = found.files;
         if files.is_empty() {
             let list = opts.migrations.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             return Err(AuditError::NoMigrations(list));
@@ -66,7 +71,7 @@ pub fn run(target: &Target, opts: &AuditOptions, settings: &Settings) -> Result<
     let schema =
         catalog::load(&mut client, &load_opts).map_err(|e| DbError::Query { message: target.scrub(&e.to_string()) })?;
     let diagnostics = judge(&schema, migrations.as_ref().map(|m| &m.schema), settings);
-    Ok(AuditOutput { schema, migrations, diagnostics, privilege_warning })
+    Ok(AuditOutput { schema, migrations, diagnostics, privilege_warning, skipped })
 }
 
 /// Runs the schema and live-only rules on a loaded model (and the drift check against

@@ -92,6 +92,7 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     let target = crate::db::Target::resolve(args.database_url.as_deref())?;
     let pgss = args.from_pg_stat_statements.then_some(&target);
     let set = crate::queries::read_inputs(&args.queries, &read, pgss).map_err(|e| CliError::Explain(e.to_string()))?;
+    super::warn_inputs(&set);
 
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(set.queries.len() as u64);
@@ -197,6 +198,7 @@ pub(super) fn run_for_audit(
     validate(&opts).map_err(CliError::Explain)?;
     let read = ReadOptions { format: None, show_values: false };
     let set = crate::queries::read_inputs(paths, &read, None).map_err(|e| CliError::Explain(e.to_string()))?;
+    super::warn_inputs(&set);
     // The audit already warned about the role.
     let (outcomes, facts, _) = runner::run_all(target, &set.queries, &opts, &|| {})?;
     let diagnostics = report::findings(&set.queries, &outcomes, &facts, &config.explain, settings);

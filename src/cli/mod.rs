@@ -118,6 +118,10 @@ pub struct LintArgs {
     /// Always exit 0 when linting succeeded (report-only runs)
     #[arg(long)]
     pub exit_zero: bool,
+    /// Read `.sql` symlinks in the folders given even when they point outside them (special
+    /// files such as FIFOs, devices and /proc are never read)
+    #[arg(long)]
+    pub follow_symlinks: bool,
     /// Captured queries to judge against the migrations' schema (repeatable): `.sql` files,
     /// server logs (stderr, csvlog, jsonlog), pg_stat_statements exports, or folders of them
     #[arg(long = "queries", value_name = "PATH")]
@@ -218,8 +222,9 @@ fn run_inner() -> u8 {
         Ok(code) => code,
         // The reader went away (e.g. `| head`): nothing more to say.
         Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_CLEAN,
+        // Paths and names in errors come from the input: no raw control characters on stderr.
         Err(e) => {
-            eprintln!("dbwarden: error: {e}");
+            eprintln!("dbwarden: error: {}", render::visible_lines(&e.to_string()));
             EXIT_ERROR
         }
     }
@@ -233,6 +238,12 @@ pub enum CliError {
     Source(#[from] source::SourceError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    #[error("cannot write output to {path}: {source}")]
+    OutputFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("no paths to lint: give a path or set `[lint] paths` in dbwarden.toml")]
     NoPaths,
     #[error("unknown rule `{0}` (see `dbwarden rules`)")]
@@ -282,7 +293,9 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
     if paths.is_empty() && !capture {
         return Err(CliError::NoPaths);
     }
-    let files = source::discover(&paths)?;
+    let found = source::discover_files(&paths, &source::DiscoverOptions { follow_symlinks: args.follow_symlinks })?;
+    warn_skipped(&found.skipped);
+    let files = found.files;
     // Reading files is I/O and UTF-8 checking: done in parallel, in migration order.
     let sources = {
         use rayon::prelude::*;
@@ -304,6 +317,7 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
             false => None,
         };
         let set = crate::queries::read_inputs(&args.queries, &opts, target.as_ref())?;
+        warn_inputs(&set);
         for path in set.empty_inputs() {
             eprintln!(
                 "dbwarden: note: no queries found in {path} (check --queries-format and the server's log settings)"
@@ -398,9 +412,19 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         Format::Json => render::json(&mut out, &report)?,
         Format::Github => {
             render::github(&mut out, &report)?;
+            // The summary is a courtesy: failing to write it is a warning, not a failed lint.
             if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
-                f.write_all(render::step_summary(&report).as_bytes())?;
+                let written = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .and_then(|mut f| f.write_all(render::step_summary(&report).as_bytes()));
+                if let Err(e) = written {
+                    eprintln!(
+                        "dbwarden: warning: cannot write the step summary to {} (GITHUB_STEP_SUMMARY): {e}",
+                        Path::new(&path).display()
+                    );
+                }
             }
         }
         Format::Sarif => render::sarif(&mut out, &report, &settings.enabled)?,
@@ -425,6 +449,21 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
     Ok(code)
 }
 
+/// Says on stderr which files found in folders were not read, and why.
+fn warn_skipped(skipped: &[source::Skipped]) {
+    for s in skipped {
+        eprintln!("dbwarden: {}", render::visible(&s.to_string()));
+    }
+}
+
+/// Says on stderr what of the captured queries' inputs was skipped or read only in part.
+fn warn_inputs(set: &crate::queries::QuerySet) {
+    warn_skipped(&set.skipped);
+    for w in &set.warnings {
+        eprintln!("dbwarden: warning: {}", render::visible(w));
+    }
+}
+
 /// `dbwarden audit`: the logic is in [`crate::audit`]; this renders and decides the exit status.
 fn audit(args: &AuditArgs) -> Result<u8, CliError> {
     let config = load_config(args.config.as_ref())?;
@@ -432,6 +471,7 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
     let target = crate::db::Target::resolve(args.database_url.as_deref()).map_err(crate::audit::AuditError::from)?;
     let opts = crate::audit::AuditOptions { schemas: args.schemas.clone(), migrations: args.migrations.clone() };
     let mut output = crate::audit::run(&target, &opts, &settings)?;
+    warn_skipped(&output.skipped);
     if let Some(w) = &output.privilege_warning {
         eprintln!("warning: {w}");
     }
@@ -452,16 +492,46 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
     files.extend(query_files.iter());
     let stats = engine::Stats { files: files.len(), ..engine::Stats::default() };
     let report = render::Report { files, diagnostics: &output.diagnostics, stats: &stats, baseline_fixed: 0 };
+    // Errors writing to --output name the file.
+    let output_err = |e: std::io::Error| match &args.output {
+        Some(path) => CliError::OutputFile { path: path.display().to_string(), source: e },
+        None => CliError::Output(e),
+    };
     let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path).map_err(output_err)?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
+    render_audit(&mut out, args, &report, &output, &target, &timings, &settings).map_err(output_err)?;
+    let threshold = match args.fail_on {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    Ok(if output.diagnostics.iter().any(|d| d.rule == "internal-error") {
+        EXIT_ERROR
+    } else if output.diagnostics.iter().any(|d| d.severity >= threshold) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+/// Renders an audit report in the format asked for.
+fn render_audit(
+    mut out: &mut dyn Write,
+    args: &AuditArgs,
+    report: &render::Report<'_>,
+    output: &crate::audit::AuditOutput,
+    target: &crate::db::Target,
+    timings: &[render::html::QueryTiming],
+    settings: &Settings,
+) -> std::io::Result<()> {
     match args.format {
-        Format::Human => render::human(&mut out, &report)?,
-        Format::Json => render::json(&mut out, &report)?,
-        Format::Github => render::github(&mut out, &report)?,
-        Format::Sarif => render::sarif(&mut out, &report, &settings.enabled)?,
-        Format::Gitlab => render::gitlab(&mut out, &report)?,
+        Format::Human => render::human(&mut out, report)?,
+        Format::Json => render::json(&mut out, report)?,
+        Format::Github => render::github(&mut out, report)?,
+        Format::Sarif => render::sarif(&mut out, report, &settings.enabled)?,
+        Format::Gitlab => render::gitlab(&mut out, report)?,
         Format::Html => {
             let at = now_utc();
             let live = output.schema.live.as_ref();
@@ -475,24 +545,12 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
                 target: Some(&info),
                 generated_at: Some(&at),
                 schema: Some(&output.schema),
-                queries: &timings,
+                queries: timings,
             };
-            render::html(&mut out, &report, &ctx)?;
+            render::html(&mut out, report, &ctx)?;
         }
     }
-    out.flush()?;
-    let threshold = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-    };
-    Ok(if output.diagnostics.iter().any(|d| d.rule == "internal-error") {
-        EXIT_ERROR
-    } else if output.diagnostics.iter().any(|d| d.severity >= threshold) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    })
+    out.flush()
 }
 
 /// The current time for reports, `YYYY-MM-DD HH:MM:SS UTC`.
@@ -528,6 +586,11 @@ fn report_only_set(args: &LintArgs) -> Result<Option<HashSet<PathBuf>>, CliError
     let mut set: HashSet<PathBuf> = args.report_only.iter().map(|p| same_file(p)).collect();
     if args.changed_only {
         let base = args.base.as_deref().unwrap_or("HEAD");
+        // git would read `--base=--output=FILE` as its own option (and write FILE): a revision
+        // never starts with `-`.
+        if base.is_empty() || base.starts_with('-') {
+            return Err(CliError::Git(format!("--base `{base}` is not a revision")));
+        }
         let git = |dir: &Path, git_args: &[&str]| -> Result<String, CliError> {
             let out = std::process::Command::new("git")
                 .current_dir(dir)

@@ -36,6 +36,10 @@ impl SslMode {
 pub enum DbError {
     #[error("no database: give --database-url, or set DATABASE_URL or the PG* variables")]
     NoTarget,
+    #[error(
+        "--database-url is empty: give a connection string, or leave the option out to use DATABASE_URL or the PG* variables"
+    )]
+    EmptyUrl,
     #[error("invalid connection string {target}: {message}")]
     Config { target: String, message: String },
     #[error("cannot connect to {target}: {message}")]
@@ -61,53 +65,207 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// Replaces the password of a connection URL (`postgres://user:PASSWORD@host`) or key/value
-/// string (`password=PASSWORD`) with `***`.
+/// What [`redact`] prints for a connection string it cannot parse: none of it.
+pub const UNPARSEABLE: &str = "<unparseable connection string>";
+
+/// The connection string for messages, with every password (`password`, `sslpassword`, the
+/// userinfo of a URL) replaced by `***`. It is parsed as libpq and the driver parse it and
+/// rebuilt from the parts; a string that cannot be parsed is not printed at all
+/// ([`UNPARSEABLE`]).
 pub fn redact(conn: &str) -> String {
-    if let Some(rest) = conn.strip_prefix("postgres://").or_else(|| conn.strip_prefix("postgresql://")) {
-        let scheme = &conn[..conn.len() - rest.len()];
-        let (auth_end, rest_start) = match rest.find('@') {
-            Some(at) if rest[..at].find('/').is_none() => (at, at),
-            _ => return redact_params(conn),
-        };
-        let userinfo = &rest[..auth_end];
-        let userinfo = match userinfo.find(':') {
-            Some(c) => format!("{}:***", &userinfo[..c]),
-            None => userinfo.to_owned(),
-        };
-        return redact_params(&format!("{scheme}{userinfo}{}", &rest[rest_start..]));
-    }
-    redact_params(conn)
+    let parsed = if let Some(rest) = conn.strip_prefix("postgres://").or_else(|| conn.strip_prefix("postgresql://")) {
+        redact_uri(&conn[..conn.len() - rest.len()], rest)
+    } else {
+        redact_key_values(conn)
+    };
+    parsed.unwrap_or_else(|| UNPARSEABLE.to_owned())
 }
 
-/// `password=...` in a query string or key/value string.
-fn redact_params(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(p) = find_ci(rest, "password=") {
-        let boundary = p == 0 || matches!(rest.as_bytes()[p - 1], b'?' | b'&' | b' ' | b'\t');
-        out.push_str(&rest[..p + "password=".len()]);
-        rest = &rest[p + "password=".len()..];
-        if boundary {
-            let end = if let Some(quoted) = rest.strip_prefix('\'') {
-                quoted.find('\'').map_or(rest.len(), |q| q + 2)
-            } else {
-                rest.find(['&', ' ', '\t']).unwrap_or(rest.len())
+/// Whether a parameter holds a secret (`password`, `sslpassword`, any spelling of either).
+fn is_secret_key(key: &str) -> bool {
+    key.to_ascii_lowercase().contains("password")
+}
+
+/// `%XX` decoded (bytes, lossily as UTF-8), as libpq decodes URI parts.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(hex) = s.get(i + 1..i + 3)
+            && let Ok(v) = u8::from_str_radix(hex, 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `scheme://[user[:password]@][hosts][/dbname][?key=value&...]`. The userinfo ends at the last
+/// `@` before the first `/` (libpq), or at the first `@` anywhere when that is later (the
+/// driver reads `u:pa/ss@h` so): either way no part of a password is left outside it.
+fn redact_uri(scheme: &str, rest: &str) -> Option<String> {
+    let first_slash = rest.find('/').unwrap_or(rest.len());
+    let libpq_at = rest[..first_slash].rfind('@');
+    let driver_at = rest.find('@');
+    let at = libpq_at.max(driver_at);
+    let mut out = scheme.to_owned();
+    let after = match at {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            // An `@` after a `?` may be in a query value (`?password=a@b`), where libpq reads it
+            // and the driver does not: too ambiguous to print any of it.
+            if userinfo.contains('?') {
+                return None;
+            }
+            let (user, password) = match userinfo.split_once(':') {
+                Some((u, _)) => (u, true),
+                None => (userinfo, false),
             };
-            out.push_str("***");
-            rest = &rest[end..];
+            // A "user" that holds URI punctuation is a misread query string: print none of it.
+            if user.contains(['/', '?', '&', '=']) || is_secret_key(&percent_decode(user)) {
+                out.push_str("***");
+            } else {
+                out.push_str(user);
+                if password {
+                    out.push_str(":***");
+                }
+            }
+            out.push('@');
+            &rest[at + 1..]
+        }
+        None => rest,
+    };
+    let (path, query) = match after.find('?') {
+        Some(q) => (&after[..q], Some(&after[q + 1..])),
+        None => (after, None),
+    };
+    out.push_str(path);
+    if let Some(query) = query {
+        out.push('?');
+        for (n, pair) in query.split('&').enumerate() {
+            let (key, _) = pair.split_once('=')?;
+            if n > 0 {
+                out.push('&');
+            }
+            out.push_str(key);
+            out.push('=');
+            if is_secret_key(&percent_decode(key)) {
+                out.push_str("***");
+            } else {
+                out.push_str(&pair[key.len() + 1..]);
+            }
         }
     }
-    out.push_str(rest);
+    Some(out)
+}
+
+/// One `key = value` of a key/value connection string: byte ranges of the key, of the value as
+/// written (with its quotes), and of the whole pair.
+struct KvPair {
+    key: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
+}
+
+/// `key = value ...` as libpq reads it: spaces around `=` allowed, values single-quoted (with
+/// `\'` and `\\` escapes) or bare up to the next space (with `\` escapes). `None` when the
+/// string is not one.
+fn kv_pairs(s: &str) -> Option<Vec<KvPair>> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    let skip_ws = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    loop {
+        skip_ws(&mut i);
+        if i == b.len() {
+            break;
+        }
+        let key_start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' {
+            i += 1;
+        }
+        let key = key_start..i;
+        skip_ws(&mut i);
+        if key.is_empty() || b.get(i) != Some(&b'=') {
+            return None;
+        }
+        i += 1;
+        skip_ws(&mut i);
+        let value_start = i;
+        if b.get(i) == Some(&b'\'') {
+            i += 1;
+            loop {
+                match b.get(i) {
+                    None => return None,
+                    Some(b'\\') => i += 2,
+                    Some(b'\'') => break,
+                    Some(_) => i += 1,
+                }
+            }
+            i += 1;
+        } else {
+            while i < b.len() && !b[i].is_ascii_whitespace() {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            if i == value_start {
+                return None;
+            }
+        }
+        // A backslash at the very end, or one before a multi-byte character: not a string libpq
+        // and the driver agree on.
+        s.get(value_start..i).filter(|_| i <= b.len())?;
+        out.push(KvPair { key, value: value_start..i });
+    }
+    Some(out)
+}
+
+/// A value as written, without its quotes and escapes.
+fn kv_unquote(raw: &str) -> String {
+    let inner = raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')).unwrap_or(raw);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' { chars.next().unwrap_or(c) } else { c });
+    }
     out
 }
 
-fn find_ci(hay: &str, needle: &str) -> Option<usize> {
-    hay.to_ascii_lowercase().find(needle)
+/// The key/value string rebuilt with every password masked.
+fn redact_key_values(s: &str) -> Option<String> {
+    let pairs = kv_pairs(s)?;
+    let mut out = String::with_capacity(s.len());
+    for p in pairs {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let key = &s[p.key];
+        out.push_str(key);
+        out.push('=');
+        out.push_str(if is_secret_key(key) { "***" } else { &s[p.value] });
+    }
+    Some(out)
 }
 
 /// Removes `name=value` from a URL query string or key/value string; returns the value.
 fn take_param(conn: &mut String, name: &str) -> Option<String> {
+    // Key/value strings are parsed as libpq parses them (`sslmode = require` has spaces), so
+    // that the sslmode asked for is the one used.
+    if !conn.starts_with("postgres://") && !conn.starts_with("postgresql://") {
+        let pairs = kv_pairs(conn)?;
+        let p = pairs.iter().rev().find(|p| conn[p.key.clone()].eq_ignore_ascii_case(name))?;
+        let value = kv_unquote(&conn[p.value.clone()]);
+        conn.replace_range(p.key.start..p.value.end, "");
+        return Some(value);
+    }
     let key = format!("{name}=");
     let lower = conn.to_ascii_lowercase();
     let mut p = 0;
@@ -141,6 +299,10 @@ impl Target {
     /// `PGUSER`, `PGDATABASE`, `PGPASSWORD`, `PGSSLMODE`, `PGSSLROOTCERT`).
     pub fn resolve(url: Option<&str>) -> Result<Self, DbError> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        // An empty string would connect to the defaults (localhost) without a word.
+        if url.is_some_and(|u| u.trim().is_empty()) {
+            return Err(DbError::EmptyUrl);
+        }
         let (mut conn, from_env) = match url.map(str::to_owned).or_else(|| env("DATABASE_URL")) {
             Some(u) => (u, false),
             None => {
@@ -170,7 +332,7 @@ impl Target {
         } else {
             postgres::Config::from_str(&conn).map_err(|e| DbError::Config {
                 target: redacted.clone(),
-                message: scrub(&e.to_string(), None, &conn),
+                message: config_error_text(&error_text(&e), &conn),
             })?
         };
         // libpq variables fill what the string leaves out.
@@ -274,6 +436,13 @@ pub fn error_text(e: &postgres::Error) -> String {
     s
 }
 
+/// The driver's message about a connection string it cannot parse, without the character it
+/// quotes (`expected `=` but got `h``: a character of the string, maybe of the password).
+fn config_error_text(message: &str, conn: &str) -> String {
+    let message = message.split_once(" but got").map_or(message, |(head, _)| head);
+    scrub(message, None, conn)
+}
+
 fn scrub(message: &str, password: Option<&str>, conn: &str) -> String {
     let mut m = message.to_owned();
     if let Some(p) = password.filter(|p| !p.is_empty()) {
@@ -342,6 +511,53 @@ mod tests {
         assert_eq!(redact("postgres://db/x?user=app&password=s3cr3t"), "postgres://db/x?user=app&password=***");
     }
 
+    /// Each spelling libpq or the driver accepts, and what neither can parse (issue 15).
+    #[test]
+    fn passwords_are_redacted_in_every_spelling() {
+        let cases = [
+            // Key/value: spaces around `=`, a space after it, `sslpassword`.
+            ("host=db password = 'hunter2' user=app", "host=db password=*** user=app"),
+            ("host=db password= hunter2 user=app", "host=db password=*** user=app"),
+            ("host=db password =hunter2", "host=db password=***"),
+            ("host=db sslpassword=hunter2 sslmode=require", "host=db sslpassword=*** sslmode=require"),
+            ("  host = db\tpassword\t=\t'hun ter2'  ", "host=db password=***"),
+            // Quoted values with escapes: `\'` does not end the value.
+            ("password='it\\'s hunter2' host=db", "password=*** host=db"),
+            ("password='a\\\\' host=db", "password=*** host=db"),
+            ("password=hun\\ ter2 host=db", "password=*** host=db"),
+            // URLs: the userinfo runs to the last `@` (a password with `@`), or holds a `/`.
+            ("postgres://u:pa@ss@db/x", "postgres://u:***@db/x"),
+            ("postgresql://u:p%40ss@db:5/x", "postgresql://u:***@db:5/x"),
+            ("postgres://u:pa/ss@db/x", "postgres://u:***@db/x"),
+            ("postgres://db/x?sslpassword=hunter2&password=hunter2", "postgres://db/x?sslpassword=***&password=***"),
+            ("postgres://db/x?pass%77ord=hunter2", "postgres://db/x?pass%77ord=***"),
+        ];
+        for (conn, want) in cases {
+            let got = redact(conn);
+            assert_eq!(got, want, "{conn}");
+            assert!(!got.contains("hun") && !got.contains("ter2") && !got.contains("ss@"), "{conn} -> {got}");
+        }
+        for conn in [
+            "mysql://u:hunter2@db/x",
+            "password='hunter2",
+            "password=",
+            "host=db hunter2",
+            "hunter2",
+            "postgres://u:hunter2@db/x?password",
+            "password='hunter2\\",
+            "postgres://db/x?password=hun@ter2",
+            "postgres://db:5/x?password=hun@ter2",
+            "postgres://u:hun?ter2@db/x",
+        ] {
+            assert_eq!(redact(conn), UNPARSEABLE, "{conn}");
+        }
+        // The whole error, not only the target, keeps the password out.
+        for conn in ["host=db password = 'hunter2' port=notaport", "postgres://u:hunter2@db:notaport/x", "hunter2 x"] {
+            let err = Target::resolve(Some(conn)).unwrap_err().to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+    }
+
     #[test]
     fn sslmode_is_taken_out_of_the_url() {
         let mut u = "postgres://a:b@h/d?sslmode=verify-full&application_name=x".to_owned();
@@ -352,6 +568,21 @@ mod tests {
         assert_eq!(u, "postgres://a:b@h/d");
         let mut u = "host=h sslmode=disable user=u".to_owned();
         assert_eq!(take_param(&mut u, "sslmode").as_deref(), Some("disable"));
+        // Spaces around `=` and quotes, as libpq allows: the mode is still taken (before, it was
+        // left to the driver and `prefer` replaced `require`).
+        for (conn, mode) in [
+            ("host=h sslmode = require user=u", "require"),
+            ("host=h sslmode= 'verify-full' password='a sslmode=disable'", "verify-full"),
+            ("sslmode =disable", "disable"),
+        ] {
+            let mut u = conn.to_owned();
+            assert_eq!(take_param(&mut u, "sslmode").as_deref(), Some(mode), "{conn}");
+            assert!(kv_pairs(&u).is_some_and(|p| p.iter().all(|p| &u[p.key.clone()] != "sslmode")), "{u}");
+        }
+        let t = Target::resolve(Some("host=h sslmode = require user=u")).unwrap();
+        assert_eq!(t.ssl_mode(), SslMode::Require);
+        let t = Target::resolve(Some("host=h password='x sslmode=disable' sslmode = verify-full")).unwrap();
+        assert_eq!(t.ssl_mode(), SslMode::VerifyFull);
         assert!(Target::resolve(Some("postgres://a:pw@h/d?sslmode=verify-full")).is_ok());
         let err = Target::resolve(Some("postgres://a:pw@h/d?sslmode=bogus")).unwrap_err().to_string();
         assert!(err.contains("bogus") && !err.contains("pw@"), "{err}");

@@ -163,7 +163,8 @@ fn after_alter_table_name(toks: &[Tok]) -> Option<usize> {
 pub fn alter_table_op_spans(toks: &[Tok]) -> Vec<Range<usize>> {
     let Some(start) = after_alter_table_name(toks) else { return Vec::new() };
     let (parts, _) = split_top_level(toks, start);
-    parts.iter().filter_map(|r| span_of(toks, r)).collect()
+    // A missing sub-command (`ALTER TABLE t ADD ..., ;`) makes the list unusable: no spans.
+    parts.iter().map(|r| span_of(toks, r)).collect::<Option<Vec<_>>>().unwrap_or_default()
 }
 
 /// Byte spans of the elements of a CREATE TABLE's column list, split into (columns, constraints).

@@ -76,6 +76,19 @@ pub fn parse_source(source: &SourceFile) -> (Vec<Stmt>, Vec<Range<usize>>, bool)
             do_block_statements(text, raw.range.clone(), &mut stmts, 0);
         }
     }
+    if !split.errors.is_empty() {
+        for e in &split.errors {
+            stmts.push(Stmt {
+                range: e.range.clone(),
+                action: Action::Other { kind: "statement" },
+                status: Status::Failed { message: e.message.to_owned(), at: e.range.start },
+                inner: false,
+                leading_comments: 0..0,
+            });
+        }
+        // Stable: a statement and an error found at its start keep that order.
+        stmts.sort_by_key(|s| s.range.start);
+    }
     (stmts, split.comments, split.no_transaction)
 }
 

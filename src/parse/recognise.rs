@@ -34,6 +34,11 @@ fn kw(toks: &[Tok], i: usize, k: &str) -> bool {
     toks.get(i).is_some_and(|t| t.is_kw(k))
 }
 
+/// Index of the first keyword `k` at or after `from`.
+fn find_kw(toks: &[Tok], from: usize, k: &str) -> Option<usize> {
+    Some(from + toks.get(from..)?.iter().position(|t| t.is_kw(k))?)
+}
+
 /// Skips the given optional keywords in any order.
 fn skip_kws(toks: &[Tok], mut i: usize, kws: &[&str]) -> usize {
     while kws.iter().any(|k| kw(toks, i, k)) {
@@ -177,8 +182,8 @@ pub fn recognise(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
             Some(Action::Truncate {
                 tables: parts
                     .iter()
-                    .filter_map(|p| read_name(toks, skip_kws(toks, p.start, &["only"])).map(|(n, _)| n))
-                    .collect(),
+                    .map(|p| read_name(toks, skip_kws(toks, p.start, &["only"])).map(|(n, _)| n))
+                    .collect::<Option<_>>()?,
             })
         }
         _ => None,
@@ -266,7 +271,8 @@ fn recognise_drop(toks: &[Tok]) -> Option<Action> {
     }
     let (i, if_exists) = skip_if_exists(toks, i);
     let (parts, end) = split_top_level(toks, i);
-    let names: Vec<ObjName> = parts.iter().filter_map(|p| read_name(toks, p.start).map(|(n, _)| n)).collect();
+    // Every element must be a name: `DROP TABLE a, ;` is a syntax error.
+    let names: Vec<ObjName> = parts.iter().map(|p| read_name(toks, p.start).map(|(n, _)| n)).collect::<Option<_>>()?;
     if names.is_empty() {
         return None;
     }
@@ -452,11 +458,17 @@ fn recognise_create(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
             return Some(Action::Other { kind: "CREATE EVENT TRIGGER" });
         }
         let name = toks.get(i + 1)?.ident()?;
-        let on = toks.iter().position(|t| t.is_kw("on"))?;
+        // `ON` after the name, `EXECUTE` after `ON`: searched in order, so the slices below are
+        // in bounds whatever the statement holds (`CREATE TRIGGER t EXECUTE ON u`).
+        let on = find_kw(toks, i + 2, "on")?;
         let (table, _) = read_name(toks, on + 1)?;
-        let execute = toks.iter().position(|t| t.is_kw("execute"));
-        let function = execute.and_then(|e| read_name(toks, e + 2).map(|(n, _)| n));
-        let spec = trigger_spec(&toks[i + 2..on], &toks[on..execute.unwrap_or(toks.len())]);
+        // Every trigger runs `EXECUTE {FUNCTION | PROCEDURE} name(...)`.
+        let execute = find_kw(toks, on + 1, "execute")?;
+        if !(kw(toks, execute + 1, "function") || kw(toks, execute + 1, "procedure")) {
+            return None;
+        }
+        let function = Some(read_name(toks, execute + 2)?.0);
+        let spec = trigger_spec(&toks[i + 2..on], &toks[on..execute]);
         return Some(Action::CreateTrigger { name, table, function, spec });
     }
     if what.is_kw("rule") {
@@ -608,6 +620,10 @@ fn lenient_element(toks: &[Tok], p: &Range<usize>, text: &str, base: usize) -> O
     let elem = &toks[p.clone()];
     let slice = |from: usize, to: usize| &text[elem[from].range.start - base..elem[to - 1].range.end - base];
     if let Some(w) = elem.windows(2).position(|w| w[0].is_kw("without") && w[1].is_kw("overlaps")) {
+        // `WITHOUT OVERLAPS` needs a key before it.
+        if w == 0 {
+            return None;
+        }
         let rest = if w + 2 < elem.len() { slice(w + 2, elem.len()) } else { "" };
         return parse_one(&format!("CREATE TABLE t ({} {rest})", slice(0, w)));
     }

@@ -16,6 +16,16 @@ pub struct Split {
     pub comments: Vec<Range<usize>>,
     /// The file carries its tool's no-transaction marker.
     pub no_transaction: bool,
+    /// What PostgreSQL or psql would reject outside any statement: an unterminated `/*`
+    /// comment, `COPY ... FROM stdin` data without its `\.` line.
+    pub errors: Vec<SplitError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitError {
+    /// From where the error is reported to the end of what it covers.
+    pub range: Range<usize>,
+    pub message: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -28,7 +38,7 @@ pub struct RawStmt {
 
 pub(crate) use super::lex::{
     dollar_tag_len, find, is_escape_string, is_ident_char, is_ident_start, line_end, may_start_literal,
-    skip_block_comment, skip_literal, skip_quoted,
+    scan_block_comment, skip_block_comment, skip_literal, skip_quoted,
 };
 
 #[derive(Default)]
@@ -135,8 +145,9 @@ impl Splitter<'_> {
         false
     }
 
-    /// Skips a `COPY ... FROM stdin` data block that follows the statement ending at `i`.
-    fn skip_copy_data(&self, i: usize) -> usize {
+    /// Skips a `COPY ... FROM stdin` data block that follows the statement ending at `i`;
+    /// `None` when the file ends before its `\.` line.
+    fn skip_copy_data(&self, i: usize) -> Option<usize> {
         let b = self.b;
         let mut j = line_end(b, i);
         while j < b.len() {
@@ -145,11 +156,11 @@ impl Splitter<'_> {
             let line = &b[start.min(b.len())..end];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line == b"\\." {
-                return end;
+                return Some(end);
             }
             j = end;
         }
-        b.len()
+        None
     }
 
     fn run(mut self) -> Split {
@@ -178,8 +189,11 @@ impl Splitter<'_> {
                     continue;
                 }
                 b'/' if b.get(i + 1) == Some(&b'*') => {
-                    let end = skip_block_comment(b, i);
+                    let (end, closed) = scan_block_comment(b, i);
                     self.out.comments.push(i..end);
+                    if !closed {
+                        self.out.errors.push(SplitError { range: i..end, message: "unterminated `/*` comment" });
+                    }
                     i = end;
                     continue;
                 }
@@ -224,7 +238,13 @@ impl Splitter<'_> {
                     let copy = self.is_copy_from_stdin(start..i);
                     self.flush();
                     if copy {
-                        i = self.skip_copy_data(i);
+                        i = self.skip_copy_data(i).unwrap_or_else(|| {
+                            self.out.errors.push(SplitError {
+                                range: start..n,
+                                message: "the data of `COPY ... FROM stdin` runs to the end of the file: its `\\.` line is missing",
+                            });
+                            n
+                        });
                     }
                     continue;
                 }

@@ -144,7 +144,8 @@ pub fn is_comment(t: &Token) -> bool {
 }
 
 /// Splits `toks[from..]` at top-level commas (parenthesis depth 0 relative to `from`),
-/// stopping at an unmatched `)` or `;`. Returns token index ranges.
+/// stopping at an unmatched `)` or `;`. Returns token index ranges; a missing element (`a, , b`,
+/// `a,` at the end) is an empty range, so callers can tell it from a list without it.
 pub fn split_top_level(toks: &[Tok], from: usize) -> (Vec<Range<usize>>, usize) {
     let mut parts = Vec::new();
     let mut depth = 0i32;
@@ -164,14 +165,17 @@ pub fn split_top_level(toks: &[Tok], from: usize) -> (Vec<Range<usize>>, usize) 
         }
         i += 1;
     }
-    if start < i {
+    if start < i || !parts.is_empty() {
         parts.push(start..i);
     }
     (parts, i)
 }
 
-/// Byte span covered by a token index range.
+/// Byte span covered by a token index range; `None` when the range is empty or out of bounds.
 pub fn span_of(toks: &[Tok], r: &Range<usize>) -> Option<Range<usize>> {
+    if r.is_empty() {
+        return None;
+    }
     let first = toks.get(r.start)?;
     let last = toks.get(r.end.checked_sub(1)?)?;
     Some(first.range.start..last.range.end)

@@ -147,10 +147,13 @@ pub fn read_inputs(
     pgss: Option<&crate::db::Target>,
 ) -> Result<QuerySet, InputError> {
     let mut files = Vec::new();
+    let mut skipped = Vec::new();
     for p in paths {
         if p.is_dir() {
+            let io = |source| ReadError::Io { path: p.display().to_string(), source };
+            let root = std::fs::canonicalize(p).map_err(io)?;
             let mut found = Vec::new();
-            collect_dir(p, &mut found).map_err(|source| ReadError::Io { path: p.display().to_string(), source })?;
+            collect_dir(p, &root, &mut found, &mut skipped).map_err(io)?;
             found.sort_by(|a, b| crate::source::natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
             files.extend(found);
         } else {
@@ -158,23 +161,36 @@ pub fn read_inputs(
         }
     }
     let mut set = QuerySet::read(&files, opts)?;
+    set.skipped = skipped;
     if let Some(target) = pgss {
         read::from_pg_stat_statements(target, opts, &mut set)?;
     }
     Ok(set)
 }
 
-fn collect_dir(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+/// The input files of a folder; as for migrations, symlinked folders are not entered, a symlink
+/// is read only when it stays inside `root`, and special files never (see
+/// [`crate::source::check_readable`]).
+fn collect_dir(
+    dir: &std::path::Path,
+    root: &std::path::Path,
+    out: &mut Vec<std::path::PathBuf>,
+    skipped: &mut Vec<crate::source::Skipped>,
+) -> std::io::Result<()> {
     for e in std::fs::read_dir(dir)? {
-        let p = e?.path();
-        if p.is_dir() {
-            collect_dir(&p, out)?;
+        let e = e?;
+        let p = e.path();
+        if e.file_type()?.is_dir() {
+            collect_dir(&p, root, out, skipped)?;
         } else if p
             .extension()
             .and_then(|x| x.to_str())
             .is_some_and(|x| matches!(x.to_ascii_lowercase().as_str(), "sql" | "log" | "csv" | "json"))
         {
-            out.push(p);
+            match crate::source::check_readable(&p, Some(root)) {
+                Ok(()) => out.push(p),
+                Err(reason) => skipped.push(crate::source::Skipped { path: p, reason }),
+            }
         }
     }
     Ok(())
@@ -189,6 +205,10 @@ pub struct QuerySet {
     /// which holds that query's display text (normalised unless `--show-values`). Renderers can
     /// therefore show snippets safely.
     pub files: Vec<SourceFile>,
+    /// Files found in the folders given and not read (symlinks out of the folder, special files).
+    pub skipped: Vec<crate::source::Skipped>,
+    /// What was read only in part (a log cut off in the middle of its last record), for stderr.
+    pub warnings: Vec<String>,
 }
 
 impl QuerySet {

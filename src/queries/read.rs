@@ -83,10 +83,7 @@ fn is_csvlog_line(line: &str) -> bool {
 pub fn read_path(path: &Path, opts: &ReadOptions, set: &mut QuerySet) -> Result<(), ReadError> {
     let display = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| ReadError::Io { path: display.clone(), source })?;
-    let text = match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
+    let text = crate::source::decode(bytes);
     read_text(&display, &text, opts, set)
 }
 
@@ -101,12 +98,12 @@ pub fn read_text(path: &str, text: &str, opts: &ReadOptions, set: &mut QuerySet)
             Ok(())
         }
         Format::Csvlog => {
-            let entries = csv_entries(path, text)?;
+            let entries = csv_entries(path, text, &mut set.warnings)?;
             finish_log(path, text, entries, opts, set);
             Ok(())
         }
         Format::Jsonlog => {
-            let entries = json_entries(path, text)?;
+            let entries = json_entries(path, text, &mut set.warnings)?;
             finish_log(path, text, entries, opts, set);
             Ok(())
         }
@@ -343,8 +340,12 @@ fn stderr_entries(text: &str) -> Vec<Entry> {
     out
 }
 
-/// Splits CSV into records of fields, with the 1-based line each record starts on.
-fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, usize> {
+/// A CSV record: the 1-based line it starts on, and its fields.
+type CsvRecord = (usize, Vec<String>);
+
+/// Splits CSV into records of fields. A quoted field left open at the end of the text is an
+/// error: the line its record starts on, and the records before it.
+fn csv_records(text: &str) -> Result<Vec<CsvRecord>, (usize, Vec<CsvRecord>)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -358,7 +359,7 @@ fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, usize> {
                 i += 1;
                 loop {
                     match b.get(i) {
-                        None => return Err(start_line),
+                        None => return Err((start_line, out)),
                         Some(b'"') if b.get(i + 1) == Some(&b'"') => {
                             field.push(b'"');
                             i += 2;
@@ -408,12 +409,48 @@ fn non_empty(s: Option<&String>) -> Option<String> {
     s.filter(|s| !s.is_empty()).cloned()
 }
 
-fn csv_entries(path: &str, text: &str) -> Result<Vec<Entry>, ReadError> {
-    let records = csv_records(text).map_err(|line| ReadError::Format {
-        path: path.to_owned(),
-        line,
-        message: "unterminated quoted field in the csvlog".into(),
-    })?;
+/// The warning for a log whose last record was cut off (a copy of a log being written).
+fn partial_record(path: &str, line: usize) -> String {
+    format!("{path}:{line}: skipped the partial last record (the log ends in the middle of it)")
+}
+
+fn csv_entries(path: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Entry>, ReadError> {
+    let records = match csv_records(text) {
+        Ok(mut records) => {
+            // A last record without its line end and with fewer fields than the others was cut
+            // off between two fields.
+            let most = records.iter().rev().skip(1).map(|(_, f)| f.len()).max().unwrap_or(0);
+            if !text.ends_with('\n')
+                && let Some((line, f)) = records.last()
+                && f.len() < most
+            {
+                warnings.push(partial_record(path, *line));
+                records.pop();
+            }
+            records
+        }
+        // An unterminated quote runs to the end of the file: the last record was cut off inside
+        // a field. The records before it are whole.
+        Err((line, whole)) if !whole.is_empty() => {
+            warnings.push(partial_record(path, line));
+            whole
+        }
+        Err((line, _)) => {
+            return Err(ReadError::Format {
+                path: path.to_owned(),
+                line,
+                message: "unterminated quoted field in the csvlog".into(),
+            });
+        }
+    };
+    // Something else read as csvlog (`--queries-format csvlog` on another file): say so.
+    if !records.is_empty() && !records.iter().any(|(_, f)| f.len() >= 14) {
+        return Err(ReadError::Format {
+            path: path.to_owned(),
+            line: records[0].0,
+            message: "not a csvlog file: no record has the csvlog columns (check --queries-format)".into(),
+        });
+    }
     // Column positions are the same from PostgreSQL 9 to 17 for the fields used here.
     Ok(records
         .into_iter()
@@ -431,18 +468,26 @@ fn csv_entries(path: &str, text: &str) -> Result<Vec<Entry>, ReadError> {
         .collect())
 }
 
-fn json_entries(path: &str, text: &str) -> Result<Vec<Entry>, ReadError> {
+fn json_entries(path: &str, text: &str, warnings: &mut Vec<String>) -> Result<Vec<Entry>, ReadError> {
     let mut out = Vec::new();
+    let lines = text.lines().count();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
         if line.trim().is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|_| ReadError::Format {
-            path: path.to_owned(),
-            line: line_no,
-            message: "not a JSON object (expected one jsonlog entry per line)".into(),
-        })?;
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            // The last line, without its line end, after whole entries: cut off mid-entry.
+            if line_no == lines && !text.ends_with('\n') && !out.is_empty() {
+                warnings.push(partial_record(path, line_no));
+                break;
+            }
+            return Err(ReadError::Format {
+                path: path.to_owned(),
+                line: line_no,
+                message: "not a JSON object (expected one jsonlog entry per line)".into(),
+            });
+        };
         let s = |k: &str| match v.get(k) {
             Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
             Some(serde_json::Value::Number(n)) => Some(n.to_string()),
@@ -733,7 +778,7 @@ fn pgss_row(line: Option<usize>, get: &dyn Fn(&str) -> Option<String>) -> Option
 
 fn pgss_csv_rows(path: &str, text: &str) -> Result<Vec<PgssRow>, ReadError> {
     let err = |line: usize, message: &str| ReadError::Format { path: path.to_owned(), line, message: message.into() };
-    let records = csv_records(text).map_err(|l| err(l, "unterminated quoted field"))?;
+    let records = csv_records(text).map_err(|(l, _)| err(l, "unterminated quoted field"))?;
     let Some((_, header)) = records.first() else { return Ok(Vec::new()) };
     let col: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.trim(), i)).collect();
     if !col.contains_key("query") {

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use colored::Colorize;
 
-use super::{Place, Report, counts, place};
+use super::{Place, Report, counts, place, visible, visible_lines};
 use crate::diagnostic::Severity;
 
 pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
@@ -15,11 +15,11 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             Severity::Warning => "warning".yellow().bold(),
             Severity::Info => "info".cyan().bold(),
         };
-        writeln!(out, "{sev}{}: {}", format!("[{}]", d.rule).bold(), d.message.bold())?;
+        writeln!(out, "{sev}{}: {}", format!("[{}]", d.rule).bold(), visible_lines(&d.message).bold())?;
         let (file, line, col, end_line) = match place(report, d) {
             Place::File { file, line, column, end_line, .. } => (file, line, column, end_line),
             Place::Object(o) => {
-                writeln!(out, " {} {o}", "-->".blue().bold())?;
+                writeln!(out, " {} {}", "-->".blue().bold(), visible(o))?;
                 trailer(out, d, " ")?;
                 continue;
             }
@@ -27,9 +27,10 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
         let width = line.to_string().len();
         let pad = " ".repeat(width);
         let bar = "|".blue().bold();
-        writeln!(out, "{pad}{} {}:{line}:{col}", "-->".blue().bold(), file.path)?;
+        writeln!(out, "{pad}{} {}:{line}:{col}", "-->".blue().bold(), visible(&file.path))?;
         if !file.text.is_empty() {
             // The first line of the span, underlined; a span that goes on is marked with `...`.
+            // Control and bidi characters are shown escaped, and the underline counts them so.
             writeln!(out, "{pad} {bar}")?;
             let range = file.index.line_range(&file.text, line - 1);
             let from = d.span.start.max(range.start).min(range.end);
@@ -86,12 +87,12 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
 /// The help, the fix and the blank line that close a finding.
 fn trailer(out: &mut dyn Write, d: &crate::diagnostic::Diagnostic, pad: &str) -> std::io::Result<()> {
     if let Some(help) = &d.help {
-        writeln!(out, "{pad} {} {}: {help}", "=".blue().bold(), "help".bold())?;
+        writeln!(out, "{pad} {} {}: {}", "=".blue().bold(), "help".bold(), visible_lines(help))?;
     }
     if let Some(fix) = &d.fix {
         writeln!(out, "{pad} {} {}:", "=".blue().bold(), "fix".bold())?;
         for l in fix.lines() {
-            writeln!(out, "{pad}     {}", l.green())?;
+            writeln!(out, "{pad}     {}", visible(l).green())?;
         }
     }
     writeln!(out)
@@ -107,7 +108,8 @@ const CONTEXT_BEFORE: usize = 40;
 /// A source line cut to a window around a span.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Window {
-    /// The text to print (tabs as four spaces, `…` where cut).
+    /// The text to print (tabs as four spaces, control and bidi characters escaped, `…` where
+    /// cut).
     pub text: String,
     /// Columns before the span's first mark.
     pub indent: usize,
@@ -149,16 +151,25 @@ pub(crate) fn window(line: &str, from: usize, to: usize, max: usize) -> Window {
     let end_byte = shown.last().map_or(from, |&(i, c)| i + c.len_utf8());
     let cut_start = start_byte > 0;
     let cut_end = cut_end || end_byte < line.len();
-    let width = |c: char| if c == '\t' { 4 } else { 1 };
+    // Control and bidi characters are printed escaped (`\u{1b}`): they take that many columns.
+    let escaped = |c: char| {
+        let mut buf = [0u8; 4];
+        visible(c.encode_utf8(&mut buf)).into_owned()
+    };
+    let width = |c: char| match c {
+        '\t' => 4,
+        c if super::is_hidden(c) => escaped(c).len(),
+        _ => 1,
+    };
     let mut text = String::with_capacity(shown.len() * 2 + 8);
     if cut_start {
         text.push('…');
     }
     for &(_, c) in &shown {
-        if c == '\t' {
-            text.push_str("    ");
-        } else {
-            text.push(c);
+        match c {
+            '\t' => text.push_str("    "),
+            c if super::is_hidden(c) => text.push_str(&escaped(c)),
+            c => text.push(c),
         }
     }
     if cut_end {
@@ -184,6 +195,10 @@ mod tests {
         assert_eq!(w, Window { text: "CREATE INDEX i ON t (a);".into(), indent: 0, marks: 24, cut_span: false });
         let w = window("\tSELECT é, x", 10, 11, 160);
         assert_eq!((w.indent, w.marks), (4 + 8, 1));
+        // Escaped characters are as wide as their escape, before and inside the span.
+        let w = window("a\u{1b}b \u{202e}c", 3, 7, 160);
+        assert_eq!(w.text, "a\\u{1b}b \\u{202e}c");
+        assert_eq!((w.indent, w.marks), (1 + 6 + 1, 1 + 8));
     }
 
     #[test]

@@ -18,6 +18,44 @@ pub use sarif::{sarif, uri_path};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceFile;
 
+/// Whether a character must not reach a terminal or a page as itself: control characters (ESC
+/// starts terminal escape sequences, CR overwrites a line, BEL rings) and the bidirectional
+/// controls that reorder how text reads (U+202A-U+202E, U+2066-U+2069, and the marks U+200E,
+/// U+200F, U+061C).
+pub(crate) fn is_hidden(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
+}
+
+/// `s` with every such character written visibly, as Rust writes it (`\u{1b}`); a tab stays.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    visible_but(s, false)
+}
+
+/// [`visible`], keeping line ends (LF, and the CR of CRLF) as they are: for multi-line text.
+pub fn visible_lines(s: &str) -> std::borrow::Cow<'_, str> {
+    visible_but(s, true)
+}
+
+fn visible_but(s: &str, lines: bool) -> std::borrow::Cow<'_, str> {
+    let keep = |c: char, next: Option<char>| lines && (c == '\n' || (c == '\r' && next == Some('\n')));
+    let mut it = s.chars().peekable();
+    let mut out: Option<String> = None;
+    let mut at = 0;
+    while let Some(c) = it.next() {
+        let next = it.peek().copied();
+        if is_hidden(c) && !keep(c, next) {
+            let o = out.get_or_insert_with(|| s[..at].to_owned());
+            use std::fmt::Write as _;
+            let _ = write!(o, "\\u{{{:x}}}", u32::from(c));
+        } else if let Some(o) = &mut out {
+            o.push(c);
+        }
+        at += c.len_utf8();
+    }
+    out.map_or(std::borrow::Cow::Borrowed(s), std::borrow::Cow::Owned)
+}
+
 /// What every renderer needs: the files (for positions and snippets) and the findings.
 pub struct Report<'a> {
     pub files: Vec<&'a SourceFile>,
@@ -48,8 +86,8 @@ pub fn place<'a>(report: &Report<'a>, d: &'a Diagnostic) -> Place<'a> {
 /// A short location: `path:line:column`, or the object's name.
 pub fn location_text(report: &Report<'_>, d: &Diagnostic) -> String {
     match place(report, d) {
-        Place::File { file, line, column, .. } => format!("{}:{line}:{column}", file.path),
-        Place::Object(o) => o.to_owned(),
+        Place::File { file, line, column, .. } => format!("{}:{line}:{column}", visible(&file.path)),
+        Place::Object(o) => visible(o).into_owned(),
     }
 }
 
@@ -83,4 +121,22 @@ pub fn counts(diags: &[Diagnostic]) -> Counts {
         }
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Terminal escapes, CR, BEL and bidi controls from the input are written visibly (issue 15).
+    #[test]
+    fn hidden_characters_are_made_visible() {
+        assert_eq!(visible("plain ünïcode\ttab"), "plain ünïcode\ttab");
+        assert!(matches!(visible("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(visible("a\u{1b}[2Jb\u{7}c\rd\ne"), "a\\u{1b}[2Jb\\u{7}c\\u{d}d\\u{a}e");
+        assert_eq!(
+            visible("x\u{202a}\u{202e}\u{2066}\u{2069}\u{200f}\u{61c}\u{9b}y"),
+            "x\\u{202a}\\u{202e}\\u{2066}\\u{2069}\\u{200f}\\u{61c}\\u{9b}y"
+        );
+        assert_eq!(visible_lines("a\r\nb\nc\rd\u{1b}"), "a\r\nb\nc\\u{d}d\\u{1b}");
+    }
 }

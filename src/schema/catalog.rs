@@ -104,6 +104,17 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
     {
         live.schemas.push(row.get(0));
     }
+    // A schema asked for and not found would make a clean audit of nothing.
+    if let Some(missing) = opts.schemas.iter().find(|s| !live.schemas.contains(s)) {
+        let why = if missing == "information_schema" || missing.starts_with("pg_") {
+            "is a system schema, which audit does not read"
+        } else {
+            "does not exist"
+        };
+        return Err(DbError::Query {
+            message: format!("schema `{missing}` {why} in database `{}` (--schema)", live.database),
+        });
+    }
     schema.schemas.clone_from(&live.schemas);
 
     // Tables (ordinary and partitioned), with their partition parent, comment and statistics.

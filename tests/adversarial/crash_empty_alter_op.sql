@@ -1,0 +1,2 @@
+ALTER TABLE a ,;
+CREATE INDEX i ON t (a);

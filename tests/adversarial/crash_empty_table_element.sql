@@ -1,0 +1,2 @@
+CREATE TABLE t (a int, , b int);
+CREATE INDEX i ON t (a);
