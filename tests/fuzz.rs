@@ -11,6 +11,8 @@
 //!    `standard_conforming_strings` on and off.
 //! 2. `scanners_never_panic`: the lexer, the classifier, the plan-expression reader and the
 //!    splitter on arbitrary text: no panic, no hang.
+//! 3. `lint_never_panics`: the whole lint pipeline on mutated rule fixtures: no panic, no
+//!    internal error, spans inside the text.
 
 mod common;
 
@@ -233,4 +235,40 @@ fn scanners_never_panic() {
     // Inputs are under 1 KB: anything near a second is a hang or a quadratic path.
     assert!(slowest < Duration::from_secs(2), "an input took {slowest:?}");
     eprintln!("scanner fuzz: {runs} inputs, slowest {slowest:?}");
+}
+#[test]
+fn lint_never_panics() {
+    // Seeds: every rule fixture.
+    let mut seeds = Vec::new();
+    for dir in std::fs::read_dir(common::root().join("fixtures/rules")).unwrap().flatten() {
+        for f in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            if f.path().extension().is_some_and(|e| e == "sql") {
+                seeds.push(std::fs::read_to_string(f.path()).unwrap());
+            }
+        }
+    }
+    assert!(seeds.len() > 100);
+    let deadline = budget();
+    let start = Instant::now();
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let (mut runs, mut bytes) = (0u64, 0usize);
+    let mut slowest = Duration::ZERO;
+    while start.elapsed() < deadline {
+        let seed = &seeds[rng.below(seeds.len())];
+        let mut sql = seed.clone();
+        for _ in 0..=rng.below(3) {
+            sql = mutate(&mut rng, &sql);
+        }
+        let t = Instant::now();
+        let out = common::lint_sql(&sql, None);
+        slowest = slowest.max(t.elapsed());
+        assert!(!out.diagnostics.iter().any(|d| d.rule == "internal-error"), "internal error on {sql:?}");
+        for d in &out.diagnostics {
+            assert!(d.span.start <= d.span.end && d.span.end <= sql.len(), "bad span {:?} on {sql:?}", d.span);
+        }
+        runs += 1;
+        bytes += sql.len();
+    }
+    assert!(slowest < Duration::from_secs(2), "an input took {slowest:?}");
+    eprintln!("lint fuzz: {runs} inputs ({bytes} bytes), slowest {slowest:?}");
 }
