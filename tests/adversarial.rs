@@ -21,11 +21,18 @@ struct Run {
     stderr: String,
 }
 
+/// Address space the binary may use on these inputs (`ulimit -v`, KB): an input that makes it
+/// grow past this aborts the run, and the test fails.
+const MEMORY_BOUND_KB: u64 = 1 << 20;
+
 /// Runs the binary with `args` (in `cwd`, with extra environment variables), killing it past
-/// [`TIME_BOUND`].
+/// [`TIME_BOUND`], under [`MEMORY_BOUND_KB`].
 fn run_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbwarden"));
-    cmd.args(args)
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -v {MEMORY_BOUND_KB} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_dbwarden"))
+        .args(args)
         .current_dir(cwd)
         .env_remove("NO_COLOR")
         .env_remove("GITHUB_ACTIONS")
