@@ -61,7 +61,7 @@ for kind in one-line suppressions indexes referrers semicolons in-list; do
     # The output is counted, not kept (the old code printed tens of GB for these).
     # Exit 1 (findings) and a time-out are results here, not failures of the script.
     set +o pipefail
-    outb=$(NO_COLOR=1 timeout "$limit" /usr/bin/time -f '%e %M' -o "$work/time" "$bin" "${args[@]}" 2>/dev/null | wc -c)
+    outb=$(NO_COLOR=1 /usr/bin/time -f '%e %M' -o "$work/time" timeout "$limit" "$bin" "${args[@]}" 2>/dev/null | wc -c)
     set -o pipefail
     read -r secs kb < <(tail -n 1 "$work/time")
     bytes=$(stat -c %s "$f")
