@@ -165,6 +165,9 @@ pub fn discover_files(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Disco
     Ok(out)
 }
 
+/// The kernel's and the devices' trees: never read, whatever a path or symlink says.
+const KERNEL_TREES: [&str; 3] = ["/proc", "/sys", "/dev"];
+
 /// Whether a file may be read: `root` is the canonical folder it was found in (`None` for a file
 /// named on the command line, or with `--follow-symlinks`).
 pub fn check_readable(path: &Path, root: Option<&Path>) -> Result<(), &'static str> {
@@ -180,7 +183,7 @@ pub fn check_readable(path: &Path, root: Option<&Path>) -> Result<(), &'static s
     }
     // The type of what the path resolves to: a FIFO would block, a device never end.
     let Ok(meta) = std::fs::metadata(&target) else { return Err("cannot read its type") };
-    if !meta.is_file() || ["/proc", "/sys", "/dev"].iter().any(|d| target.starts_with(d)) {
+    if !meta.is_file() || KERNEL_TREES.iter().any(|d| target.starts_with(d)) {
         return Err("not a regular file");
     }
     Ok(())
@@ -204,7 +207,12 @@ fn walk(
                 walk(&path, root, opts, out, skipped)?;
             }
         } else if is_migration_file(&path) {
-            match check_readable(&path, (!opts.follow_symlinks).then_some(root)) {
+            // A regular file found in the walk is inside the tree by construction: only symlinks
+            // and other kinds are resolved (resolving every file cost the corpus 45,000 system
+            // calls, 15 % of its run).
+            let plain = ft.is_file() && !KERNEL_TREES.iter().any(|d| root.starts_with(d));
+            let verdict = if plain { Ok(()) } else { check_readable(&path, (!opts.follow_symlinks).then_some(root)) };
+            match verdict {
                 Ok(()) => out.push(path),
                 Err(reason) => skipped.push(Skipped { path, reason }),
             }
