@@ -6,7 +6,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::process::Command;
 
 use common::db::TestDb;
 use serde_json::Value;
@@ -42,19 +41,7 @@ fn build_example(db: &TestDb) -> postgres::Client {
 }
 
 fn explain(url: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dbwarden"))
-        .current_dir(common::root())
-        .args(["explain", "--database-url", url])
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("run dbwarden");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::explain(url, args)
 }
 
 /// Rules reported per query name (from `--format json`).
@@ -78,20 +65,7 @@ fn rules_by_query(json: &Value) -> BTreeMap<String, Vec<String>> {
 /// Every table's row count and content hash, every sequence's state, the schema, and the state a
 /// session could leave behind.
 fn checksum(c: &mut postgres::Client) -> BTreeMap<String, String> {
-    // A client's backend ends shortly after the client exits: wait for dbwarden's sessions to go.
-    for _ in 0..100 {
-        let n: i64 = c
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        if n == 0 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    common::db::wait_for_other_sessions(c, None);
     let mut out = BTreeMap::new();
     let tables: Vec<String> = c
         .query(

@@ -11,7 +11,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 
 use common::db::TestDb;
 use serde_json::Value;
@@ -85,19 +84,9 @@ fn cases() -> Vec<Case> {
 }
 
 fn explain(url: &str, args: &[String]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dbwarden"))
-        .current_dir(common::root())
-        .args(["explain", "--database-url", url, "--format", "json", "--runs", "1", "--warmup", "0"])
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("run dbwarden");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut all: Vec<String> = ["--format", "json", "--runs", "1", "--warmup", "0"].map(String::from).to_vec();
+    all.extend_from_slice(args);
+    common::explain(url, &all)
 }
 
 /// Per query name: its status and the message of its `query-refused` finding, if any.
@@ -125,21 +114,7 @@ fn outcomes(json: &Value) -> BTreeMap<String, (String, Option<String>)> {
 
 /// Everything a hostile query could change that a rollback would not restore, and the data.
 fn state(c: &mut postgres::Client) -> BTreeMap<String, String> {
-    // Wait for dbwarden's backends to end (a client's backend goes shortly after it exits).
-    for _ in 0..100 {
-        let n: i64 = c
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-                   AND application_name <> 'dbwarden-victim'",
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        if n == 0 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    common::db::wait_for_other_sessions(c, Some("dbwarden-victim"));
     let mut out = BTreeMap::new();
     for (k, q) in [
         ("tables", "SELECT string_agg(t, ',' ORDER BY t) FROM (SELECT format('%s:%s', c.relname, c.reltuples) t FROM pg_class c

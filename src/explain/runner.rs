@@ -221,49 +221,49 @@ impl Catalog for SessionCatalog<'_> {
     }
 
     fn risky_operators(&mut self) -> Result<Vec<Operator>, String> {
-        if self.cache.operators.is_none() {
-            let rows = self.rows(
-                &format!(
-                    "SELECT on_.nspname::text, o.oprname::text, {PROC_COLUMNS}
-                     FROM pg_operator o JOIN pg_namespace on_ ON on_.oid = o.oprnamespace
-                     JOIN pg_proc p ON p.oid = o.oprcode JOIN pg_namespace n ON n.oid = p.pronamespace
-                     JOIN pg_language l ON l.oid = p.prolang
-                     WHERE p.provolatile = 'v' OR n.nspname <> 'pg_catalog'"
-                ),
-                &[],
-            )?;
-            self.cache.operators = Some(
-                rows.iter().map(|r| Operator { schema: r.get(0), name: r.get(1), function: proc_row(r, 2) }).collect(),
-            );
-        }
-        Ok(self.cache.operators.clone().unwrap_or_default())
+        let sql = format!(
+            "SELECT on_.nspname::text, o.oprname::text, {PROC_COLUMNS}
+             FROM pg_operator o JOIN pg_namespace on_ ON on_.oid = o.oprnamespace
+             JOIN pg_proc p ON p.oid = o.oprcode JOIN pg_namespace n ON n.oid = p.pronamespace
+             JOIN pg_language l ON l.oid = p.prolang
+             WHERE p.provolatile = 'v' OR n.nspname <> 'pg_catalog'"
+        );
+        cached(self.client, &mut self.cache.operators, &sql, |r| Operator {
+            schema: r.get(0),
+            name: r.get(1),
+            function: proc_row(r, 2),
+        })
     }
 
     fn risky_casts(&mut self) -> Result<Vec<Cast>, String> {
-        if self.cache.casts.is_none() {
-            let rows = self.rows(
-                &format!(
-                    "SELECT format_type(c.castsource, NULL), t.typname::text, c.castcontext::text, {PROC_COLUMNS}
-                     FROM pg_cast c JOIN pg_type t ON t.oid = c.casttarget
-                     JOIN pg_proc p ON p.oid = c.castfunc JOIN pg_namespace n ON n.oid = p.pronamespace
-                     JOIN pg_language l ON l.oid = p.prolang
-                     WHERE p.provolatile = 'v' OR n.nspname <> 'pg_catalog'"
-                ),
-                &[],
-            )?;
-            self.cache.casts = Some(
-                rows.iter()
-                    .map(|r| Cast {
-                        source: r.get(0),
-                        target: r.get(1),
-                        context: r.get::<_, String>(2).chars().next().unwrap_or('i'),
-                        function: proc_row(r, 3),
-                    })
-                    .collect(),
-            );
-        }
-        Ok(self.cache.casts.clone().unwrap_or_default())
+        let sql = format!(
+            "SELECT format_type(c.castsource, NULL), t.typname::text, c.castcontext::text, {PROC_COLUMNS}
+             FROM pg_cast c JOIN pg_type t ON t.oid = c.casttarget
+             JOIN pg_proc p ON p.oid = c.castfunc JOIN pg_namespace n ON n.oid = p.pronamespace
+             JOIN pg_language l ON l.oid = p.prolang
+             WHERE p.provolatile = 'v' OR n.nspname <> 'pg_catalog'"
+        );
+        cached(self.client, &mut self.cache.casts, &sql, |r| Cast {
+            source: r.get(0),
+            target: r.get(1),
+            context: r.get::<_, String>(2).chars().next().unwrap_or('i'),
+            function: proc_row(r, 3),
+        })
     }
+}
+
+/// The rows of `sql`, each made a `T`, read once per session into `slot`.
+fn cached<T: Clone>(
+    client: &mut Client,
+    slot: &mut Option<Vec<T>>,
+    sql: &str,
+    row: impl Fn(&postgres::Row) -> T,
+) -> Result<Vec<T>, String> {
+    if slot.is_none() {
+        let rows = client.query(sql, &[]).map_err(|e| error_text(&e))?;
+        *slot = Some(rows.iter().map(row).collect());
+    }
+    Ok(slot.clone().unwrap_or_default())
 }
 
 /// A connection with what the runner learnt about the server.

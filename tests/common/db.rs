@@ -65,3 +65,22 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// Waits (up to 5 s) until no other session (but the one whose application_name is `keep`) is
+/// connected to `c`'s database: a client's backend ends shortly after the client exits.
+pub fn wait_for_other_sessions(c: &mut postgres::Client, keep: Option<&str>) {
+    for _ in 0..100 {
+        let n: i64 = c
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND ($1::text IS NULL OR application_name <> $1)",
+                &[&keep],
+            )
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -9,6 +9,24 @@ use dbwarden::rules::Settings;
 use dbwarden::rules::engine::{LintOutput, lint};
 use dbwarden::source::{self, SourceFile};
 
+/// Runs `dbwarden explain --database-url URL ARGS...` from the project root, without the
+/// environment variables that would change it: (exit status, stdout, stderr).
+pub fn explain<S: AsRef<std::ffi::OsStr>>(url: &str, args: &[S]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dbwarden"))
+        .current_dir(root())
+        .args(["explain", "--database-url", url])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("run dbwarden");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
