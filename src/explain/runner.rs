@@ -163,7 +163,10 @@ struct SessionCatalog<'a> {
 }
 
 const PROC_COLUMNS: &str = "p.oid::int8, n.nspname::text, p.proname::text, p.provolatile::text, l.lanname::text,
-     CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN p.prosrc END";
+     CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN p.prosrc END,
+     CASE WHEN p.prokind = 'a' THEN (SELECT array_remove(ARRAY[a.aggtransfn::oid, a.aggfinalfn::oid, a.aggcombinefn::oid,
+         a.aggserialfn::oid, a.aggdeserialfn::oid, a.aggmtransfn::oid, a.aggminvtransfn::oid, a.aggmfinalfn::oid], 0::oid)::int8[]
+       FROM pg_aggregate a WHERE a.aggfnoid = p.oid) END";
 
 fn proc_row(r: &postgres::Row, at: usize) -> Proc {
     Proc {
@@ -173,6 +176,12 @@ fn proc_row(r: &postgres::Row, at: usize) -> Proc {
         volatility: r.get::<_, String>(at + 3).chars().next().unwrap_or('v'),
         language: r.get(at + 4),
         body: r.get(at + 5),
+        support: r
+            .get::<_, Option<Vec<i64>>>(at + 6)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|o| u32::try_from(o).ok())
+            .collect(),
     }
 }
 
@@ -202,6 +211,18 @@ impl Catalog for SessionCatalog<'_> {
             }
         }
         Ok(names.iter().flat_map(|n| self.cache.procs.get(n).into_iter().flatten().cloned()).collect())
+    }
+
+    fn procs_by_oid(&mut self, oids: &[u32]) -> Result<Vec<Proc>, String> {
+        let oids: Vec<i64> = oids.iter().map(|&o| i64::from(o)).collect();
+        let rows = self.rows(
+            &format!(
+                "SELECT {PROC_COLUMNS} FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                 JOIN pg_language l ON l.oid = p.prolang WHERE p.oid = ANY($1::int8[]::oid[])"
+            ),
+            &[&oids],
+        )?;
+        Ok(rows.iter().map(|r| proc_row(r, 0)).collect())
     }
 
     fn search_path(&mut self) -> Result<Vec<String>, String> {

@@ -719,6 +719,9 @@ pub struct Proc {
     pub language: String,
     /// `pg_proc.prosrc` for `sql` and `plpgsql` functions.
     pub body: Option<String>,
+    /// For an aggregate: its support functions (transition, final, combine, serial, moving
+    /// ones). CREATE AGGREGATE records every aggregate as IMMUTABLE, whatever they do.
+    pub support: Vec<u32>,
 }
 
 impl Proc {
@@ -776,6 +779,8 @@ pub struct Cast {
 pub trait Catalog {
     /// Every function with one of these names, in any schema.
     fn procs(&mut self, names: &[String]) -> Result<Vec<Proc>, String>;
+    /// The functions with these OIDs (an aggregate's support functions).
+    fn procs_by_oid(&mut self, oids: &[u32]) -> Result<Vec<Proc>, String>;
     /// The schemas an unqualified name is looked up in, `pg_catalog` included.
     fn search_path(&mut self) -> Result<Vec<String>, String>;
     /// Unquoted words that are syntax before `(`.
@@ -886,11 +891,19 @@ impl<'c, C: Catalog> Checker<'c, C> {
         Ok(())
     }
 
-    /// One resolved function: [`judge`], then its body. The reason reads after "calls ".
+    /// One resolved function: [`judge`], then its body, and an aggregate's support functions
+    /// the same way. The reason reads after "calls ".
     fn check_proc(&mut self, p: &Proc) -> Result<(), Denied> {
         judge(p, self.allow_writes).map_err(Denied::Refused)?;
         let mut seen = HashSet::new();
-        self.check_body(p, 0, &mut seen).map_err(|e| prefix(e, &format!("`{}()`, whose body ", p.display())))
+        self.check_body(p, 0, &mut seen).map_err(|e| prefix(e, &format!("`{}()`, whose body ", p.display())))?;
+        if !p.support.is_empty() {
+            for s in self.catalog.procs_by_oid(&p.support)? {
+                self.check_proc(&s)
+                    .map_err(|e| prefix(e, &format!("the aggregate `{}()`, which calls ", p.display())))?;
+            }
+        }
+        Ok(())
     }
 
     /// A `sql` or `plpgsql` user function's body: the functions it names (read from its text,

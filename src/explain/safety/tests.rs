@@ -146,12 +146,16 @@ pub(super) fn proc(schema: &str, name: &str, volatility: char, body: Option<&str
         volatility,
         language: if body.is_some() { "plpgsql".into() } else { "internal".into() },
         body: body.map(str::to_owned),
+        support: Vec::new(),
     }
 }
 
 impl Catalog for FakeCatalog {
     fn procs(&mut self, names: &[String]) -> Result<Vec<Proc>, String> {
         Ok(self.procs.iter().filter(|p| names.contains(&p.name)).cloned().collect())
+    }
+    fn procs_by_oid(&mut self, oids: &[u32]) -> Result<Vec<Proc>, String> {
+        Ok(self.procs.iter().filter(|p| oids.contains(&p.oid)).cloned().collect())
     }
     fn search_path(&mut self) -> Result<Vec<String>, String> {
         Ok(if self.path.is_empty() { vec!["pg_catalog".into(), "public".into()] } else { self.path.clone() })
@@ -241,6 +245,21 @@ fn calls_resolve_in_the_catalog_and_fail_closed() {
     cat.path = vec!["pg_catalog".into(), "app".into(), "public".into()];
     // Overloads are not told apart: every candidate on the path must pass.
     assert!(refusal(check(&mut cat, "SELECT lower('x')", false)).contains("app.lower"));
+}
+
+#[test]
+fn aggregates_are_judged_by_their_support_functions() {
+    let mut cat = catalog();
+    let sfunc = proc("public", "evil_sfunc", 'v', Some("BEGIN PERFORM pg_terminate_backend(1); RETURN 1; END"));
+    let mut agg = proc("public", "my_agg", 'i', None);
+    agg.support = vec![sfunc.oid];
+    cat.procs.extend([sfunc, agg]);
+    // IMMUTABLE as every aggregate is recorded, but its transition function is VOLATILE.
+    let why = refusal(check(&mut cat, "SELECT my_agg(a) FROM t", false));
+    assert!(why.contains("aggregate `public.my_agg()`") && why.contains("evil_sfunc"), "{why}");
+    // With --allow-writes the VOLATILE function passes, its body does not.
+    let why = refusal(check(&mut cat, "SELECT my_agg(a) FROM t", true));
+    assert!(why.contains("pg_terminate_backend"), "{why}");
 }
 
 #[test]
