@@ -316,3 +316,43 @@ fn deep_plans_and_bad_budgets() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A function declared IMMUTABLE or STABLE runs while PostgreSQL plans (constant folding,
+/// estimates, operator classes), before the plan can be checked: one that reaches a never-run
+/// function makes every query on the database refused. Written as a SQL `BEGIN ATOMIC` body (no
+/// `prosrc`), two levels down, and as a view's folded constant.
+#[test]
+fn lying_functions_refuse_the_whole_database() {
+    let Some(db) = TestDb::create("liar") else { return };
+    let mut admin = db.client();
+    admin
+        .batch_execute(
+            "CREATE FUNCTION helper_kill() RETURNS int LANGUAGE plpgsql VOLATILE AS
+             $$ BEGIN PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'dbwarden-victim'; RETURN 1; END $$;
+             CREATE FUNCTION imm_kill(int) RETURNS int LANGUAGE sql IMMUTABLE BEGIN ATOMIC SELECT helper_kill() + $1; END;
+             CREATE VIEW v_fold AS SELECT imm_kill(1) AS x;
+             CREATE TABLE t (a int DEFAULT imm_kill(1));",
+        )
+        .unwrap();
+    let (mut victim, pid) = connect_victim(&db);
+    let dir = std::env::temp_dir().join(format!("{}_q", db.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("q.sql");
+    std::fs::write(&file, "-- name: fold\nSELECT * FROM v_fold;\n-- name: plain\nSELECT 1;\n-- name: write\nINSERT INTO t DEFAULT VALUES;\n")
+        .unwrap();
+    for mode in [None, Some("--allow-writes")] {
+        let mut args = vec!["--queries".to_owned(), file.to_string_lossy().into_owned()];
+        args.extend(mode.map(str::to_owned));
+        let (code, out, err) = explain(&db.url(), &args);
+        assert!(code == 0 || code == 1, "{err}");
+        let got = outcomes(&serde_json::from_str(&out).unwrap());
+        for name in ["fold", "plain", "write"] {
+            let (status, message) = &got[name];
+            assert_eq!(status, "refused", "{mode:?} {name}");
+            let m = message.as_deref().unwrap();
+            assert!(m.contains("public.imm_kill()") && m.contains("no query is run"), "{m}");
+        }
+        assert_victim_unharmed(&mut victim, pid, &mut admin, "lying functions");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

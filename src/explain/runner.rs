@@ -154,6 +154,10 @@ struct CatalogCache {
     keywords: Option<HashSet<String>>,
     operators: Option<Vec<Operator>>,
     casts: Option<Vec<Cast>>,
+    planner_callable: Option<Vec<Proc>>,
+    domains: Option<Vec<(String, String)>>,
+    /// [`Checker::database_hazard`], once per session.
+    hazard: Option<Option<String>>,
 }
 
 /// The [`Catalog`] of a session, read inside the check's transaction (after `SET LOCAL ROLE`).
@@ -163,7 +167,9 @@ struct SessionCatalog<'a> {
 }
 
 const PROC_COLUMNS: &str = "p.oid::int8, n.nspname::text, p.proname::text, p.provolatile::text, l.lanname::text,
-     CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN p.prosrc END,
+     CASE WHEN l.lanname IN ('sql', 'plpgsql') THEN
+         CASE WHEN coalesce(p.prosrc, '') = '' THEN pg_get_functiondef(p.oid) ELSE p.prosrc END END,
+     CASE WHEN l.lanname IN ('internal', 'c') THEN p.prosrc END,
      CASE WHEN p.prokind = 'a' THEN (SELECT array_remove(ARRAY[a.aggtransfn::oid, a.aggfinalfn::oid, a.aggcombinefn::oid,
          a.aggserialfn::oid, a.aggdeserialfn::oid, a.aggmtransfn::oid, a.aggminvtransfn::oid, a.aggmfinalfn::oid], 0::oid)::int8[]
        FROM pg_aggregate a WHERE a.aggfnoid = p.oid) END";
@@ -176,8 +182,9 @@ fn proc_row(r: &postgres::Row, at: usize) -> Proc {
         volatility: r.get::<_, String>(at + 3).chars().next().unwrap_or('v'),
         language: r.get(at + 4),
         body: r.get(at + 5),
+        symbol: r.get(at + 6),
         support: r
-            .get::<_, Option<Vec<i64>>>(at + 6)
+            .get::<_, Option<Vec<i64>>>(at + 7)
             .unwrap_or_default()
             .into_iter()
             .filter_map(|o| u32::try_from(o).ok())
@@ -225,6 +232,22 @@ impl Catalog for SessionCatalog<'_> {
         Ok(rows.iter().map(|r| proc_row(r, 0)).collect())
     }
 
+    fn planner_callable(&mut self) -> Result<Vec<Proc>, String> {
+        self.planner_callable_rows()
+    }
+
+    fn domain_checks(&mut self) -> Result<Vec<(String, String)>, String> {
+        let sql = "WITH RECURSIVE chain(top, typ) AS (
+                       SELECT t.oid, t.oid FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                       WHERE t.typtype = 'd' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                       UNION
+                       SELECT c.top, t.typbasetype FROM chain c JOIN pg_type t ON t.oid = c.typ WHERE t.typtype = 'd')
+                   SELECT tt.typname::text, pg_get_constraintdef(con.oid)
+                   FROM chain c JOIN pg_type tt ON tt.oid = c.top JOIN pg_constraint con ON con.contypid = c.typ
+                   WHERE con.contype = 'c'";
+        cached(self.client, &mut self.cache.domains, sql, |r| (r.get(0), r.get(1)))
+    }
+
     fn search_path(&mut self) -> Result<Vec<String>, String> {
         if self.cache.search_path.is_none() {
             let rows = self.rows("SELECT unnest(current_schemas(true))::text", &[])?;
@@ -270,6 +293,18 @@ impl Catalog for SessionCatalog<'_> {
             context: r.get::<_, String>(2).chars().next().unwrap_or('i'),
             function: proc_row(r, 3),
         })
+    }
+}
+
+impl SessionCatalog<'_> {
+    fn planner_callable_rows(&mut self) -> Result<Vec<Proc>, String> {
+        let sql = format!(
+            "SELECT {PROC_COLUMNS} FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             JOIN pg_language l ON l.oid = p.prolang
+             WHERE p.provolatile IN ('i', 's') AND p.prokind = 'f'
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+        );
+        cached(self.client, &mut self.cache.planner_callable, &sql, |r| proc_row(r, 0))
     }
 }
 
@@ -453,10 +488,20 @@ impl Session {
     /// The statement's own functions, operators and casts.
     fn check_statement(&mut self, v: &Verdict, opts: &Options) -> Result<(), Denied> {
         let types: HashSet<String> = v.cast_types.iter().cloned().collect();
+        // Once per session: a function the planner may run that reaches a never-run one makes
+        // every query unsafe to plan.
+        if self.catalog.hazard.is_none() {
+            let h = self.checker_run(opts.allow_writes, |c| c.database_hazard())?;
+            self.catalog.hazard = Some(h);
+        }
+        if let Some(Some(why)) = &self.catalog.hazard {
+            return Err(Denied::Refused(why.clone()));
+        }
         self.checker_run(opts.allow_writes, |c| {
             c.check_calls(&v.functions, false, "the query")?;
             c.check_operators(&v.operators, "the query")?;
-            c.check_casts(&types, "the query")
+            c.check_casts(&types, "the query")?;
+            c.check_domains(&types, "the query")
         })
     }
 
@@ -488,6 +533,7 @@ impl Session {
             c.check_calls(&refs.calls, nextval, "its plan")?;
             c.check_operators(&refs.operators, "its plan")?;
             c.check_casts(&refs.words, "its plan")?;
+            c.check_domains(&refs.words, "its plan")?;
             for (what, text) in &extra {
                 let r = safety::expression_refs(text, mode, false);
                 c.check_calls(&r.calls, true, what)?;

@@ -136,6 +136,9 @@ pub const NEVER: &[(&str, &str)] = &[
     ("pg_log_backend_memory_contexts", "it writes to the server log on behalf of another session"),
     ("pg_export_snapshot", "it exports a snapshot to other sessions"),
     ("query_to_xml*", "it runs SQL given as text, unseen by the check"),
+    ("table_to_xml*", "it reads a relation through SQL the check does not see (a view can call anything)"),
+    ("schema_to_xml*", "it reads relations through SQL the check does not see (a view can call anything)"),
+    ("database_to_xml*", "it reads relations through SQL the check does not see (a view can call anything)"),
     ("cursor_to_xml*", "it reads cursors of the session"),
     ("ts_stat", "it runs SQL given as text, unseen by the check"),
     ("ts_rewrite", "it runs SQL given as text, unseen by the check"),
@@ -555,6 +558,17 @@ fn literal_number(e: &Expr) -> Option<f64> {
     }
 }
 
+fn literal_string(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            ast::Value::SingleQuotedString(s) => Some(s),
+            _ => None,
+        },
+        Expr::Nested(e) | Expr::Cast { expr: e, .. } => literal_string(e),
+        _ => None,
+    }
+}
+
 fn literal_true(e: &Expr) -> bool {
     match e {
         Expr::Value(v) => matches!(&v.value, ast::Value::Boolean(true)),
@@ -586,6 +600,19 @@ impl Walker {
         if n.name == "set_config" && !args.and_then(|a| argument(a, 2, "is_local")).is_some_and(literal_true) {
             return self.refuse(
                 "calls `set_config(...)` without a literal `true` as `is_local`: the setting would outlive the rollback"
+                    .into(),
+            );
+        }
+        if n.name == "set_config"
+            && !args
+                .and_then(|a| argument(a, 0, "setting_name"))
+                .and_then(literal_string)
+                .is_some_and(|s| s.contains('.'))
+        {
+            // A server setting (search_path, role, ...) changes what later code resolves to:
+            // only custom settings (`app.current_org_id`, as row-level security uses) are set.
+            return self.refuse(
+                "calls `set_config(...)` on a server setting: only custom settings (with a dot in their name) may be set, since others change what the query's functions resolve to"
                     .into(),
             );
         }
@@ -692,6 +719,10 @@ impl Visitor for Walker {
                 BinaryOperator::Custom(s) => push_unique(&mut self.operators, Name::new(None, s.clone(), false)),
                 _ => {}
             },
+            // Regular functions in PostgreSQL, resolved on the search path, that sqlparser reads
+            // as syntax of their own.
+            Expr::Ceil { .. } => push_unique(&mut self.functions, Name::new(None, "ceil".into(), false)),
+            Expr::Floor { .. } => push_unique(&mut self.functions, Name::new(None, "floor".into(), false)),
             Expr::Cast { data_type, .. } => {
                 let t = match data_type {
                     DataType::Custom(n, _) => object_name(n).map(|n| n.name),
@@ -719,6 +750,8 @@ pub struct Proc {
     pub language: String,
     /// `pg_proc.prosrc` for `sql` and `plpgsql` functions.
     pub body: Option<String>,
+    /// For a C or `internal` function: the symbol it runs (`prosrc`).
+    pub symbol: Option<String>,
     /// For an aggregate: its support functions (transition, final, combine, serial, moving
     /// ones). CREATE AGGREGATE records every aggregate as IMMUTABLE, whatever they do.
     pub support: Vec<u32>,
@@ -735,6 +768,12 @@ pub fn judge(p: &Proc, allow_writes: bool) -> Result<(), String> {
     if let Some(why) = never(&p.name) {
         return Err(format!("`{}()`: {why}, and a rollback does not undo that", p.display()));
     }
+    // A C or internal function under another name: its symbol says what it is.
+    if let Some(symbol) = &p.symbol
+        && let Some(why) = never(symbol)
+    {
+        return Err(format!("`{}()`, which is `{symbol}` under another name: {why}", p.display()));
+    }
     if matches!(p.volatility, 'i' | 's') {
         return Ok(());
     }
@@ -743,7 +782,7 @@ pub fn judge(p: &Proc, allow_writes: bool) -> Result<(), String> {
             return Ok(());
         }
         return Err(format!(
-            "`{}()` is a VOLATILE built-in that is not on dbwarden's reviewed list of functions whose effects a rollback undoes",
+            "`{}()`, a VOLATILE built-in that is not on dbwarden's reviewed list of functions whose effects a rollback undoes",
             p.display()
         ));
     }
@@ -751,7 +790,7 @@ pub fn judge(p: &Proc, allow_writes: bool) -> Result<(), String> {
         return Ok(());
     }
     Err(format!(
-        "`{}()` is VOLATILE (not IMMUTABLE or STABLE) and may write; run with --allow-writes to measure it, on a copy",
+        "`{}()`, which is VOLATILE (not IMMUTABLE or STABLE) and may write; run with --allow-writes to measure it, on a copy",
         p.display()
     ))
 }
@@ -789,6 +828,12 @@ pub trait Catalog {
     fn risky_operators(&mut self) -> Result<Vec<Operator>, String>;
     /// Casts whose function is not IMMUTABLE or STABLE, or is one of [`NEVER`].
     fn risky_casts(&mut self) -> Result<Vec<Cast>, String>;
+    /// Functions outside `pg_catalog` declared IMMUTABLE or STABLE: the planner may run them
+    /// while it plans (constant folding, estimates, operator classes).
+    fn planner_callable(&mut self) -> Result<Vec<Proc>, String>;
+    /// Every domain outside `pg_catalog` with the text of each check it enforces (its base
+    /// domains' included).
+    fn domain_checks(&mut self) -> Result<Vec<(String, String)>, String>;
 }
 
 /// A refusal (printed) or a database error while checking.
@@ -895,25 +940,30 @@ impl<'c, C: Catalog> Checker<'c, C> {
     /// the same way. The reason reads after "calls ".
     fn check_proc(&mut self, p: &Proc) -> Result<(), Denied> {
         judge(p, self.allow_writes).map_err(Denied::Refused)?;
-        let mut seen = HashSet::new();
-        self.check_body(p, 0, &mut seen).map_err(|e| prefix(e, &format!("`{}()`, whose body ", p.display())))?;
         if !p.support.is_empty() {
             for s in self.catalog.procs_by_oid(&p.support)? {
                 self.check_proc(&s)
                     .map_err(|e| prefix(e, &format!("the aggregate `{}()`, which calls ", p.display())))?;
             }
         }
-        Ok(())
+        let mut seen = HashSet::new();
+        self.check_body(p, 0, &mut seen).map_err(|e| prefix(e, &format!("`{}()`, whose body ", p.display())))
     }
 
     /// A `sql` or `plpgsql` user function's body: the functions it names (read from its text,
     /// a best effort: dynamic SQL is not seen) must not be [`NEVER`] functions or unreviewed
     /// volatile built-ins, and the bodies of user functions it calls are followed in turn.
     fn check_body(&mut self, p: &Proc, depth: usize, seen: &mut HashSet<u32>) -> Result<(), Denied> {
-        let Some(body) = &p.body else { return Ok(()) };
         if p.schema == "pg_catalog" || depth > BODY_DEPTH || !seen.insert(p.oid) {
             return Ok(());
         }
+        // An aggregate runs its support functions.
+        if !p.support.is_empty() {
+            for s in self.catalog.procs_by_oid(&p.support)? {
+                self.body_callee(&s, depth, seen)?;
+            }
+        }
+        let Some(body) = &p.body else { return Ok(()) };
         let refs = expression_refs(body, self.mode, false);
         let names: Vec<&str> = refs.calls.iter().map(|c| c.name.as_str()).collect();
         self.load(&names)?;
@@ -921,20 +971,99 @@ impl<'c, C: Catalog> Checker<'c, C> {
             if let Some(why) = never(&call.name) {
                 return Err(Denied::Refused(format!("calls `{call}()`: {why}")));
             }
-            for q in self.candidates(call)? {
-                if q.schema == "pg_catalog" {
-                    if q.volatility == 'v' && !REVIEWED.contains(&q.name.as_str()) {
-                        return Err(Denied::Refused(format!(
-                            "calls `{}()`, a VOLATILE built-in not on dbwarden's reviewed list",
-                            q.display()
-                        )));
-                    }
-                } else {
-                    self.check_body(&q, depth + 1, seen)?;
+            // Every schema, not only the query's search path: a function may run under a
+            // `SET search_path` of its own, or set one.
+            let found: Vec<Proc> = self.cache[&call.name]
+                .iter()
+                .filter(|q| call.schema.as_ref().is_none_or(|s| *s == q.schema))
+                .cloned()
+                .collect();
+            for q in found {
+                self.body_callee(&q, depth, seen)?;
+            }
+        }
+        // The operators and casts a body uses run their functions too.
+        for r in self.catalog.risky_operators()? {
+            if refs.operators.iter().any(|o| o.name == r.name) {
+                self.body_callee(&r.function, depth, seen)
+                    .map_err(|e| prefix(e, &format!("uses the operator `{}.{}`, which ", r.schema, r.name)))?;
+            }
+        }
+        for c in self.catalog.risky_casts()? {
+            if c.context != 'e' || refs.words.contains(&c.target) {
+                self.body_callee(&c.function, depth, seen)
+                    .map_err(|e| prefix(e, &format!("may cast to `{}`, which ", c.target)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A function the planner may run, whose body reaches a function that may not run: the
+    /// planner could run it while planning any query, before the plan is seen, so nothing is run
+    /// on such a database. The reason, or `None`.
+    pub fn database_hazard(&mut self) -> Result<Option<String>, Denied> {
+        for p in self.catalog.planner_callable()? {
+            let mut seen = HashSet::new();
+            match self.body_callee(&p, 0, &mut seen) {
+                Ok(()) => {}
+                Err(Denied::Refused(why)) => {
+                    let declared = if p.volatility == 'i' { "IMMUTABLE" } else { "STABLE" };
+                    return Ok(Some(format!(
+                        "the database defines `{}()`, declared {declared}, which {why}; PostgreSQL may run such a function while it plans any query, before dbwarden sees the plan, so no query is run on this database (declare it VOLATILE, or fix it)",
+                        p.display()
+                    )));
+                }
+                Err(f) => return Err(f),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Domains named in `words` (casts to them run their checks) whose checks reach a function
+    /// that may not run.
+    pub fn check_domains(&mut self, words: &HashSet<String>, origin: &str) -> Result<(), Denied> {
+        for (domain, check) in self.catalog.domain_checks()? {
+            if !words.contains(&domain) {
+                continue;
+            }
+            let refs = expression_refs(&check, self.mode, false);
+            let names: Vec<&str> = refs.calls.iter().map(|c| c.name.as_str()).collect();
+            self.load(&names)?;
+            for call in &refs.calls {
+                let found: Vec<Proc> = self.cache[&call.name]
+                    .iter()
+                    .filter(|q| call.schema.as_ref().is_none_or(|s| *s == q.schema))
+                    .cloned()
+                    .collect();
+                for q in found {
+                    judge(&q, self.allow_writes)
+                        .map_err(Denied::Refused)
+                        .and_then(|()| self.body_callee(&q, 0, &mut HashSet::new()))
+                        .map_err(|e| {
+                            prefix(e, &format!("{origin} casts to the domain `{domain}`, whose check calls "))
+                        })?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// A function a body calls: never one of [`NEVER`] (by name or symbol), nor an unreviewed
+    /// VOLATILE built-in; a user function's own body is followed.
+    fn body_callee(&mut self, q: &Proc, depth: usize, seen: &mut HashSet<u32>) -> Result<(), Denied> {
+        if let Some(why) = never(&q.name).or_else(|| q.symbol.as_deref().and_then(never)) {
+            return Err(Denied::Refused(format!("calls `{}()`: {why}", q.display())));
+        }
+        if q.schema == "pg_catalog" {
+            if q.volatility == 'v' && !REVIEWED.contains(&q.name.as_str()) {
+                return Err(Denied::Refused(format!(
+                    "calls `{}()`, a VOLATILE built-in not on dbwarden's reviewed list",
+                    q.display()
+                )));
+            }
+            return Ok(());
+        }
+        self.check_body(q, depth + 1, seen)
     }
 
     /// Checks the operators used (by symbol, with their schema where written) against the

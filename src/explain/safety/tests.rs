@@ -54,6 +54,9 @@ fn reads_writes_and_refusals() {
     }
     assert_eq!(class("SELECT pg_sleep(0.01)"), Class::Read);
     assert_eq!(class("SELECT set_config('a.b', 'c', true)"), Class::Read);
+    assert!(matches!(class("SELECT set_config('search_path', 'evil, pg_catalog', true)"), Class::Refused(_)));
+    assert!(matches!(class("SELECT set_config($1, 'x', true)"), Class::Refused(_)));
+    assert_eq!(classify("SELECT ceil(1.5), floor(2)", 50.0).functions.len(), 2);
     assert_eq!(class("SELECT set_config('a.b', 'c', is_local => true)"), Class::Read);
     assert_eq!(class("SELECT pg_advisory_xact_lock(1)"), Class::Read);
     assert_eq!(class("SELECT 'nextval(1)' AS x; "), Class::Read);
@@ -135,6 +138,7 @@ pub(super) struct FakeCatalog {
     pub path: Vec<String>,
     pub operators: Vec<Operator>,
     pub casts: Vec<Cast>,
+    pub domains: Vec<(String, String)>,
 }
 
 pub(super) fn proc(schema: &str, name: &str, volatility: char, body: Option<&str>) -> Proc {
@@ -146,6 +150,7 @@ pub(super) fn proc(schema: &str, name: &str, volatility: char, body: Option<&str
         volatility,
         language: if body.is_some() { "plpgsql".into() } else { "internal".into() },
         body: body.map(str::to_owned),
+        symbol: None,
         support: Vec::new(),
     }
 }
@@ -168,6 +173,12 @@ impl Catalog for FakeCatalog {
     }
     fn risky_casts(&mut self) -> Result<Vec<Cast>, String> {
         Ok(self.casts.clone())
+    }
+    fn planner_callable(&mut self) -> Result<Vec<Proc>, String> {
+        Ok(self.procs.iter().filter(|p| p.schema != "pg_catalog" && p.volatility != 'v').cloned().collect())
+    }
+    fn domain_checks(&mut self) -> Result<Vec<(String, String)>, String> {
+        Ok(self.domains.clone())
     }
 }
 
@@ -237,7 +248,7 @@ fn calls_resolve_in_the_catalog_and_fail_closed() {
     }
     // VOLATILE user functions: only with --allow-writes.
     let why = refusal(check(&mut cat, "SELECT bump()", false));
-    assert!(why.contains("`public.bump()` is VOLATILE") && why.contains("--allow-writes"), "{why}");
+    assert!(why.contains("`public.bump()`, which is VOLATILE") && why.contains("--allow-writes"), "{why}");
     assert_eq!(check(&mut cat, "SELECT bump()", true), Ok(()));
     // A schema not on the search path is not looked in unless named; `app.lower` is VOLATILE.
     assert_eq!(check(&mut cat, "SELECT lower('x')", false), Ok(()));
@@ -335,4 +346,33 @@ fn plans_show_hidden_calls() {
     let mut c = Checker::new(&mut cat, true, Mode::default());
     let why = refusal(c.check_calls(&r.calls, false, "the plan"));
     assert!(why.contains("pg_terminate_backend"), "{why}");
+}
+
+#[test]
+fn lying_functions_make_the_database_hazardous() {
+    // `public.sneaky()` is STABLE and reaches pg_terminate_backend through `helper()`.
+    let mut cat = catalog();
+    let mut c = Checker::new(&mut cat, false, Mode::default());
+    let why = c.database_hazard().unwrap().unwrap();
+    assert!(why.contains("STABLE") && why.contains("pg_terminate_backend") && why.contains("no query is run"), "{why}");
+    let mut cat = catalog();
+    cat.procs.retain(|p| p.name != "sneaky" && p.name != "helper");
+    assert_eq!(Checker::new(&mut cat, false, Mode::default()).database_hazard(), Ok(None));
+    // Internal functions under another name are judged by their symbol.
+    let mut alias = proc("public", "harmless_status", 's', None);
+    alias.symbol = Some("pg_terminate_backend".into());
+    cat.procs.push(alias);
+    let why = Checker::new(&mut cat, false, Mode::default()).database_hazard().unwrap().unwrap();
+    assert!(why.contains("harmless_status"), "{why}");
+}
+
+#[test]
+fn casts_to_domains_run_their_checks() {
+    let mut cat = catalog();
+    cat.procs.retain(|p| p.name != "sneaky" && p.name != "helper");
+    cat.domains.push(("killer_int".into(), "CHECK (bump() OR VALUE > 0)".into()));
+    let mut c = Checker::new(&mut cat, false, Mode::default());
+    assert_eq!(c.check_domains(&HashSet::from(["other".to_owned()]), "the query"), Ok(()));
+    let why = refusal(c.check_domains(&HashSet::from(["killer_int".to_owned()]), "the query"));
+    assert!(why.contains("domain `killer_int`") && why.contains("public.bump"), "{why}");
 }
