@@ -527,6 +527,15 @@ impl Session {
         if write && opts.allow_writes {
             extra = self.write_side_effects(&v.targets).map_err(Denied::Failed)?;
         }
+        // A write inside a trigger or a function can reach any table: with --allow-writes, a
+        // write, or a call of a VOLATILE user function, is checked against every trigger.
+        if opts.allow_writes {
+            let calls: Vec<Name> = v.functions.iter().chain(&refs.calls).cloned().collect();
+            let volatile = self.checker_run(true, |c| c.calls_volatile_user(&calls))?;
+            if write || volatile {
+                extra.extend(self.all_triggers().map_err(Denied::Failed)?);
+            }
+        }
         self.checker_run(opts.allow_writes, |c| {
             // An analysed write draws its columns' defaults: sequences it advances are reported.
             let nextval = write && opts.allow_writes;
@@ -541,6 +550,22 @@ impl Session {
             }
             Ok(())
         })
+    }
+
+    /// Every enabled trigger of the database, as (what, `schema.function()`).
+    fn all_triggers(&mut self) -> Result<Vec<(String, String)>, String> {
+        let rows = self
+            .client
+            .query(
+                "SELECT 'the trigger ' || quote_ident(t.tgname) || ' on ' || t.tgrelid::regclass::text
+                        || ' (a write inside a trigger or function can reach it)',
+                        quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '()'
+                 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace
+                 WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'",
+                &[],
+            )
+            .map_err(|e| self.query_err(&e))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     /// For a write: the trigger functions (with their bodies), and the text of the check

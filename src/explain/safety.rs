@@ -998,6 +998,16 @@ impl<'c, C: Catalog> Checker<'c, C> {
         Ok(())
     }
 
+    /// Whether any of the calls may resolve to a VOLATILE function outside `pg_catalog`.
+    pub fn calls_volatile_user(&mut self, calls: &[Name]) -> Result<bool, Denied> {
+        for call in calls {
+            if self.candidates(call)?.iter().any(|p| p.schema != "pg_catalog" && p.volatility == 'v') {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// A function the planner may run, whose body reaches a function that may not run: the
     /// planner could run it while planning any query, before the plan is seen, so nothing is run
     /// on such a database. The reason, or `None`.
