@@ -1046,12 +1046,10 @@ impl<'c, C: Catalog> Checker<'c, C> {
                     .cloned()
                     .collect();
                 for q in found {
-                    judge(&q, self.allow_writes)
-                        .map_err(Denied::Refused)
-                        .and_then(|()| self.body_callee(&q, 0, &mut HashSet::new()))
-                        .map_err(|e| {
-                            prefix(e, &format!("{origin} casts to the domain `{domain}`, whose check calls "))
-                        })?;
+                    let at = format!("{origin} casts to the domain `{domain}`, whose check calls ");
+                    judge(&q, self.allow_writes).map_err(|why| Denied::Refused(format!("{at}{why}")))?;
+                    self.body_callee(&q, 0, &mut HashSet::new())
+                        .map_err(|e| prefix(e, &format!("{at}`{}()`, which ", q.display())))?;
                 }
             }
         }
