@@ -463,6 +463,12 @@ impl Session {
     /// public for the fuzz tests, which compare it with the server's own reading.
     pub fn check_text(&mut self, text: &str, opts: &Options) -> Result<Verdict, Denied> {
         let verdict = classify(text, opts.budget_ms);
+        self.check_classified(text, &verdict, opts)?;
+        Ok(verdict)
+    }
+
+    /// [`Session::check_text`] for a text already classified.
+    fn check_classified(&mut self, text: &str, verdict: &Verdict, opts: &Options) -> Result<(), Denied> {
         if let Class::Refused(why) = &verdict.class {
             return Err(Denied::Refused(why.clone()));
         }
@@ -471,8 +477,7 @@ impl Session {
                 "the server has standard_conforming_strings off, so it reads the backslashes in this query's '...' strings as escapes and the query differently from dbwarden's check".into(),
             ));
         }
-        self.checked(opts, 1000.0, |s| s.check_statement(&verdict, opts))?;
-        Ok(verdict)
+        self.checked(opts, 1000.0, |s| s.check_statement(verdict, opts))
     }
 
     /// Checks calls (e.g. a plan's, from [`safety::plan_refs`]) against the catalog.
@@ -673,16 +678,13 @@ impl Session {
     }
 
     fn run_inner(&mut self, q: &CapturedQuery, opts: &Options, budget_ms: f64, out: &mut Outcome) {
-        let static_class = classify(&q.text, budget_ms).class;
-        out.class = Some(static_class);
-        let opts_budget = Options { budget_ms, ..opts.clone() };
-        let verdict = match self.check_text(&q.text, &opts_budget) {
-            Ok(v) => v,
-            Err(d) => {
-                out.events.push(denied_event(d));
-                return;
-            }
-        };
+        // Parsed once: the class is reported even when the catalog check refuses the query.
+        let verdict = classify(&q.text, budget_ms);
+        out.class = Some(verdict.class.clone());
+        if let Err(d) = self.check_classified(&q.text, &verdict, opts) {
+            out.events.push(denied_event(d));
+            return;
+        }
         let write = verdict.class == Class::Write;
         let timeout_ms = opts.timeout_ms(budget_ms);
         let n = param_count(&q.text);

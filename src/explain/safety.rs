@@ -903,6 +903,18 @@ impl<'c, C: Catalog> Checker<'c, C> {
             .collect())
     }
 
+    /// The loaded functions a call may name in any schema (its own schema when it is qualified):
+    /// for text that may run under another search path (bodies, domain checks).
+    fn in_any_schema(&self, call: &Name) -> Vec<Proc> {
+        self.cache
+            .get(&call.name)
+            .into_iter()
+            .flatten()
+            .filter(|q| call.schema.as_ref().is_none_or(|s| *s == q.schema))
+            .cloned()
+            .collect()
+    }
+
     /// Checks the calls; `allow_nextval` lets `nextval` through (an analysed write's column
     /// defaults, whose consumption the runner reports).
     pub fn check_calls(&mut self, calls: &[Name], allow_nextval: bool, origin: &str) -> Result<(), Denied> {
@@ -973,12 +985,7 @@ impl<'c, C: Catalog> Checker<'c, C> {
             }
             // Every schema, not only the query's search path: a function may run under a
             // `SET search_path` of its own, or set one.
-            let found: Vec<Proc> = self.cache[&call.name]
-                .iter()
-                .filter(|q| call.schema.as_ref().is_none_or(|s| *s == q.schema))
-                .cloned()
-                .collect();
-            for q in found {
+            for q in self.in_any_schema(call) {
                 self.body_callee(&q, depth, seen)?;
             }
         }
@@ -1040,12 +1047,7 @@ impl<'c, C: Catalog> Checker<'c, C> {
             let names: Vec<&str> = refs.calls.iter().map(|c| c.name.as_str()).collect();
             self.load(&names)?;
             for call in &refs.calls {
-                let found: Vec<Proc> = self.cache[&call.name]
-                    .iter()
-                    .filter(|q| call.schema.as_ref().is_none_or(|s| *s == q.schema))
-                    .cloned()
-                    .collect();
-                for q in found {
+                for q in self.in_any_schema(call) {
                     let at = format!("{origin} casts to the domain `{domain}`, whose check calls ");
                     judge(&q, self.allow_writes).map_err(|why| Denied::Refused(format!("{at}{why}")))?;
                     self.body_callee(&q, 0, &mut HashSet::new())

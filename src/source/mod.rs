@@ -208,8 +208,8 @@ fn walk(
             }
         } else if is_migration_file(&path) {
             // A regular file found in the walk is inside the tree by construction: only symlinks
-            // and other kinds are resolved (resolving every file cost the corpus 45,000 system
-            // calls, 15 % of its run).
+            // and other kinds are resolved (resolving every file cost the corpus 32,551 readlink
+            // and 7,900 more statx calls: 0.35 s against 0.31 s).
             let plain = ft.is_file() && !KERNEL_TREES.iter().any(|d| root.starts_with(d));
             let verdict = if plain { Ok(()) } else { check_readable(&path, (!opts.follow_symlinks).then_some(root)) };
             match verdict {
