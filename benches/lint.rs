@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use criterion::{Criterion, criterion_group, criterion_main};
 use dbwarden::config::Config;
 use dbwarden::parse::{self, split};
-use dbwarden::rules::{Settings, engine};
+use dbwarden::pipeline as engine;
+use dbwarden::rules::Settings;
 use dbwarden::source::{self, SourceFile};
 
 fn workload() -> Vec<SourceFile> {

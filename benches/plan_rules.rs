@@ -7,8 +7,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dbwarden::config::Config;
 use dbwarden::explain::plan::Explain;
 use dbwarden::explain::{ExplainConfig, Facts, Timing};
+use dbwarden::rules::PlanCtx;
 use dbwarden::rules::Settings;
-use dbwarden::rules::plan::PlanCtx;
 use serde_json::Value;
 
 fn plans() -> Vec<(&'static str, String)> {
@@ -46,7 +46,7 @@ fn benches(c: &mut Criterion) {
                     config: &config,
                     facts: &facts,
                 };
-                dbwarden::explain::report::plan_findings(&ctx, &settings, 0, 0..1).len()
+                dbwarden::pipeline::plans::plan_findings(&ctx, &settings, 0, 0..1).len()
             });
         });
         g.bench_function(format!("{name}/parse_and_rules"), |b| {
@@ -60,7 +60,7 @@ fn benches(c: &mut Criterion) {
                     config: &config,
                     facts: &facts,
                 };
-                dbwarden::explain::report::plan_findings(&ctx, &settings, 0, 0..1).len()
+                dbwarden::pipeline::plans::plan_findings(&ctx, &settings, 0, 0..1).len()
             });
         });
     }

@@ -7,6 +7,7 @@ pub mod db;
 pub mod diagnostic;
 pub mod explain;
 pub mod parse;
+pub mod pipeline;
 pub mod queries;
 pub mod render;
 pub mod rules;

@@ -100,7 +100,7 @@ fn live_rule_examples_behave_as_documented() {
             let settings = settings(ex.config.as_deref());
             let schema = catalog::load(&mut client, &LoadOptions::default()).expect("load catalog");
             let replayed = migrations
-                .map(|m| dbwarden::rules::engine::lint(vec![SourceFile::new("migrations.sql", &m)], &settings).schema);
+                .map(|m| dbwarden::pipeline::lint(vec![SourceFile::new("migrations.sql", &m)], &settings).schema);
             let diagnostics = audit::judge(&schema, replayed.as_ref(), &settings);
             let hit = diagnostics.iter().any(|d| d.rule == r.name);
             if hit != (ex.kind == ExampleKind::Diagnostic) {
@@ -336,20 +336,17 @@ CREATE INDEX patients_org_idx ON patients (org_id);
     c.batch_execute(sql).unwrap();
     let config = "[tenancy]\ncolumn = \"none\"\n";
     let settings = settings(Some(config));
-    let offline = dbwarden::rules::engine::lint(vec![SourceFile::new("m.sql", sql)], &settings);
+    let offline = dbwarden::pipeline::lint(vec![SourceFile::new("m.sql", sql)], &settings);
     let mut offline_rules: Vec<&str> = offline
         .diagnostics
         .iter()
-        .filter(|d| RULES.iter().any(|r| r.name == d.rule && matches!(r.kind, Kind::Schema(_))))
-        .map(|d| d.rule)
+        .filter(|d| matches!(d.rule.def().kind, Kind::Schema(_)))
+        .map(|d| d.rule.name())
         .collect();
     let schema = catalog::load(&mut c, &LoadOptions::default()).unwrap();
     let live = audit::judge(&schema, None, &settings);
-    let mut live_rules: Vec<&str> = live
-        .iter()
-        .filter(|d| RULES.iter().any(|r| r.name == d.rule && matches!(r.kind, Kind::Schema(_))))
-        .map(|d| d.rule)
-        .collect();
+    let mut live_rules: Vec<&str> =
+        live.iter().filter(|d| matches!(d.rule.def().kind, Kind::Schema(_))).map(|d| d.rule.name()).collect();
     offline_rules.sort_unstable();
     live_rules.sort_unstable();
     assert_eq!(offline_rules, live_rules);
@@ -430,7 +427,7 @@ ANALYZE;
     assert_eq!(idx("children_code_hash_idx").method, "hash");
     // Offline, live-only rules say nothing: an index built `ON ONLY` a partitioned table is
     // invalid in the model too, but only the live catalog judges validity.
-    let offline = dbwarden::rules::engine::lint(
+    let offline = dbwarden::pipeline::lint(
         vec![SourceFile::new(
             "m.sql",
             "CREATE TABLE m (id bigint, at date) PARTITION BY RANGE (at);\nCREATE INDEX m_at_idx ON ONLY m (at);\nALTER TABLE m ADD CONSTRAINT m_id_check CHECK (id > 0) NOT VALID;\n",
@@ -438,7 +435,7 @@ ANALYZE;
         &settings,
     );
     assert!(
-        !offline.diagnostics.iter().any(|d| RULES.iter().any(|r| r.name == d.rule && matches!(r.kind, Kind::Live(_)))),
+        !offline.diagnostics.iter().any(|d| matches!(d.rule.def().kind, Kind::Live(_))),
         "{:?}",
         offline.diagnostics.iter().map(|d| d.rule).collect::<Vec<_>>()
     );

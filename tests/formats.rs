@@ -8,8 +8,8 @@ use std::process::Command;
 
 use dbwarden::config::Config;
 use dbwarden::diagnostic::{Diagnostic, Severity};
+use dbwarden::pipeline::{LintOutput, lint};
 use dbwarden::render;
-use dbwarden::rules::engine::{LintOutput, lint};
 use dbwarden::rules::{RULES, Settings};
 use dbwarden::source::SourceFile;
 
@@ -87,7 +87,7 @@ fn shared() -> Shared {
         d
     };
     diagnostics.push(constructed(
-        "syntax-error",
+        dbwarden::rules::RuleId::SyntaxError,
         Severity::Warning,
         0,
         span_of(PATIENTS_SQL, "CREATE TABLE visits", ");"),
@@ -95,7 +95,7 @@ fn shared() -> Shared {
         Some("split it: one change per statement, 50% less locking"),
     ));
     diagnostics.push(constructed(
-        "unused-suppression",
+        dbwarden::rules::RuleId::UnusedSuppression,
         Severity::Info,
         1,
         span_of(VISITS_SQL, "SELEC", "1"),

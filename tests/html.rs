@@ -13,9 +13,9 @@ use std::process::Command;
 
 use dbwarden::config::Config;
 use dbwarden::diagnostic::Severity;
+use dbwarden::pipeline::{LintOutput, lint};
 use dbwarden::render::{self, HtmlContext, QueryTiming, TargetInfo};
 use dbwarden::rules::Settings;
-use dbwarden::rules::engine::{LintOutput, lint};
 use dbwarden::schema::{Origin, QualName, Table, TableStats};
 use dbwarden::source;
 
@@ -59,7 +59,7 @@ fn page() -> String {
     let mut diagnostics = out.diagnostics.clone();
     // A finding as the live audit reports it (cloned, so that fields added later keep defaults).
     let mut d = diagnostics.iter().find(|d| d.fix.is_none()).expect("a finding").clone();
-    d.rule = "missing-primary-key";
+    d.rule = dbwarden::rules::RuleId::MissingPrimaryKey;
     d.severity = Severity::Error;
     d.object = Some(object);
     d.span = 0..0;

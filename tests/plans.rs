@@ -29,7 +29,7 @@ fn judge(explain: &Explain, facts: &Facts) -> Vec<Diagnostic> {
         .analyzed
         .then(|| Timing::from_runs(&[(explain.execution_ms.unwrap_or(0.0), explain.planning_ms.unwrap_or(0.0))]))
         .flatten();
-    let ctx = rules::plan::PlanCtx {
+    let ctx = rules::PlanCtx {
         explain,
         timing: timing.as_ref(),
         budget_ms: config.budget_ms,
@@ -37,7 +37,7 @@ fn judge(explain: &Explain, facts: &Facts) -> Vec<Diagnostic> {
         config: &config,
         facts,
     };
-    dbwarden::explain::report::plan_findings(&ctx, &settings, 0, 0..1)
+    dbwarden::pipeline::plans::plan_findings(&ctx, &settings, 0, 0..1)
 }
 
 fn listing(diags: &[Diagnostic]) -> String {

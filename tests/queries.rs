@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use dbwarden::config::Config;
+use dbwarden::pipeline::lint_queries;
 use dbwarden::queries::{self, CapturedQuery, Format, QueryOrigin, QuerySet, ReadOptions};
+use dbwarden::rules::QueryOptions;
 use dbwarden::rules::catalogue::ExampleKind;
-use dbwarden::rules::query::{QueryOptions, lint_queries};
 use dbwarden::rules::{self, Kind, RULES, Settings};
 use dbwarden::source::SourceFile;
 
@@ -427,7 +428,7 @@ struct Linted {
 fn lint_case(migrations: &[SourceFile], queries_set: QuerySet, config: Option<&str>) -> Linted {
     let config = config.map_or_else(Config::default, |c| Config::parse(c, "test").expect("test config"));
     let settings = Settings::new(&config);
-    let schema = dbwarden::rules::engine::lint(
+    let schema = dbwarden::pipeline::lint(
         migrations.iter().map(|f| SourceFile::new(f.path.clone(), f.text.clone())).collect(),
         &settings,
     )
@@ -460,7 +461,7 @@ fn query_rule_fixtures_behave() {
     for dir in files_in(&base) {
         let rule = dir.file_name().unwrap().to_string_lossy().to_string();
         let i = rules::lookup(&rule).unwrap_or_else(|| panic!("fixtures/queries/rules/{rule} does not name a rule"));
-        assert!(matches!(RULES[i].kind, Kind::Query(_)), "fixtures/queries/rules/{rule}: not a query rule");
+        assert!(matches!(i.def().kind, Kind::Query(_)), "fixtures/queries/rules/{rule}: not a query rule");
         seen.insert(rule.clone());
         let cases = cases(&dir);
         assert!(cases.iter().any(|c| c.stem.starts_with("fail_")), "{rule}: no fail_ case");

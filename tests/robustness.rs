@@ -71,7 +71,7 @@ fn data_loads_never_panic() {
             assert!(!out.diagnostics.iter().any(|d| d.rule == "internal-error"), "internal error at cut {cut}");
         }
         let out = common::lint_sql(&load, None);
-        let rules: Vec<&str> = out.diagnostics.iter().map(|d| d.rule).collect();
+        let rules: Vec<&str> = out.diagnostics.iter().map(|d| d.rule.name()).collect();
         // The statements on both sides of the data load are linted.
         assert_eq!(rules.iter().filter(|r| **r == "index-not-concurrent").count(), 2, "{rules:?}");
         assert!(!rules.contains(&"syntax-error"), "{rules:?}");
@@ -177,7 +177,7 @@ fn query_truncations_never_panic() {
     ];
     let opts = ReadOptions { format: Some(Format::Sql), show_values: false };
     let settings = dbwarden::rules::Settings::new(&dbwarden::config::Config::default());
-    let qopts = dbwarden::rules::query::QueryOptions::from_config(&Default::default(), false);
+    let qopts = dbwarden::rules::QueryOptions::from_config(&Default::default(), false);
     let schema = dbwarden::schema::Schema::default();
     let check = |text: &str| {
         let mut set = QuerySet::default();
@@ -185,7 +185,7 @@ fn query_truncations_never_panic() {
         for q in &set.queries {
             let _ = dbwarden::queries::fingerprint(&dbwarden::queries::normalise(&q.text));
         }
-        let out = dbwarden::rules::query::lint_queries(&set, &schema, &settings, &qopts);
+        let out = dbwarden::pipeline::lint_queries(&set, &schema, &settings, &qopts);
         assert!(!out.iter().any(|d| d.rule == "internal-error"), "internal error on {text:?}");
     };
     for input in QUERIES {

@@ -40,7 +40,7 @@ fn one_long_line_prints_windows_not_copies() {
 fn lint_time(text: &str) -> (Duration, Vec<&'static str>) {
     let start = Instant::now();
     let out = common::lint_sql(text, None);
-    (start.elapsed(), out.diagnostics.iter().map(|d| d.rule).collect())
+    (start.elapsed(), out.diagnostics.iter().map(|d| d.rule.name()).collect())
 }
 
 #[test]

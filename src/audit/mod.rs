@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use crate::db::{DbError, Target};
 use crate::diagnostic::Diagnostic;
+use crate::pipeline::{self, LintOutput};
 use crate::rules::Settings;
-use crate::rules::engine::{self, LintOutput};
 use crate::schema::catalog::{self, LoadOptions};
 use crate::schema::{Schema, Table};
 use crate::source::{self, SourceError};
@@ -62,7 +62,7 @@ pub fn run(target: &Target, opts: &AuditOptions, settings: &Settings) -> Result<
             return Err(AuditError::NoMigrations(list));
         }
         let sources = files.iter().map(|f| source::load(f)).collect::<Result<Vec<_>, _>>()?;
-        Some(engine::lint(sources, settings))
+        Some(pipeline::lint(sources, settings))
     };
     let mut client = target.connect()?;
     let privilege_warning = crate::db::privilege_warning(&mut client, None)?;
@@ -86,7 +86,7 @@ pub fn judge(schema: &Schema, migrations: Option<&Schema>, settings: &Settings) 
         }
         (m, _) => m,
     };
-    let mut diagnostics = engine::judge_live(schema, migrations, settings);
+    let mut diagnostics = pipeline::judge_live(schema, migrations, settings);
     attach_table_stats(schema, &mut diagnostics);
     diagnostics
 }

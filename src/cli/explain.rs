@@ -6,11 +6,12 @@ use std::path::PathBuf;
 
 use super::{CliError, EXIT_CLEAN, EXIT_FINDINGS, FailOn, Format, load_config};
 use crate::diagnostic::Severity;
+use crate::diagnostic::Stats;
 use crate::explain::report;
 use crate::explain::runner::{self, Options};
 use crate::queries::{self, ReadOptions};
 use crate::render;
-use crate::rules::{Settings, engine};
+use crate::rules::Settings;
 
 #[derive(clap::Args, Debug)]
 pub struct ExplainArgs {
@@ -115,10 +116,10 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     for w in warnings {
         eprintln!("warning: {w}");
     }
-    let diagnostics = report::findings(&set.queries, &outcomes, &facts, &explain_config, &settings);
+    let diagnostics = crate::pipeline::plans::findings(&set, &outcomes, &facts, &explain_config, &settings);
 
     let files: Vec<&crate::source::SourceFile> = set.files.iter().collect();
-    let stats = engine::Stats { files: files.len(), statements: set.queries.len(), ..engine::Stats::default() };
+    let stats = Stats { files: files.len(), statements: set.queries.len(), ..Stats::default() };
     let rep = render::Report { files, diagnostics: &diagnostics, stats: &stats, baseline_fixed: 0 };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -201,7 +202,7 @@ pub(super) fn run_for_audit(
     super::warn_inputs(&set);
     // The audit already warned about the role.
     let (outcomes, facts, _) = runner::run_all(target, &set.queries, &opts, &|| {})?;
-    let diagnostics = report::findings(&set.queries, &outcomes, &facts, &config.explain, settings);
+    let diagnostics = crate::pipeline::plans::findings(&set, &outcomes, &facts, &config.explain, settings);
     let timings = query_timings(&set.queries, &outcomes);
     Ok((set.files, diagnostics, timings))
 }

@@ -10,9 +10,11 @@ mod explain;
 
 use crate::config::Config;
 use crate::diagnostic::Severity;
+use crate::diagnostic::Stats;
 use crate::diagnostic::baseline::Baseline;
+use crate::pipeline;
 use crate::render;
-use crate::rules::{self, RULES, Settings, engine};
+use crate::rules::{self, RULES, Settings};
 use crate::source;
 
 pub const EXIT_CLEAN: u8 = 0;
@@ -302,7 +304,7 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         files.par_iter().map(|f| source::load(f)).collect::<Result<Vec<_>, _>>()?
     };
     let settings = Settings::new(&config);
-    let mut output = engine::lint(sources, &settings);
+    let mut output = pipeline::lint(sources, &settings);
     if args.statistics {
         print_statistics(&output.stats);
     }
@@ -324,9 +326,9 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
             );
         }
         output.stats.files += set.files.len();
-        let qopts = rules::query::QueryOptions::from_config(&config.queries, args.show_values);
+        let qopts = rules::QueryOptions::from_config(&config.queries, args.show_values);
         let base = output.files.len();
-        output.diagnostics.extend(rules::query::lint_queries(&set, &output.schema, &settings, &qopts).into_iter().map(
+        output.diagnostics.extend(pipeline::lint_queries(&set, &output.schema, &settings, &qopts).into_iter().map(
             |mut d| {
                 d.file += base;
                 d
@@ -490,7 +492,7 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
         (qfiles, timings)
     };
     files.extend(query_files.iter());
-    let stats = engine::Stats { files: files.len(), ..engine::Stats::default() };
+    let stats = Stats { files: files.len(), ..Stats::default() };
     let report = render::Report { files, diagnostics: &output.diagnostics, stats: &stats, baseline_fixed: 0 };
     // Errors writing to --output name the file.
     let output_err = |e: std::io::Error| match &args.output {
@@ -615,7 +617,7 @@ fn report_only_set(args: &LintArgs) -> Result<Option<HashSet<PathBuf>>, CliError
     Ok(Some(set))
 }
 
-fn print_statistics(s: &engine::Stats) {
+fn print_statistics(s: &Stats) {
     {
         let pct = |n: usize| if s.statements == 0 { 0.0 } else { n as f64 * 100.0 / s.statements as f64 };
         eprintln!(
@@ -652,6 +654,6 @@ fn list_rules() -> Result<(), CliError> {
 fn show_rule(name: &str) -> Result<u8, CliError> {
     let i = rules::lookup(name).ok_or_else(|| CliError::UnknownRule(name.to_owned()))?;
     let mut out = std::io::stdout().lock();
-    out.write_all(rules::entry(i).to_markdown().as_bytes())?;
+    out.write_all(i.entry().to_markdown().as_bytes())?;
     Ok(EXIT_CLEAN)
 }

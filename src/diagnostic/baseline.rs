@@ -68,7 +68,7 @@ impl Baseline {
             .iter()
             .zip(keys)
             .map(|(d, (file, fp))| Entry {
-                rule: d.rule.to_owned(),
+                rule: d.rule.name().to_owned(),
                 file: file.clone(),
                 fingerprint: fp.clone(),
                 message: d.message.clone(),
@@ -87,7 +87,7 @@ impl Baseline {
         let known = diags
             .iter()
             .zip(keys)
-            .map(|(d, (file, fp))| match remaining.get_mut(&(d.rule, file.as_str(), fp.as_str())) {
+            .map(|(d, (file, fp))| match remaining.get_mut(&(d.rule.name(), file.as_str(), fp.as_str())) {
                 Some(n) if *n > 0 => {
                     *n -= 1;
                     true

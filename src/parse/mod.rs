@@ -67,13 +67,14 @@ pub fn parse_source(source: &SourceFile) -> (Vec<Stmt>, Vec<Range<usize>>, bool)
     let split = split::split(&source.text);
     let text = source.text.as_str();
     let mut stmts = Vec::with_capacity(split.stmts.len());
+    let mut comments = split.comments.clone();
     for raw in &split.stmts {
         let leading = leading_comments(source, &split.comments, raw, stmts.last().map(|s: &Stmt| s.range.end));
         let (action, status) = parse_statement(text, raw.range.clone());
         let is_do = matches!(action, Action::Do);
         stmts.push(Stmt { range: raw.range.clone(), action, status, inner: false, leading_comments: leading });
         if is_do {
-            do_block_statements(text, raw.range.clone(), &mut stmts, 0);
+            do_block_statements(text, raw.range.clone(), &mut stmts, &mut comments, 0);
         }
     }
     if !split.errors.is_empty() {
@@ -89,7 +90,7 @@ pub fn parse_source(source: &SourceFile) -> (Vec<Stmt>, Vec<Range<usize>>, bool)
         // Stable: a statement and an error found at its start keep that order.
         stmts.sort_by_key(|s| s.range.start);
     }
-    (stmts, split.comments, split.no_transaction)
+    (stmts, comments, split.no_transaction)
 }
 
 /// Leading comments: those of the statement that start on a line after the previous statement.
@@ -371,8 +372,16 @@ fn error_position(e: &ParserError, stmt_text: &str, base: usize) -> (String, usi
 const DO_DEPTH: usize = 8;
 
 /// Plain SQL statements inside a `DO` block body (`IF ... THEN CREATE INDEX ...; END IF;`),
-/// and inside the `DO` blocks that body runs (PL/pgSQL runs a nested `DO` as SQL).
-fn do_block_statements(text: &str, range: Range<usize>, out: &mut Vec<Stmt>, depth: usize) {
+/// and inside the `DO` blocks that body runs (PL/pgSQL runs a nested `DO` as SQL). The body's
+/// comments join `comments`, and an inner statement's leading comments are those between the
+/// end of the previous one and its first SQL word (so a suppression after `IF ... THEN` counts).
+fn do_block_statements(
+    text: &str,
+    range: Range<usize>,
+    out: &mut Vec<Stmt>,
+    comments: &mut Vec<Range<usize>>,
+    depth: usize,
+) {
     let b = text.as_bytes();
     // The body: the first dollar-quoted string of the statement.
     let Some(open) = (range.start..range.end).find(|&i| split::dollar_tag_len(b, i).is_some()) else { return };
@@ -383,16 +392,20 @@ fn do_block_statements(text: &str, range: Range<usize>, out: &mut Vec<Stmt>, dep
     let body_end = body_start + close;
     let body = &text[body_start..body_end];
     let pieces = split::split(body);
+    let base = comments.len();
+    comments.extend(pieces.comments.iter().map(|c| body_start + c.start..body_start + c.end));
     for raw in pieces.stmts {
         let piece = &body[raw.range.clone()];
         let Ok(toks) = tokens::tokenize(piece) else { continue };
         let toks = tokens::significant(piece, &toks, body_start + raw.range.start);
         let Some(start) = plain_sql_start(&toks) else { continue };
         let inner = toks[start].range.start..body_start + raw.range.end;
+        let before = pieces.comments.partition_point(|c| body_start + c.start < inner.start);
+        let leading = base + raw.leading_comments.start..base + before.max(raw.leading_comments.start);
         let (action, status) = parse_statement(text, inner.clone());
         if matches!(action, Action::Do) {
             if depth < DO_DEPTH {
-                do_block_statements(text, inner, out, depth + 1);
+                do_block_statements(text, inner, out, comments, depth + 1);
             }
             continue;
         }
@@ -400,7 +413,7 @@ fn do_block_statements(text: &str, range: Range<usize>, out: &mut Vec<Stmt>, dep
         if matches!(status, Status::Failed { .. }) {
             continue;
         }
-        out.push(Stmt { range: inner, action, status, inner: true, leading_comments: 0..0 });
+        out.push(Stmt { range: inner, action, status, inner: true, leading_comments: leading });
     }
 }
 

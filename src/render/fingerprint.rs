@@ -73,11 +73,11 @@ pub fn fingerprints_of(files: &[&SourceFile], diagnostics: &[Diagnostic]) -> Vec
         .iter()
         .map(|d| {
             let base = match &d.object {
-                Some(o) => fnv1a(&[d.rule.as_bytes(), o.as_bytes()]),
+                Some(o) => fnv1a(&[d.rule.name().as_bytes(), o.as_bytes()]),
                 None => {
                     let text = files[d.file].text.get(d.span.clone()).unwrap_or("");
                     let mut h = Fnv::new();
-                    h.part(d.rule.as_bytes());
+                    h.part(d.rule.name().as_bytes());
                     h.part(paths[d.file].as_bytes());
                     h.normalised_part(text);
                     h.0

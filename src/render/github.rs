@@ -83,7 +83,7 @@ pub fn step_summary(report: &Report<'_>) -> String {
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_file: BTreeMap<&str, usize> = BTreeMap::new();
     for d in report.diagnostics {
-        *by_rule.entry(d.rule).or_default() += 1;
+        *by_rule.entry(d.rule.name()).or_default() += 1;
         let where_ = match &d.object {
             Some(o) => o.as_str(),
             None => report.files[d.file].path.as_str(),

@@ -50,7 +50,7 @@ pub fn gitlab(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             None => d.message.clone(),
         };
         let v = Issue {
-            check_name: d.rule,
+            check_name: d.rule.name(),
             description: &description,
             fingerprint: &fps[i],
             location: Location { lines: Lines { begin: line, end: end_line }, path },

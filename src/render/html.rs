@@ -269,7 +269,7 @@ pub fn render(report: &Report<'_>, ctx: &HtmlContext<'_>) -> String {
     );
     let mut by_rule: BTreeMap<&str, (usize, Severity)> = BTreeMap::new();
     for d in diags {
-        let e = by_rule.entry(d.rule).or_insert((0, d.severity));
+        let e = by_rule.entry(d.rule.name()).or_insert((0, d.severity));
         e.0 += 1;
         e.1 = e.1.max(d.severity);
     }
@@ -308,7 +308,7 @@ pub fn render(report: &Report<'_>, ctx: &HtmlContext<'_>) -> String {
          <option value=\"2\">warning and above</option><option value=\"3\">errors only</option></select>\
          <select id=\"f-rule\" aria-label=\"rule\"><option value=\"\">all rules</option>",
     );
-    let mut rule_names: Vec<&str> = diags.iter().map(|d| d.rule).collect();
+    let mut rule_names: Vec<&str> = diags.iter().map(|d| d.rule.name()).collect();
     rule_names.sort_unstable();
     rule_names.dedup();
     for r in &rule_names {
@@ -334,7 +334,7 @@ pub fn render(report: &Report<'_>, ctx: &HtmlContext<'_>) -> String {
             h,
             "<tr data-sev=\"{rank}\" data-rule=\"{rule}\" data-loc=\"{loc}\" data-table=\"{table}\" data-msg=\"{msg}\" data-i=\"{i}\">\
              <td><span class=\"sev s{rank}\">{sev}</span></td><td><code>{rule}</code></td><td class=\"loc\">{loc}</td><td>{table}{impact}</td><td>{msg}",
-            rule = escape(d.rule),
+            rule = escape(d.rule.name()),
             loc = escape(&loc),
             table = escape(&table),
             msg = escape(&d.message),
@@ -607,7 +607,7 @@ fn tables_view(
                         "<li><span class=\"sev s{}\">{}</span> <code>{}</code></li>",
                         sev_rank(d.severity),
                         d.severity.as_str(),
-                        escape(d.rule)
+                        escape(d.rule.name())
                     );
                 }
                 h.push_str("</ul>");

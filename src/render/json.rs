@@ -51,7 +51,7 @@ pub fn json(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             Place::Object(o) => (None, None, None, None, None, Some(o)),
         };
         let f = Finding {
-            rule: d.rule,
+            rule: d.rule.name(),
             severity: d.severity.as_str(),
             file,
             line,

@@ -60,7 +60,7 @@ fn visible_but(s: &str, lines: bool) -> std::borrow::Cow<'_, str> {
 pub struct Report<'a> {
     pub files: Vec<&'a SourceFile>,
     pub diagnostics: &'a [Diagnostic],
-    pub stats: &'a crate::rules::engine::Stats,
+    pub stats: &'a crate::diagnostic::Stats,
     /// Baseline entries that matched no finding (fixed since the baseline was written).
     pub baseline_fixed: usize,
 }

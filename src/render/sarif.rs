@@ -125,8 +125,8 @@ pub fn sarif(out: &mut dyn Write, report: &Report<'_>, enabled: &[bool]) -> std:
             }
         };
         let result = SarifResult {
-            rule_id: d.rule,
-            rule_index: rule_index.get(d.rule).copied(),
+            rule_id: d.rule.name(),
+            rule_index: rule_index.get(d.rule.name()).copied(),
             level: level(d.severity),
             message: Text { text: &text },
             locations: [location],

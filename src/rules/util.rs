@@ -334,6 +334,24 @@ pub fn normalise_expr(e: &str) -> String {
         .join(" ")
 }
 
+/// `` `a`, `b` `` for messages.
+pub(crate) fn columns(cols: &[String]) -> String {
+    cols.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// Up to three items, then "and N more".
+pub(crate) fn list(items: &[String]) -> String {
+    let mut s = items.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+    if items.len() > 3 {
+        s.push_str(&format!("; and {} more", items.len() - 3));
+    }
+    s
+}
+
+pub(crate) fn pct(part: f64, whole: f64) -> String {
+    if whole <= 0.0 { "0%".into() } else { format!("{:.0}%", 100.0 * part / whole) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,8 @@ pub mod db;
 use std::path::{Path, PathBuf};
 
 use dbwarden::config::Config;
+use dbwarden::pipeline::{LintOutput, lint};
 use dbwarden::rules::Settings;
-use dbwarden::rules::engine::{LintOutput, lint};
 use dbwarden::source::{self, SourceFile};
 
 /// Runs `dbwarden explain --database-url URL ARGS...` from the project root, without the

@@ -1,5 +1,6 @@
-use super::{PlanCtx, PlanRule, list};
-use crate::diagnostic::Sink;
+use crate::rules::{PlanCtx, PlanRule};
+use crate::rules::util::{list};
+use crate::rules::Sink;
 use crate::explain::ms;
 
 pub struct HashSpill;

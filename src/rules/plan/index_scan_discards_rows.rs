@@ -1,5 +1,6 @@
-use super::{PlanCtx, PlanRule, columns, list, pct};
-use crate::diagnostic::Sink;
+use crate::rules::{PlanCtx, PlanRule};
+use crate::rules::util::{columns, list, pct};
+use crate::rules::Sink;
 use crate::explain::plan::condition_columns;
 use crate::explain::{count, ms};
 

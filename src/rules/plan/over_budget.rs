@@ -1,5 +1,6 @@
-use super::{PlanCtx, PlanRule, columns};
-use crate::diagnostic::Sink;
+use crate::rules::{PlanCtx, PlanRule};
+use crate::rules::util::{columns};
+use crate::rules::Sink;
 use crate::explain::ms;
 use crate::explain::plan::condition_columns;
 

@@ -1,5 +1,6 @@
-use super::{PlanCtx, PlanRule};
-use crate::diagnostic::Sink;
+use crate::rules::{PlanCtx, PlanRule};
+
+use crate::rules::Sink;
 use crate::explain::ms;
 
 pub struct PlanningTimeHigh;

@@ -1,7 +1,7 @@
 use sqlparser::ast::Statement;
 
-use super::{QueryCtx, QueryRule};
-use crate::diagnostic::Sink;
+use crate::rules::{QueryCtx, QueryRule};
+use crate::rules::Sink;
 
 pub(crate) struct DeleteWithoutWhere;
 
@@ -11,7 +11,7 @@ impl QueryRule for DeleteWithoutWhere {
         if d.selection.is_some() {
             return;
         }
-        let table = super::ast_walk::scope(super::ast_walk::from_tables(&d.from), ctx.schema)
+        let table = crate::rules::ast_walk::scope(crate::rules::ast_walk::from_tables(&d.from), ctx.schema)
             .first()
             .map_or_else(|| "the table".to_owned(), |t| format!("`{}`", t.name));
         sink.report(None, format!("`DELETE` without `WHERE` deletes every row of {table}"));

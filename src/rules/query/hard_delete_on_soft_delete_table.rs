@@ -1,7 +1,7 @@
 use sqlparser::ast::Statement;
 
-use super::{QueryCtx, QueryRule};
-use crate::diagnostic::Sink;
+use crate::rules::{QueryCtx, QueryRule};
+use crate::rules::Sink;
 
 pub(crate) struct HardDeleteOnSoftDeleteTable;
 
@@ -10,7 +10,7 @@ impl QueryRule for HardDeleteOnSoftDeleteTable {
         let Some(Statement::Delete(d)) = ctx.stmt else { return };
         let column = &ctx.settings.soft_delete_column;
         // The deleted table is the first of FROM (`DELETE FROM t [USING ...]`).
-        let scope = super::ast_walk::scope(super::ast_walk::from_tables(&d.from), ctx.schema);
+        let scope = crate::rules::ast_walk::scope(crate::rules::ast_walk::from_tables(&d.from), ctx.schema);
         let Some(t) = scope.first().and_then(|r| r.table) else { return };
         if t.column(column).is_some() {
             sink.report(

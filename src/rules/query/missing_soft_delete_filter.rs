@@ -1,8 +1,8 @@
 use sqlparser::ast::{Expr, Statement};
 
-use super::ast_walk::{self, TableRef};
-use super::{QueryCtx, QueryRule};
-use crate::diagnostic::Sink;
+use crate::rules::ast_walk::{self, TableRef};
+use crate::rules::{QueryCtx, QueryRule};
+use crate::rules::Sink;
 
 pub(crate) struct MissingSoftDeleteFilter;
 

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
-use super::{CaptureCtx, QueryRule};
-use crate::diagnostic::Sink;
+use crate::rules::{CaptureCtx, QueryRule};
+use crate::rules::Sink;
 
 pub(crate) struct NPlusOne;
 

@@ -1,8 +1,8 @@
 use sqlparser::ast::{BinaryOperator as B, Expr};
 
-use super::ast_walk::{self, TableRef};
-use super::{QueryCtx, QueryRule};
-use crate::diagnostic::Sink;
+use crate::rules::ast_walk::{self, TableRef};
+use crate::rules::{QueryCtx, QueryRule};
+use crate::rules::Sink;
 use crate::parse::ir::IndexKey;
 use crate::rules::util::{TypeShape, type_shape};
 

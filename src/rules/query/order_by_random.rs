@@ -1,7 +1,8 @@
 use sqlparser::ast::{Expr, OrderByKind};
 
-use super::{QueryCtx, QueryRule, ast_walk};
-use crate::diagnostic::Sink;
+use crate::rules::ast_walk;
+use crate::rules::{QueryCtx, QueryRule};
+use crate::rules::Sink;
 
 pub(crate) struct OrderByRandom;
 

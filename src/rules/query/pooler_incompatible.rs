@@ -1,5 +1,5 @@
-use super::{QueryCtx, QueryRule};
-use crate::diagnostic::Sink;
+use crate::rules::{QueryCtx, QueryRule};
+use crate::rules::Sink;
 
 pub(crate) struct PoolerIncompatible;
 

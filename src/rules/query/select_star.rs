@@ -1,7 +1,7 @@
 use sqlparser::ast::{SelectItem, SetExpr, Statement};
 
-use super::{QueryCtx, QueryRule};
-use crate::diagnostic::Sink;
+use crate::rules::{QueryCtx, QueryRule};
+use crate::rules::Sink;
 
 pub(crate) struct SelectStar;
 

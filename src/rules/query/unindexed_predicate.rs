@@ -1,8 +1,8 @@
 use sqlparser::ast::{Expr, LimitClause, OrderByKind, Query, SetExpr, Statement};
 
-use super::ast_walk::{self, PredKind, TableRef};
-use super::{QueryCtx, QueryRule};
-use crate::diagnostic::Sink;
+use crate::rules::ast_walk::{self, PredKind, TableRef};
+use crate::rules::{QueryCtx, QueryRule};
+use crate::rules::Sink;
 
 pub(crate) struct UnindexedPredicate;
 

@@ -1,7 +1,7 @@
 use sqlparser::ast::Statement;
 
-use super::{QueryCtx, QueryRule};
-use crate::diagnostic::Sink;
+use crate::rules::{QueryCtx, QueryRule};
+use crate::rules::Sink;
 
 pub(crate) struct UpdateWithoutWhere;
 
@@ -11,7 +11,7 @@ impl QueryRule for UpdateWithoutWhere {
         if u.selection.is_some() {
             return;
         }
-        let table = super::ast_walk::scope(std::slice::from_ref(&u.table), ctx.schema)
+        let table = crate::rules::ast_walk::scope(std::slice::from_ref(&u.table), ctx.schema)
             .first()
             .map_or_else(|| "the table".to_owned(), |t| format!("`{}`", t.name));
         sink.report(None, format!("`UPDATE` without `WHERE` changes every row of {table}"));

@@ -1,5 +1,5 @@
 use crate::config::Require;
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::quote_ident;
 use crate::rules::{SchemaCtx, SchemaRule};
 

@@ -1,4 +1,4 @@
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::TriggerTiming;
 use crate::rules::{SchemaCtx, SchemaRule};
 use crate::schema::Trigger;

@@ -1,4 +1,4 @@
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::rules::schema::tenant_table_without_rls::tenant_policy;
 use crate::rules::{SchemaCtx, SchemaRule};
 

@@ -1,6 +1,7 @@
 use std::collections::BTreeSet;
 
-use crate::diagnostic::{Severity, Sink};
+use crate::diagnostic::Severity;
+use crate::rules::Sink;
 use crate::parse::ir::{ConstraintKind, IndexKey, RefAction, quote_ident};
 use crate::rules::util::normalise_expr;
 use crate::rules::{SchemaCtx, SchemaRule};

@@ -1,4 +1,4 @@
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::{ConstraintKind, Generated, IndexKey};
 use crate::rules::util::{normalise_expr, volatile_call};
 use crate::rules::{SchemaCtx, SchemaRule};

@@ -1,4 +1,4 @@
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::{Action, AlterOp};
 use crate::rules::util::volatile_call;
 use crate::rules::{StatementRule, StmtCtx};

@@ -1,6 +1,6 @@
 use sqlparser::tokenizer::Token;
 
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::{Action, AlterOp, TypeName, quote_ident};
 use crate::parse::tokens::{self, Tok};
 use crate::rules::util::{type_change_is_safe, type_shape};

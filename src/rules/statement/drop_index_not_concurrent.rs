@@ -1,4 +1,4 @@
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::{Action, DropKind, ObjName};
 use crate::rules::util::insert_after_keyword;
 use crate::rules::{StatementRule, StmtCtx};

@@ -1,4 +1,4 @@
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::{Action, AlterOp, AlterTable, ColumnDef, ConstraintKind, ForeignKey, Generated, quote_ident};
 use crate::rules::{StatementRule, StmtCtx};
 use crate::schema::QualName;

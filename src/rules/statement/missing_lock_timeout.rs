@@ -1,10 +1,15 @@
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::rules::util::{Lock, table_locks};
 use crate::rules::{StatementRule, StmtCtx};
 
 pub struct MissingLockTimeout;
 
 impl StatementRule for MissingLockTimeout {
+    /// One `SET lock_timeout` at the top of the file fixes every statement of it.
+    fn once_per_file(&self) -> bool {
+        true
+    }
+
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
         if ctx.lock_timeout_set {
             return;

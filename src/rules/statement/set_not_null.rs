@@ -1,6 +1,6 @@
 use sqlparser::tokenizer::Token;
 
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::{Action, AlterOp, ConstraintKind, quote_ident};
 use crate::parse::tokens::{self, Tok};
 use crate::rules::{StatementRule, StmtCtx};

@@ -1,4 +1,4 @@
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::{Action, AlterOp, ConstraintKind, quote_ident};
 use crate::parse::tokens;
 use crate::rules::{StatementRule, StmtCtx};

@@ -2,7 +2,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::{ConstraintKind, ForeignKey, IndexKey, TypeName};
 use crate::rules::util::type_shape;
 use crate::rules::{SchemaCtx, SchemaRule};

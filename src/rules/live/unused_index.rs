@@ -1,4 +1,4 @@
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::ConstraintKind;
 use crate::rules::schema::unindexed_foreign_key::covers;
 use crate::rules::{SchemaCtx, SchemaRule};

@@ -1,4 +1,4 @@
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::parse::ir::IndexKey;
 use crate::rules::util::normalise_expr;
 use crate::rules::{SchemaCtx, SchemaRule};

@@ -1,4 +1,4 @@
-use crate::diagnostic::Sink;
+use crate::rules::Sink;
 use crate::rules::{SchemaCtx, SchemaRule};
 
 pub struct StaleStatistics;

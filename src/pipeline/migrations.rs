@@ -1,0 +1,232 @@
+//! The migration run: parse files in parallel, replay them in order running statement rules,
+//! then schema rules, then [`finish`].
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use rayon::prelude::*;
+
+use super::finish::{finish, guarded, internal_error, panic_message};
+use super::suppress::{Scope, Suppressions};
+use super::txn::TxnState;
+use crate::diagnostic::{Diagnostic, Stats};
+use crate::parse::suppress;
+use crate::parse::{self, ParsedFile, Status};
+use crate::rules::{Kind, RULES, RuleId, SchemaCtx, Settings, Sink, StmtCtx};
+use crate::schema::{self, FileInfo, Schema};
+use crate::source::SourceFile;
+
+pub struct LintOutput {
+    pub files: Vec<ParsedFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub schema: Schema,
+    pub stats: Stats,
+}
+
+/// Lints `sources`, which are in migration order. Files are parsed in parallel while the
+/// replay, which must go in migration order, judges each file as soon as it and all files
+/// before it are parsed.
+pub fn lint(sources: Vec<SourceFile>, settings: &Settings) -> LintOutput {
+    let n = sources.len();
+    let mut analyzer = Analyzer::new(settings, n);
+    let mut files: Vec<ParsedFile> = Vec::with_capacity(n);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        scope.spawn(move || {
+            sources.into_par_iter().enumerate().for_each_with(tx, |tx, (i, source)| {
+                let _ = tx.send((i, parse_one(source)));
+            });
+        });
+        let mut pending = std::collections::BTreeMap::new();
+        for (i, item) in rx {
+            pending.insert(i, item);
+            while let Some((file, panic)) = pending.remove(&files.len()) {
+                let index = files.len();
+                if let Some(msg) = panic {
+                    file_panicked(&mut analyzer.diagnostics, index, &msg);
+                }
+                analyzer.file(index, &file);
+                files.push(file);
+            }
+        }
+    });
+    let analysis = analyzer.finish(&files);
+    LintOutput { files, diagnostics: analysis.diagnostics, schema: analysis.schema, stats: analysis.stats }
+}
+
+/// Parses one file; a panic leaves the file without statements, and its message.
+fn parse_one(source: SourceFile) -> (ParsedFile, Option<String>) {
+    let text = AssertUnwindSafe(&source);
+    match catch_unwind(|| parse::parse_source(&text)) {
+        Ok((stmts, comments, no_transaction)) => (ParsedFile { source, stmts, comments, no_transaction }, None),
+        Err(p) => (
+            ParsedFile { source, stmts: Vec::new(), comments: Vec::new(), no_transaction: false },
+            Some(panic_message(&*p)),
+        ),
+    }
+}
+
+fn file_panicked(out: &mut Vec<Diagnostic>, file: usize, msg: &str) {
+    internal_error(out, file, 0..0, format!("internal error while linting this file: {msg}"));
+}
+
+/// The result of judging parsed files.
+pub struct Analysis {
+    pub diagnostics: Vec<Diagnostic>,
+    pub schema: Schema,
+    pub stats: Stats,
+}
+
+/// Replays parsed files (in migration order) running statement rules, then schema rules, then
+/// [`finish`].
+pub fn analyse(files: &[ParsedFile], settings: &Settings) -> Analysis {
+    let mut analyzer = Analyzer::new(settings, files.len());
+    for (i, file) in files.iter().enumerate() {
+        analyzer.file(i, file);
+    }
+    analyzer.finish(files)
+}
+
+/// The replay, one file at a time in migration order.
+pub struct Analyzer<'s> {
+    settings: &'s Settings,
+    schema: Schema,
+    diagnostics: Vec<Diagnostic>,
+    stats: Stats,
+}
+
+impl<'s> Analyzer<'s> {
+    pub fn new(settings: &'s Settings, files: usize) -> Self {
+        Self {
+            settings,
+            schema: Schema::default(),
+            diagnostics: Vec::new(),
+            stats: Stats { files, ..Stats::default() },
+        }
+    }
+
+    /// Replays the next file (its index in the run is `i`), running statement rules. A panic
+    /// outside a rule (in the replay) drops the file's findings for one `internal-error`.
+    pub fn file(&mut self, i: usize, file: &ParsedFile) {
+        let start = self.diagnostics.len();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            lint_file(i, file, &mut self.schema, self.settings, &mut self.diagnostics, &mut self.stats);
+        }));
+        if let Err(p) = result {
+            self.diagnostics.truncate(start);
+            file_panicked(&mut self.diagnostics, i, &panic_message(&*p));
+        }
+    }
+
+    /// Runs the schema rules on the final model, then [`finish`].
+    pub fn finish(self, files: &[ParsedFile]) -> Analysis {
+        let Self { settings, mut schema, mut diagnostics, stats } = self;
+        schema.seal();
+        let ctx = SchemaCtx { schema: &schema, settings, migrations: None };
+        run_schema_rules(&ctx, false, &mut diagnostics);
+        let mut suppressions = Suppressions::default();
+        for (fi, file) in files.iter().enumerate() {
+            let scopes: Vec<Scope> = file
+                .stmts
+                .iter()
+                .map(|s| Scope { range: s.range.clone(), leading_comments: s.leading_comments.clone() })
+                .collect();
+            suppressions.add_file(fi, &file.source.text, &file.comments, &scopes);
+        }
+        let ran = |r: RuleId| matches!(r.def().kind, Kind::Statement(_) | Kind::Schema(_) | Kind::Builtin);
+        let diagnostics = finish(diagnostics, settings, suppressions, &ran);
+        Analysis { diagnostics, schema, stats }
+    }
+}
+
+/// Runs the schema rules (and, with `live`, the live-only rules) on a model.
+pub(super) fn run_schema_rules(ctx: &SchemaCtx<'_>, live: bool, out: &mut Vec<Diagnostic>) {
+    for rule in RULES {
+        let r = match rule.kind {
+            Kind::Schema(r) => r,
+            Kind::Live(r) if live => r,
+            _ => continue,
+        };
+        if ctx.settings.enabled[rule.id.index()] {
+            guarded(out, rule.id, 0, 0..0, |sink| r.check(ctx, sink));
+        }
+    }
+}
+
+fn lint_file(
+    fi: usize,
+    file: &ParsedFile,
+    schema: &mut Schema,
+    settings: &Settings,
+    out: &mut Vec<Diagnostic>,
+    stats: &mut Stats,
+) {
+    let text = file.source.text.as_str();
+    let mut txn = TxnState::new(settings.assume_in_transaction && !file.no_transaction);
+    let mut reported_once: Vec<RuleId> = Vec::new();
+    for stmt in &file.stmts {
+        if !stmt.inner {
+            count(stats, file, stmt);
+        }
+        if let Status::Failed { message, at } = &stmt.status {
+            let end = text[*at..stmt.range.end]
+                .char_indices()
+                .find(|(_, c)| c.is_whitespace())
+                .map_or(stmt.range.end, |(p, _)| at + p)
+                .max(*at + text[*at..].chars().next().map_or(0, char::len_utf8));
+            let mut sink = Sink::new(RuleId::SyntaxError, fi, stmt.range.clone(), out);
+            sink.report(Some(*at..end), format!("cannot parse this statement: {}", lowercase_first(message)));
+            continue;
+        }
+        let ctx = StmtCtx {
+            stmt,
+            text,
+            schema,
+            file: fi,
+            in_transaction: txn.in_transaction() || stmt.inner,
+            lock_timeout_set: txn.lock_timeout_set(),
+            settings,
+            new_tables: Default::default(),
+        };
+        for rule in RULES {
+            let Kind::Statement(r) = rule.kind else { continue };
+            let once = r.once_per_file();
+            if !settings.enabled[rule.id.index()] || (once && reported_once.contains(&rule.id)) {
+                continue;
+            }
+            let before = out.len();
+            guarded(out, rule.id, fi, stmt.range.clone(), |sink| r.check(&ctx, sink));
+            if once && out.len() > before {
+                out.truncate(before + 1);
+                reported_once.push(rule.id);
+            }
+        }
+        txn.after(&stmt.action);
+        let phi_marked = stmt.leading_comments.clone().any(|c| suppress::is_phi_annotation(file.comment_text(c)));
+        schema::apply(schema, &stmt.action, &FileInfo { file: fi, span: stmt.range.clone(), phi_marked });
+    }
+}
+
+/// Counts a top-level statement for `--statistics`.
+fn count(stats: &mut Stats, file: &ParsedFile, stmt: &parse::Stmt) {
+    stats.statements += 1;
+    match &stmt.status {
+        Status::Parsed => stats.parsed += 1,
+        Status::Recognised => {
+            stats.recognised += 1;
+            *stats.recognised_kinds.entry(stmt.action.kind_name()).or_default() += 1;
+            if std::env::var("DBWARDEN_DEBUG_RECOGNISED").is_ok_and(|k| k == stmt.action.kind_name()) {
+                let t = &file.source.text[stmt.range.clone()];
+                eprintln!("{}: {}", file.source.path, t.chars().take(300).collect::<String>());
+            }
+        }
+        Status::Failed { .. } => stats.failed += 1,
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,98 @@
+//! The transaction and `lock_timeout` state of a migration file as its statements run.
+
+use crate::parse::ir::Action;
+
+/// What is in effect before a statement: a transaction block (explicit, or the one the
+/// migration tool wraps the file in) and a `lock_timeout`.
+#[derive(Debug, Clone, Default)]
+pub struct TxnState {
+    /// The migration tool runs the file in one transaction.
+    assumed: bool,
+    /// Inside `BEGIN` ... `COMMIT`/`ROLLBACK`.
+    in_block: bool,
+    /// `SET lock_timeout` for the session.
+    session_timeout: bool,
+    /// `SET LOCAL lock_timeout` for the current transaction block.
+    local_timeout: bool,
+}
+
+impl TxnState {
+    /// The state at the start of a file; `assumed`: the tool wraps the file in a transaction.
+    pub fn new(assumed: bool) -> Self {
+        Self { assumed, ..Self::default() }
+    }
+
+    /// Inside a transaction block, explicit or assumed.
+    pub fn in_transaction(&self) -> bool {
+        self.in_block || self.assumed
+    }
+
+    /// A non-zero `lock_timeout` is in effect.
+    pub fn lock_timeout_set(&self) -> bool {
+        self.session_timeout || self.local_timeout
+    }
+
+    /// The state after `action` ran.
+    pub fn after(&mut self, action: &Action) {
+        match action {
+            Action::Begin => self.in_block = true,
+            Action::Commit | Action::Rollback => {
+                self.in_block = false;
+                self.local_timeout = false;
+            }
+            Action::Set { name, value, local } if name == "lock_timeout" => {
+                let on = !is_zero_duration(value);
+                if !*local {
+                    self.session_timeout = on;
+                } else if self.in_transaction() {
+                    // Outside a transaction block `SET LOCAL` only warns and has no effect.
+                    self.local_timeout = on;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `0`, `'0s'`, `0ms`, `DEFAULT` (the server default is 0): no timeout.
+fn is_zero_duration(value: &str) -> bool {
+    let v = value.trim().trim_matches('\'').trim();
+    if v.is_empty() || v.eq_ignore_ascii_case("default") {
+        return true;
+    }
+    let digits: String = v.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    digits.parse::<f64>().is_ok_and(|n| n == 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(value: &str, local: bool) -> Action {
+        Action::Set { name: "lock_timeout".into(), value: value.into(), local }
+    }
+
+    #[test]
+    fn local_timeout_lasts_until_the_block_ends() {
+        let mut t = TxnState::new(false);
+        t.after(&set("'5s'", true));
+        assert!(!t.lock_timeout_set(), "SET LOCAL outside a block has no effect");
+        t.after(&Action::Begin);
+        t.after(&set("'5s'", true));
+        assert!(t.in_transaction() && t.lock_timeout_set());
+        t.after(&Action::Commit);
+        assert!(!t.in_transaction() && !t.lock_timeout_set());
+    }
+
+    #[test]
+    fn session_timeout_and_zero() {
+        let mut t = TxnState::new(true);
+        assert!(t.in_transaction());
+        t.after(&set("5000", false));
+        assert!(t.lock_timeout_set());
+        t.after(&set("DEFAULT", false));
+        assert!(!t.lock_timeout_set());
+        t.after(&set("'0ms'", false));
+        assert!(!t.lock_timeout_set());
+    }
+}

@@ -1,0 +1,168 @@
+//! What each kind of rule implements and sees: one trait and one context per input kind.
+
+use std::cell::RefCell;
+
+use sqlparser::ast::Statement;
+
+use super::Settings;
+use super::sink::Sink;
+use crate::explain::plan::{Explain, Node};
+use crate::explain::{ExplainConfig, Facts, Timing};
+use crate::parse::Stmt;
+use crate::parse::ir::ObjName;
+use crate::queries::{CapturedQuery, QuerySet};
+use crate::schema::{Schema, Table};
+
+/// A rule that judges one statement, seeing the schema as it was before the statement.
+pub trait StatementRule: Sync {
+    fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>);
+    /// Reported at most once per file (at the first statement that triggers it).
+    fn once_per_file(&self) -> bool {
+        false
+    }
+}
+
+/// A rule that judges the schema after the last migration.
+pub trait SchemaRule: Sync {
+    fn check(&self, ctx: &SchemaCtx<'_>, sink: &mut Sink<'_>);
+}
+
+/// What a statement rule sees.
+pub struct StmtCtx<'a> {
+    pub stmt: &'a Stmt,
+    /// The file's text.
+    pub text: &'a str,
+    /// The schema before this statement.
+    pub schema: &'a Schema,
+    pub file: usize,
+    /// Inside an explicit transaction block, a `DO` block, or a file the tool wraps in one.
+    pub in_transaction: bool,
+    /// A `SET [LOCAL] lock_timeout` came earlier in the file.
+    pub lock_timeout_set: bool,
+    pub settings: &'a Settings,
+    /// Answers of [`StmtCtx::is_new_table`] for this statement (a dozen rules ask it about the
+    /// same table).
+    pub new_tables: RefCell<Vec<(ObjName, bool)>>,
+}
+
+impl StmtCtx<'_> {
+    pub fn table(&self, name: &ObjName) -> Option<&Table> {
+        self.schema.table(name)
+    }
+
+    /// The table was created earlier in this file (so it is new and empty).
+    pub fn is_new_table(&self, name: &ObjName) -> bool {
+        if let Some((_, new)) = self.new_tables.borrow().iter().find(|(n, _)| n == name) {
+            return *new;
+        }
+        let new =
+            self.table(name).is_some_and(|t| t.created.file() == Some(self.file)) || self.schema.is_temporary(name);
+        self.new_tables.borrow_mut().push((name.clone(), new));
+        new
+    }
+
+    /// The materialized view was created earlier in this file.
+    pub fn is_new_matview(&self, name: &ObjName) -> bool {
+        self.schema.matviews.get(name as &dyn crate::schema::NameKey).is_some_and(|&f| f == self.file)
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.text[self.stmt.range.clone()]
+    }
+}
+
+/// What a schema rule sees.
+pub struct SchemaCtx<'a> {
+    pub schema: &'a Schema,
+    pub settings: &'a Settings,
+    /// `dbwarden audit --migrations`: the schema the migrations build, to compare with the live one.
+    pub migrations: Option<&'a Schema>,
+}
+
+/// A rule on captured queries.
+pub trait QueryRule: Sync {
+    /// Judges one query (once per fingerprint and input file).
+    fn check(&self, _ctx: &QueryCtx<'_>, _sink: &mut Sink<'_>) {}
+    /// Judges the whole capture (e.g. repeats across queries).
+    fn check_all(&self, _ctx: &CaptureCtx<'_>, _sink: &mut Sink<'_>) {}
+}
+
+/// Options of a query lint run (`[queries]` in dbwarden.toml, and `--show-values`).
+#[derive(Debug, Clone)]
+pub struct QueryOptions {
+    /// `n-plus-one`: executions of one query within one transaction or trace.
+    pub n_plus_one_threshold: usize,
+    /// `large-offset`: the largest `OFFSET` not reported.
+    pub large_offset: u64,
+    /// Print values (literals, parameters) from logs in messages.
+    pub show_values: bool,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        Self { n_plus_one_threshold: 10, large_offset: 1000, show_values: false }
+    }
+}
+
+impl QueryOptions {
+    pub fn from_config(c: &crate::queries::QueriesConfig, show_values: bool) -> Self {
+        Self { n_plus_one_threshold: c.n_plus_one_threshold.max(2), large_offset: c.large_offset, show_values }
+    }
+}
+
+/// What a query rule sees.
+pub struct QueryCtx<'a> {
+    pub query: &'a CapturedQuery,
+    /// The parsed statement; `None` when sqlparser cannot parse the query.
+    pub stmt: Option<&'a Statement>,
+    pub schema: &'a Schema,
+    pub settings: &'a Settings,
+    pub options: &'a QueryOptions,
+}
+
+impl QueryCtx<'_> {
+    /// Values may be printed: the query comes from a `.sql` file, or `--show-values`.
+    pub fn values_visible(&self) -> bool {
+        self.options.show_values || !self.query.origin.is_sensitive()
+    }
+}
+
+/// What a rule on the whole capture sees.
+pub struct CaptureCtx<'a> {
+    pub queries: &'a QuerySet,
+    pub schema: &'a Schema,
+    pub settings: &'a Settings,
+    pub options: &'a QueryOptions,
+}
+
+/// A rule that judges a query's plan (and its measured times).
+pub trait PlanRule: Sync {
+    fn check(&self, ctx: &PlanCtx<'_>, sink: &mut Sink<'_>);
+}
+
+/// What a plan rule sees.
+pub struct PlanCtx<'a> {
+    pub explain: &'a Explain,
+    /// Median, min and max over the measured runs; `None` when the query was not measured
+    /// (planned only).
+    pub timing: Option<&'a Timing>,
+    /// The budget that applies to this query, ms.
+    pub budget_ms: f64,
+    /// The query's name (`-- name:`), for messages.
+    pub name: Option<&'a str>,
+    pub config: &'a ExplainConfig,
+    pub facts: &'a Facts,
+}
+
+impl PlanCtx<'_> {
+    /// Execution time: the measured median, else this plan's own.
+    pub fn execution_ms(&self) -> f64 {
+        self.timing.map_or_else(|| self.explain.execution_ms.unwrap_or(0.0), |t| t.median_ms)
+    }
+
+    /// Analysed nodes that ran at least once.
+    pub fn executed(&self) -> impl Iterator<Item = &Node> {
+        let analysed = self.explain.analyzed;
+        self.explain.nodes().into_iter().filter(move |n| analysed && !n.never_executed())
+    }
+}
