@@ -162,3 +162,32 @@ fn docs_are_generated_and_fresh() {
     }
     assert!(stale.is_empty(), "stale docs (run `UPDATE_DOCS=1 cargo test`): {stale:?}");
 }
+
+/// Help and severity are data: a rule's file neither repeats its catalogue help (the pipeline
+/// adds it) nor names a severity (it reports impact; the pipeline derives the severity).
+#[test]
+fn rule_bodies_leave_help_and_severity_to_the_catalogue() {
+    let mut failures = Vec::new();
+    for r in RULES.iter().filter(|r| !matches!(r.kind, Kind::Builtin)) {
+        let kind = match r.kind {
+            Kind::Statement(_) => "statement",
+            Kind::Schema(_) => "schema",
+            Kind::Live(_) => "live",
+            Kind::Query(_) => "query",
+            Kind::Plan(_) => "plan",
+            Kind::Builtin => unreachable!(),
+        };
+        let path = common::root().join(format!("src/rules/{kind}/{}.rs", r.name.replace('-', "_")));
+        let body = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // Rust source may wrap a long string with `\` line continuations.
+        let flat = body.replace("\\\n", "").split_whitespace().collect::<Vec<_>>().join(" ");
+        let help = r.id.entry().help.split_whitespace().collect::<Vec<_>>().join(" ");
+        if flat.contains(&format!("\"{help}\"")) {
+            failures.push(format!("{}: repeats its catalogue help", path.display()));
+        }
+        if body.contains("Severity::") {
+            failures.push(format!("{}: sets a severity (report an Impact instead)", path.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

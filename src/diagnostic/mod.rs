@@ -47,6 +47,32 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// How much a finding matters compared with the rule's usual case: rules report impact as data
+/// (a table is small, holds no patient data), and the pipeline derives the severity from it and
+/// the configured severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Impact {
+    /// The configured severity.
+    #[default]
+    Usual,
+    /// One level below the configured severity (e.g. `missing-soft-delete` on a table without
+    /// patient data).
+    Lower,
+    /// At most `info` (e.g. an unindexed foreign key on a live table of a few hundred rows).
+    Negligible,
+}
+
+impl Impact {
+    /// The severity of a finding of this impact for a rule configured at `configured`.
+    pub fn severity(self, configured: Severity) -> Severity {
+        match self {
+            Impact::Usual => configured,
+            Impact::Lower => configured.lower(),
+            Impact::Negligible => configured.min(Severity::Info),
+        }
+    }
+}
+
 /// One finding. Positions are byte offsets into the file's text; renderers convert them.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
@@ -65,12 +91,8 @@ pub struct Diagnostic {
     /// The byte range `fix` replaces (the statement), when it is a replacement rather than a
     /// statement to add.
     pub fix_replaces: Option<Range<usize>>,
-    /// Lower impact than the rule's usual case: reported one severity level below the
-    /// configured one (e.g. `missing-soft-delete` on a table without patient data).
-    pub lesser: bool,
-    /// Impact caps the severity at this level (e.g. an unindexed foreign key on a table of a few
-    /// hundred rows, on a live database: info), applied after the configured severity.
-    pub at_most: Option<Severity>,
+    /// The finding's impact, which sets its severity relative to the configured one.
+    pub impact: Impact,
     /// For findings on a live table: its estimated rows and total size in bytes.
     pub table_stats: Option<(f64, i64)>,
     /// For findings on a captured query: what identifies it (`--format json` prints it).

@@ -9,8 +9,8 @@ use crate::diagnostic::Diagnostic;
 use crate::rules::{RuleId, Settings, Sink};
 
 /// Finishes a runner's findings: drops suppressed ones (reporting unused suppressions of rules
-/// that `ran`), sets each finding's severity (configured, one level lower for `lesser`, capped
-/// by `at_most`), fills in the catalogue's help, drops disabled rules' findings, and sorts.
+/// that `ran`), sets each finding's severity (the configured one, as its impact
+/// sets it), fills in the catalogue's help, drops disabled rules' findings, and sorts.
 pub fn finish(
     mut out: Vec<Diagnostic>,
     settings: &Settings,
@@ -20,11 +20,7 @@ pub fn finish(
     suppressions.apply(settings, ran, &mut out);
     out.retain(|d| settings.enabled[d.rule.index()]);
     for d in &mut out {
-        let configured = settings.severity[d.rule.index()];
-        d.severity = if d.lesser { configured.lower() } else { configured };
-        if let Some(cap) = d.at_most {
-            d.severity = d.severity.min(cap);
-        }
+        d.severity = d.impact.severity(settings.severity[d.rule.index()]);
         if d.help.is_none() {
             let help = &d.rule.entry().help;
             if !help.is_empty() {
@@ -82,4 +78,41 @@ pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_rule_becomes_an_internal_error_where_it_ran() {
+        let mut out = Vec::new();
+        guarded(&mut out, RuleId::SelectStar, 0, 5..9, |sink| {
+            sink.report(None, "kept");
+        });
+        guarded(&mut out, RuleId::NPlusOne, 1, 10..20, |sink| {
+            sink.report(None, "dropped with the panic");
+            panic!("boom");
+        });
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].rule, RuleId::InternalError);
+        assert_eq!((out[1].file, out[1].span.clone()), (1, 10..20));
+        assert_eq!(out[1].message, "internal error in rule n-plus-one: boom");
+    }
+
+    #[test]
+    fn severity_and_help_come_from_the_catalogue_and_config() {
+        let mut config = crate::config::Config::default();
+        config.lint.severity.insert("select-star".into(), crate::diagnostic::Severity::Error);
+        let settings = Settings::new(&config);
+        let mut out = Vec::new();
+        guarded(&mut out, RuleId::SelectStar, 0, 0..1, |sink| {
+            sink.report(None, "a");
+            sink.report(Some(2..3), "b").impact(crate::diagnostic::Impact::Lower);
+        });
+        let out = finish(out, &settings, Suppressions::default(), &|_| true);
+        assert_eq!(out[0].severity, crate::diagnostic::Severity::Error);
+        assert_eq!(out[1].severity, crate::diagnostic::Severity::Warning);
+        assert_eq!(out[0].help.as_deref(), Some(RuleId::SelectStar.entry().help.as_str()));
+    }
 }

@@ -6,6 +6,7 @@
 //! settings. Findings are anchored at the query's [`crate::queries::Anchor`]. Messages never
 //! quote a value from a log: rules name tables, columns and the normalised query only.
 
+use crate::diagnostic::Impact;
 use std::collections::{HashMap, HashSet};
 
 use sqlparser::ast::Statement;
@@ -57,7 +58,7 @@ pub fn lint_queries(set: &QuerySet, schema: &Schema, settings: &Settings, option
                         q.normalised.len()
                     ),
                 )
-                .lesser();
+                .impact(Impact::Lower);
         }
         let parsed = text.and_then(parse);
         if text.is_some() && parsed.is_none() {
@@ -65,7 +66,7 @@ pub fn lint_queries(set: &QuerySet, schema: &Schema, settings: &Settings, option
             let r = sink.report(None, "cannot parse this query; only token-level query rules judged it");
             if q.origin.is_sensitive() {
                 // Logs hold what the server accepted: sqlparser's gap, not the application's.
-                r.lesser().help("if PostgreSQL accepts it, suppress this finding with `[lint] ignore`");
+                r.impact(Impact::Lower).help("if PostgreSQL accepts it, suppress this finding with `[lint] ignore`");
             } else {
                 r.help("fix the query, or suppress this finding if PostgreSQL accepts it");
             }

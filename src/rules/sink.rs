@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Impact, Severity};
 use crate::rules::RuleId;
 
 /// Where a rule sends its findings. Bound to one rule, so a rule cannot report under another name.
@@ -51,8 +51,7 @@ impl<'a> Sink<'a> {
             fix: None,
             fix_replaces: None,
             fingerprint: None,
-            lesser: false,
-            at_most: None,
+            impact: Impact::Usual,
             table_stats: None,
             query: None,
         });
@@ -88,15 +87,9 @@ impl Report<'_> {
         self
     }
 
-    /// Marks the finding as of lower impact (one severity level below the configured one).
-    pub fn lesser(self) -> Self {
-        self.d.lesser = true;
-        self
-    }
-
-    /// Caps the severity at `level` (impact-based, e.g. by a live table's size).
-    pub fn at_most(self, level: Severity) -> Self {
-        self.d.at_most = Some(level);
+    /// The finding's impact (the pipeline sets its severity from it).
+    pub fn impact(self, impact: Impact) -> Self {
+        self.d.impact = impact;
         self
     }
 }

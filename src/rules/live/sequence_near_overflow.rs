@@ -1,3 +1,4 @@
+use crate::diagnostic::Impact;
 use crate::rules::Sink;
 use crate::rules::util::type_shape;
 use crate::rules::{SchemaCtx, SchemaRule};
@@ -58,7 +59,7 @@ impl SchemaRule for SequenceNearOverflow {
                     None => format!("ALTER SEQUENCE {} AS bigint;", seq.name),
                 });
             if ratio < 0.9 {
-                report.lesser();
+                report.impact(Impact::Lower);
             }
         }
     }

@@ -38,9 +38,7 @@ impl PlanRule for FkTriggerSlow {
         if hits.is_empty() {
             return;
         }
-        let r = sink.report(None, list(&hits)).help(
-            "index the referencing columns of the foreign key, so that deletes and key updates on the referenced table look rows up instead of scanning",
-        );
+        let r = sink.report(None, list(&hits));
         if let Some(f) = fix {
             r.fix_addition(f);
         }

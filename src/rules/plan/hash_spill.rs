@@ -27,9 +27,7 @@ impl PlanRule for HashSpill {
             }
         }
         if !hits.is_empty() {
-            sink.report(None, list(&hits)).help(
-                "hash fewer rows (filter before the join or aggregate), or raise work_mem (or hash_mem_multiplier) for this query",
-            );
+            sink.report(None, list(&hits));
         }
     }
 }

@@ -27,9 +27,7 @@ impl PlanRule for IndexOnlyHeapFetches {
             })
             .collect();
         if !hits.is_empty() {
-            sink.report(None, list(&hits)).help(
-                "VACUUM the table, and tune autovacuum for it (autovacuum_vacuum_scale_factor, autovacuum_vacuum_insert_scale_factor)",
-            );
+            sink.report(None, list(&hits));
         }
     }
 }

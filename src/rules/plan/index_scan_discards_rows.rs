@@ -31,9 +31,7 @@ impl PlanRule for IndexScanDiscardsRows {
             })
             .collect();
         if !hits.is_empty() {
-            sink.report(None, list(&hits)).help(
-                "add the filtered columns to the index (after the equality columns), or use a partial index for a fixed condition",
-            );
+            sink.report(None, list(&hits));
         }
     }
 }

@@ -22,7 +22,6 @@ impl PlanRule for JitOverhead {
                 ms(exec),
                 pct(jit.total_ms, exec)
             ),
-        )
-        .help("raise jit_above_cost (and jit_optimize_above_cost, jit_inline_above_cost), or turn jit off for the application's role");
+        );
     }
 }

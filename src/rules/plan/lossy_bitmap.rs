@@ -21,9 +21,7 @@ impl PlanRule for LossyBitmap {
             })
             .collect();
         if !hits.is_empty() {
-            sink.report(None, list(&hits)).help(
-                "raise work_mem so the bitmap stays exact, or make the condition more selective (a better index)",
-            );
+            sink.report(None, list(&hits));
         }
     }
 }

@@ -31,9 +31,7 @@ impl PlanRule for NestedLoopInnerScan {
             ));
         }
         if !hits.is_empty() {
-            sink.report(None, list(&hits)).help(
-                "index the inner side's join column so each loop is an index lookup, or check the row estimates that made the planner choose a nested loop",
-            );
+            sink.report(None, list(&hits));
         }
     }
 }

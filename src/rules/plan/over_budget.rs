@@ -64,8 +64,6 @@ impl PlanRule for OverBudget {
             msg.push_str("; slowest: ");
             msg.push_str(&parts.into_iter().map(|p| p.1).collect::<Vec<_>>().join(", "));
         }
-        sink.report(None, msg).help(
-            "see the plan findings on this query for the cause; `dbwarden explain --format json` prints the whole plan",
-        );
+        sink.report(None, msg);
     }
 }

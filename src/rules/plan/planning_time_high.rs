@@ -13,8 +13,6 @@ impl PlanRule for PlanningTimeHigh {
         if !ctx.explain.analyzed || planning < c.planning_min_ms || planning < c.planning_execution_ratio * exec {
             return;
         }
-        sink.report(None, format!("planning took {}, more than the {} execution", ms(planning), ms(exec))).help(
-            "use a prepared statement so the plan is reused; check for many partitions without pruning, many joins (join_collapse_limit) or huge IN lists",
-        );
+        sink.report(None, format!("planning took {}, more than the {} execution", ms(planning), ms(exec)));
     }
 }

@@ -22,9 +22,7 @@ impl PlanRule for RowMisestimate {
         let mut hits = Vec::new();
         walk(&ctx.explain.root, false, factor, min_rows, &mut hits);
         if !hits.is_empty() {
-            sink.report(None, list(&hits)).help(
-                "run ANALYZE on the table; for correlated columns add extended statistics (CREATE STATISTICS); raise the column's statistics target for skewed data",
-            );
+            sink.report(None, list(&hits));
         }
     }
 }

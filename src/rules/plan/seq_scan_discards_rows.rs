@@ -41,8 +41,7 @@ impl PlanRule for SeqScanDiscardsRows {
             return;
         }
         let r = sink
-            .report(None, list(&hits))
-            .help("add an index that serves the filter (its most selective equality column first), or a partial index for a fixed condition");
+            .report(None, list(&hits));
         if let Some(f) = fix {
             r.fix_addition(f);
         }

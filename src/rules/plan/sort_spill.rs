@@ -21,9 +21,7 @@ impl PlanRule for SortSpill {
             })
             .collect();
         if !hits.is_empty() {
-            sink.report(None, list(&hits)).help(
-                "sort fewer rows (filter or LIMIT earlier), let an index provide the order, or raise work_mem for this query (SET LOCAL work_mem)",
-            );
+            sink.report(None, list(&hits));
         }
     }
 }

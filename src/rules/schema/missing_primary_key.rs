@@ -12,8 +12,7 @@ impl SchemaRule for MissingPrimaryKey {
             }
             sink.report_at(&table.created,
                 format!("table `{}` has no primary key", table.name),
-            )
-            .help("add a primary key (e.g. `id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`); logical replication and many tools need one");
+            );
         }
     }
 }

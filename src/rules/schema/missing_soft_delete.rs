@@ -1,3 +1,4 @@
+use crate::diagnostic::Impact;
 use crate::config::Require;
 use crate::rules::Sink;
 use crate::parse::ir::quote_ident;
@@ -30,7 +31,7 @@ impl SchemaRule for MissingSoftDelete {
                 .help(format!("add a nullable `{col} timestamptz` column and filter on `{col} IS NULL`"))
                 .fix_addition(format!("ALTER TABLE {} ADD COLUMN {} timestamptz;", table.name, quote_ident(col)));
             if !phi {
-                report.lesser();
+                report.impact(Impact::Lower);
             }
         }
     }

@@ -45,7 +45,6 @@ impl SchemaRule for MutableAuditLog {
                 fix.push_str(&append_only_trigger(table));
             }
             sink.report_at(&table.created, format!("audit table `{}` is not append-only: {}", table.name, reasons.join("; ")))
-                .help("reject `UPDATE`, `DELETE` and `TRUNCATE` with a `BEFORE ... FOR EACH STATEMENT` trigger that raises an error, and grant other roles only `INSERT` and `SELECT`")
                 .fix_addition(fix);
         }
     }

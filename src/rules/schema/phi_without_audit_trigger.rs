@@ -19,8 +19,7 @@ impl SchemaRule for PhiWithoutAuditTrigger {
             sink.report_at(
                 &table.created,
                 format!("table `{}` holds patient data but no trigger records changes to it in an audit trail", table.name),
-            )
-            .help("add an `AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW` trigger that writes who changed which row, and when, to the audit log");
+            );
         }
     }
 }

@@ -17,8 +17,7 @@ impl SchemaRule for RlsWithoutPolicy {
                 "queries by roles other than the owner return no rows and their writes fail"
             };
             let report = sink
-                .report_at(&table.created, format!("row-level security is enabled on `{}` but it has {what}: {who}", table.name))
-                .help("add a permissive policy (`CREATE POLICY`) for the access each role needs, or disable row-level security if the table is not meant to be filtered");
+                .report_at(&table.created, format!("row-level security is enabled on `{}` but it has {what}: {who}", table.name));
             if table.column(&ctx.settings.tenant_column).is_some() {
                 report.fix_addition(tenant_policy(table, &ctx.settings.tenant_column));
             }

@@ -31,7 +31,6 @@ impl SchemaRule for TenantTableWithoutRls {
                 )
             };
             sink.report_at(&table.created, message)
-                .help("enable row-level security and add a policy that limits rows to the current tenant")
                 .fix_addition(fix);
         }
     }

@@ -1,6 +1,6 @@
+use crate::diagnostic::Impact;
 use std::collections::BTreeSet;
 
-use crate::diagnostic::Severity;
 use crate::rules::Sink;
 use crate::parse::ir::{ConstraintKind, IndexKey, RefAction, quote_ident};
 use crate::rules::util::normalise_expr;
@@ -88,9 +88,9 @@ impl SchemaRule for UnindexedForeignKey {
                     let (small, large) = (audit.small_table_rows as f64, audit.large_table_rows as f64);
                     let writes = !matches!(fk.on_delete, RefAction::NoAction | RefAction::Restrict);
                     if rows < small {
-                        report.at_most(Severity::Info);
+                        report.impact(Impact::Negligible);
                     } else if rows < large && !writes {
-                        report.lesser();
+                        report.impact(Impact::Lower);
                     }
                 }
             }

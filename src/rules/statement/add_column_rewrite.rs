@@ -21,8 +21,7 @@ impl StatementRule for AddColumnRewrite {
                     _ => continue,
                 }
             };
-            sink.report(op.span.clone(), format!("adding {what} `{}` rewrites the whole of `{}` under an exclusive lock", column.name, at.name))
-                .help("add a plain nullable column, backfill it in batches, then attach the sequence default or generation (or use a trigger)");
+            sink.report(op.span.clone(), format!("adding {what} `{}` rewrites the whole of `{}` under an exclusive lock", column.name, at.name));
         }
     }
 }

@@ -21,8 +21,7 @@ impl StatementRule for AddColumnVolatileDefault {
                 sink.report(op.span.clone(), format!("adding column `{}` with a default rewrites `{}` before PostgreSQL 11, blocking reads and writes", column.name, at.name))
                     .help("add the column without a default, set the default in a second statement, and backfill in batches");
             } else if let Some(f) = volatile_call(default) {
-                sink.report(op.span.clone(), format!("adding column `{}` with volatile default `{f}()` rewrites the whole of `{}` under an exclusive lock", column.name, at.name))
-                    .help("add the column without a default (or with a constant), then `ALTER COLUMN ... SET DEFAULT` and backfill existing rows in batches");
+                sink.report(op.span.clone(), format!("adding column `{}` with volatile default `{f}()` rewrites the whole of `{}` under an exclusive lock", column.name, at.name));
             }
         }
     }

@@ -17,8 +17,7 @@ impl StatementRule for AddRequiredColumn {
             if !required || has_default || column.generated.is_some() || column.ty.is_serial() {
                 continue;
             }
-            sink.report(op.span.clone(), format!("adding `NOT NULL` column `{}` without a default fails on `{}` as soon as it has rows", column.name, at.name))
-                .help("add the column with a constant `DEFAULT` (no rewrite since PostgreSQL 11), or add it nullable, backfill, then set `NOT NULL` via a validated `CHECK`");
+            sink.report(op.span.clone(), format!("adding `NOT NULL` column `{}` without a default fails on `{}` as soon as it has rows", column.name, at.name));
         }
     }
 }

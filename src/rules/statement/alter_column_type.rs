@@ -1,3 +1,4 @@
+use crate::diagnostic::Impact;
 use sqlparser::tokenizer::Token;
 
 use crate::rules::Sink;
@@ -49,7 +50,7 @@ impl StatementRule for AlterColumnType {
                         at.name, ty.text
                     ),
                 )
-                .lesser();
+                .impact(Impact::Lower);
                 continue;
             }
             sink.report(

@@ -38,7 +38,6 @@ impl StatementRule for ConcurrentInTransaction {
         } else {
             "inside a transaction block"
         };
-        sink.report(None, format!("`{op}` cannot run {why}; PostgreSQL rejects it"))
-            .help("run it in a migration of its own, outside any transaction block (goose `-- +goose NO TRANSACTION`, dbmate `-- migrate:up transaction:false`)");
+        sink.report(None, format!("`{op}` cannot run {why}; PostgreSQL rejects it"));
     }
 }

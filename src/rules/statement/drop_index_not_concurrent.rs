@@ -32,15 +32,18 @@ impl StatementRule for DropIndexNotConcurrent {
             "`DROP INDEX` without `CONCURRENTLY` takes an ACCESS EXCLUSIVE lock on {on}, blocking reads and writes until it is done"
         );
         let help = if ctx.stmt.inner {
-            "a `DO` block always runs in a transaction, where `CONCURRENTLY` is refused: move the statement out of the block and use `DROP INDEX CONCURRENTLY IF EXISTS`"
+            Some("a `DO` block always runs in a transaction, where `CONCURRENTLY` is refused: move the statement out of the block and use `DROP INDEX CONCURRENTLY IF EXISTS`")
         } else if names.len() > 1 {
-            "use `DROP INDEX CONCURRENTLY`, one statement per index, outside a transaction block"
+            Some("use `DROP INDEX CONCURRENTLY`, one statement per index, outside a transaction block")
         } else if *cascade {
-            "drop the objects that depend on the index first, then use `DROP INDEX CONCURRENTLY` (it does not support `CASCADE`), outside a transaction block"
+            Some("drop the objects that depend on the index first, then use `DROP INDEX CONCURRENTLY` (it does not support `CASCADE`), outside a transaction block")
         } else {
-            "use `DROP INDEX CONCURRENTLY` (outside a transaction block)"
+            None
         };
-        let report = sink.report(None, message).help(help);
+        let mut report = sink.report(None, message);
+        if let Some(help) = help {
+            report = report.help(help);
+        }
         if names.len() == 1
             && !*cascade
             && !ctx.stmt.inner

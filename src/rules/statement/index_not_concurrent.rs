@@ -26,8 +26,7 @@ impl StatementRule for IndexNotConcurrent {
             .report(
                 None,
                 format!("`{what}` without `CONCURRENTLY` blocks writes to `{}` until the index is built", ci.table),
-            )
-            .help("use `CREATE INDEX CONCURRENTLY` (outside a transaction block)");
+            );
         if let Some(fix) = insert_after_keyword(ctx.sql(), "index", "CONCURRENTLY") {
             report.fix(fix);
         }

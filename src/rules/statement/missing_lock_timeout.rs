@@ -31,8 +31,7 @@ impl StatementRule for MissingLockTimeout {
                 format!(
                     "this statement takes {article} {mode} lock on `{table}` without a `lock_timeout`: while it waits for the lock, every later {queued} the table queues behind it"
                 ),
-            )
-            .help("start the migration with `SET lock_timeout = '5s';` (`SET LOCAL` inside a transaction block) and retry the migration when it times out");
+            );
         // Inside a `DO` block the setting belongs before the block, not in its body.
         if !ctx.stmt.inner {
             report.fix(format!("SET lock_timeout = '5s';\n{}", ctx.sql()));

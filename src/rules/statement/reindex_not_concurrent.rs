@@ -36,15 +36,18 @@ impl StatementRule for ReindexNotConcurrent {
             format!("`REINDEX {what}`{target} without `CONCURRENTLY` blocks {blocked} until the rebuild is done");
         let concurrent_possible = ctx.settings.pg_version >= 12 && kind != "system";
         let help = if kind == "system" {
-            "system catalogs cannot be reindexed concurrently: run `REINDEX SYSTEM` in a maintenance window, not in a migration"
+            Some("system catalogs cannot be reindexed concurrently: run `REINDEX SYSTEM` in a maintenance window, not in a migration")
         } else if !concurrent_possible {
-            "before PostgreSQL 12, build a replacement with `CREATE INDEX CONCURRENTLY`, then drop the old index `CONCURRENTLY` and rename the new one"
+            Some("before PostgreSQL 12, build a replacement with `CREATE INDEX CONCURRENTLY`, then drop the old index `CONCURRENTLY` and rename the new one")
         } else if ctx.stmt.inner {
-            "a `DO` block always runs in a transaction, where `CONCURRENTLY` is refused: move the statement out of the block and use `REINDEX ... CONCURRENTLY`"
+            Some("a `DO` block always runs in a transaction, where `CONCURRENTLY` is refused: move the statement out of the block and use `REINDEX ... CONCURRENTLY`")
         } else {
-            "use `REINDEX ... CONCURRENTLY` (PostgreSQL 12+, outside a transaction block)"
+            None
         };
-        let report = sink.report(None, message).help(help);
+        let mut report = sink.report(None, message);
+        if let Some(help) = help {
+            report = report.help(help);
+        }
         if concurrent_possible
             && !ctx.stmt.inner
             && let Some(fix) = insert_after_keyword(ctx.sql(), &kind, "CONCURRENTLY")

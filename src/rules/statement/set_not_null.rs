@@ -31,19 +31,17 @@ impl StatementRule for SetNotNull {
             }
             let col = quote_ident(column);
             let help = if ctx.settings.pg_version >= 12 {
-                "first add `CHECK (col IS NOT NULL) NOT VALID` and `VALIDATE` it; then `SET NOT NULL` skips the scan, and the check can be dropped"
+                None
             } else {
-                "before PostgreSQL 12 `SET NOT NULL` always scans the table; keep a validated `CHECK (col IS NOT NULL)` instead"
+                Some("before PostgreSQL 12 `SET NOT NULL` always scans the table; keep a validated `CHECK (col IS NOT NULL)` instead")
             };
-            let report = sink
-                .report(
-                    op.span.clone(),
-                    format!(
-                        "`SET NOT NULL` on `{}.{col}` blocks reads and writes while the whole table is scanned",
-                        at.name
-                    ),
-                )
-                .help(help);
+            let mut report = sink.report(
+                op.span.clone(),
+                format!("`SET NOT NULL` on `{}.{col}` blocks reads and writes while the whole table is scanned", at.name),
+            );
+            if let Some(help) = help {
+                report = report.help(help);
+            }
             // The fix replaces the statement: only offered when `SET NOT NULL` is all it does.
             if ctx.settings.pg_version >= 12 && at.ops.len() == 1 {
                 let t = &at.name;
