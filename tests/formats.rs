@@ -83,7 +83,7 @@ fn shared() -> Shared {
         (d.rule, d.severity, d.file, d.span) = (rule, severity, file, span);
         d.message = message.to_owned();
         d.help = help.map(str::to_owned);
-        (d.fix, d.fix_replaces, d.object) = (None, None, None);
+        (d.fix, d.object) = (None, None);
         d
     };
     diagnostics.push(constructed(
@@ -136,8 +136,8 @@ fn shared_findings_cover_every_case() {
     };
     assert!(d.iter().any(multi_line), "no multi-line span");
     assert!(d.iter().any(|d| !multi_line(d)), "no single-line span");
-    assert!(d.iter().any(|d| d.fix.is_some() && d.fix_replaces.is_some()), "no replacing fix");
-    assert!(d.iter().any(|d| d.fix.is_some() && d.fix_replaces.is_none()), "no additive fix");
+    assert!(d.iter().any(|d| d.fix.as_ref().is_some_and(dbwarden::diagnostic::Fix::edits_source)), "no replacing fix");
+    assert!(d.iter().any(|d| d.fix.as_ref().is_some_and(|f| !f.edits_source())), "no additive fix");
     assert!(d.iter().any(|d| d.file == 0) && d.iter().any(|d| d.file == 1), "findings in both files");
     for c in ['%', ',', ':', '\n'] {
         assert!(d.iter().any(|d| d.message.contains(c)), "no message with {c:?}");
@@ -155,7 +155,7 @@ fn json_output() {
     let text = render("json");
     let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
     assert_eq!(v["version"], 1);
-    let keys = ["rule", "severity", "file", "line", "column", "end_line", "end_column", "message", "help", "fix"];
+    let keys = ["rule", "severity", "file", "line", "column", "end_line", "end_column", "message", "help", "fix", "fix_edits"];
     for f in v["findings"].as_array().expect("findings") {
         for k in f.as_object().expect("object").keys() {
             assert!(keys.contains(&k.as_str()), "unexpected key {k}");

@@ -65,8 +65,14 @@ fn page() -> String {
     d.span = 0..0;
     d.message = format!("table `{HOSTILE}` has no primary key");
     d.help = Some("help with <b>markup</b> & \"quotes\"".into());
-    d.fix = Some(format!("ALTER TABLE \"{HOSTILE}\" ADD PRIMARY KEY (id); -- </script><script>alert(2)</script>"));
-    d.fix_replaces = None;
+    d.fix = Some(dbwarden::diagnostic::Fix {
+        title: "add a key".into(),
+        applicability: dbwarden::diagnostic::Applicability::Unsafe,
+        edits: vec![dbwarden::diagnostic::Edit::New {
+            text: format!("ALTER TABLE \"{HOSTILE}\" ADD PRIMARY KEY (id); -- </script><script>alert(2)</script>"),
+        }],
+        statement: None,
+    });
     diagnostics.push(d);
     let files: Vec<&source::SourceFile> = out.files.iter().map(|f| &f.source).collect();
     let report = render::Report { files, diagnostics: &diagnostics, stats: &out.stats, baseline_fixed: 0 };

@@ -73,6 +73,92 @@ impl Impact {
     }
 }
 
+/// Whether a fix may be applied without review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// The migration reaches the same schema when it succeeds, and the edited SQL runs where it
+    /// lands (inside or outside a transaction block, on the target version).
+    Safe,
+    /// It changes what the migration does, or needs moving (e.g. out of a transaction block).
+    Unsafe,
+}
+
+/// One change of a fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Replaces a byte range of the finding's file (an insertion when the range is empty).
+    Replace { range: Range<usize>, text: String },
+    /// SQL to run on its own: a new migration after the finding's file (or, on a live database,
+    /// a statement to run there).
+    New { text: String },
+}
+
+impl Edit {
+    pub fn insert(at: usize, text: impl Into<String>) -> Self {
+        Edit::Replace { range: at..at, text: text.into() }
+    }
+
+    pub fn replace(range: Range<usize>, text: impl Into<String>) -> Self {
+        Edit::Replace { range, text: text.into() }
+    }
+}
+
+/// A fix: a title (what it does, for code actions), whether it is safe, and its edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+    /// The statement the `Replace` edits change, so the fix can be shown as that statement edited.
+    pub statement: Option<Range<usize>>,
+}
+
+impl Fix {
+    /// The fix as SQL to read: the statement with the edits applied (given the file's `text`),
+    /// then each new statement.
+    pub fn preview(&self, text: Option<&str>) -> String {
+        let mut out = String::new();
+        if let (Some(stmt), Some(text), true) = (&self.statement, text, self.edits_source()) {
+            let mut replaces: Vec<(&Range<usize>, &str)> = self
+                .edits
+                .iter()
+                .filter_map(|e| match e {
+                    Edit::Replace { range, text } if range.start >= stmt.start && range.end <= stmt.end => {
+                        Some((range, text.as_str()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            replaces.sort_by_key(|(r, _)| (r.start, r.end));
+            let mut at = stmt.start;
+            for (r, t) in replaces {
+                if r.start < at {
+                    continue;
+                }
+                out.push_str(text.get(at..r.start).unwrap_or(""));
+                out.push_str(t);
+                at = r.end;
+            }
+            out.push_str(text.get(at..stmt.end).unwrap_or(""));
+        }
+        for e in &self.edits {
+            if let Edit::New { text } = e {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(text);
+            }
+        }
+        out
+    }
+
+    /// The fix edits the finding's file (rather than only adding new statements).
+    pub fn edits_source(&self) -> bool {
+        self.edits.iter().any(|e| matches!(e, Edit::Replace { .. }))
+    }
+}
+
 /// One finding. Positions are byte offsets into the file's text; renderers convert them.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
@@ -86,11 +172,8 @@ pub struct Diagnostic {
     pub span: Range<usize>,
     pub message: String,
     pub help: Option<String>,
-    /// The safe SQL to use instead, where the rule can propose it.
-    pub fix: Option<String>,
-    /// The byte range `fix` replaces (the statement), when it is a replacement rather than a
-    /// statement to add.
-    pub fix_replaces: Option<Range<usize>>,
+    /// What to change instead, as edits, where the rule can propose it.
+    pub fix: Option<Fix>,
     /// The finding's impact, which sets its severity relative to the configured one.
     pub impact: Impact,
     /// For findings on a live table: its estimated rows and total size in bytes.
@@ -131,4 +214,25 @@ pub struct Stats {
     pub failed: usize,
     /// Statements understood by the recogniser only, by kind.
     pub recognised_kinds: std::collections::BTreeMap<&'static str, usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fix_previews_as_its_statement_edited_then_new_statements() {
+        let text = "SELECT 1;\nCREATE INDEX i ON t (a);\n";
+        let stmt = 10..34;
+        let fix = Fix {
+            title: "t".into(),
+            applicability: Applicability::Safe,
+            edits: vec![Edit::insert(22, " CONCURRENTLY"), Edit::insert(10, "SET lock_timeout = '5s';\n")],
+            statement: Some(stmt.clone()),
+        };
+        assert_eq!(fix.preview(Some(text)), "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON t (a);");
+        let added = Fix { edits: vec![Edit::New { text: "ANALYZE t;".into() }], statement: Some(stmt), ..fix };
+        assert_eq!(added.preview(Some(text)), "ANALYZE t;", "an addition does not repeat the statement");
+        assert!(!added.edits_source());
+    }
 }

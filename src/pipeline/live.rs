@@ -12,7 +12,7 @@ use crate::schema::Schema;
 /// `migrations` is the replayed migrations' model, for `schema-drift`.
 pub fn judge_live(schema: &Schema, migrations: Option<&Schema>, settings: &Settings) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    let ctx = SchemaCtx { schema, settings, migrations };
+    let ctx = SchemaCtx::new(schema, settings, migrations);
     run_schema_rules(&ctx, true, &mut diagnostics);
     // Every live finding names an object; an internal error names the database.
     for d in diagnostics.iter_mut().filter(|d| d.object.is_none()) {

@@ -121,7 +121,7 @@ impl<'s> Analyzer<'s> {
     pub fn finish(self, files: &[ParsedFile]) -> Analysis {
         let Self { settings, mut schema, mut diagnostics, stats } = self;
         schema.seal();
-        let ctx = SchemaCtx { schema: &schema, settings, migrations: None };
+        let ctx = SchemaCtx::new(&schema, settings, None);
         run_schema_rules(&ctx, false, &mut diagnostics);
         let mut suppressions = Suppressions::default();
         for (fi, file) in files.iter().enumerate() {

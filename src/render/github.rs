@@ -50,7 +50,7 @@ pub fn github(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
         if let Some(help) = &d.help {
             let _ = write!(message, "\nhelp: {}", visible_lines(help));
         }
-        if let Some(fix) = &d.fix {
+        if let Some(fix) = report.fix_preview(d) {
             message.push_str("\nfix:");
             for l in fix.lines() {
                 let _ = write!(message, "\n{}", visible(l));

@@ -345,8 +345,8 @@ pub fn render(report: &Report<'_>, ctx: &HtmlContext<'_>) -> String {
             if let Some(help) = &d.help {
                 let _ = write!(h, "<p>{}</p>", escape(help));
             }
-            if let Some(fix) = &d.fix {
-                let _ = write!(h, "<pre class=\"fix\"><code>{}</code></pre>", escape(fix));
+            if let Some(fix) = report.fix_preview(d) {
+                let _ = write!(h, "<pre class=\"fix\"><code>{}</code></pre>", escape(&fix));
             }
             h.push_str("</details>");
         }

@@ -20,7 +20,7 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             Place::File { file, line, column, end_line, .. } => (file, line, column, end_line),
             Place::Object(o) => {
                 writeln!(out, " {} {}", "-->".blue().bold(), visible(o))?;
-                trailer(out, d, " ")?;
+                trailer(out, d, report.fix_preview(d), " ")?;
                 continue;
             }
         };
@@ -46,7 +46,7 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             let more = if end_line > line || w.cut_span { " ..." } else { "" };
             writeln!(out, "{pad} {bar} {}{marks}{more}", " ".repeat(w.indent))?;
         }
-        trailer(out, d, &pad)?;
+        trailer(out, d, report.fix_preview(d), &pad)?;
     }
     let c = counts(report.diagnostics);
     let files = report.stats.files;
@@ -85,11 +85,16 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
 }
 
 /// The help, the fix and the blank line that close a finding.
-fn trailer(out: &mut dyn Write, d: &crate::diagnostic::Diagnostic, pad: &str) -> std::io::Result<()> {
+fn trailer(
+    out: &mut dyn Write,
+    d: &crate::diagnostic::Diagnostic,
+    fix: Option<String>,
+    pad: &str,
+) -> std::io::Result<()> {
     if let Some(help) = &d.help {
         writeln!(out, "{pad} {} {}: {}", "=".blue().bold(), "help".bold(), visible_lines(help))?;
     }
-    if let Some(fix) = &d.fix {
+    if let Some(fix) = &fix {
         writeln!(out, "{pad} {} {}:", "=".blue().bold(), "fix".bold())?;
         for l in fix.lines() {
             writeln!(out, "{pad}     {}", visible(l).green())?;

@@ -5,6 +5,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::{Place, Report, counts, place};
+use crate::diagnostic::{Edit, Fix};
 
 #[derive(Serialize)]
 struct Finding<'a> {
@@ -25,8 +26,12 @@ struct Finding<'a> {
     object: Option<&'a str>,
     message: &'a str,
     help: Option<&'a str>,
+    /// The fix as SQL to read (the statement edited, then new statements).
     #[serde(skip_serializing_if = "Option::is_none")]
-    fix: Option<&'a str>,
+    fix: Option<String>,
+    /// The fix as edits: what `dbwarden fix` and the language server apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix_edits: Option<serde_json::Value>,
     /// A finding on a captured query: its fingerprint, calls and total time where known.
     #[serde(skip_serializing_if = "Option::is_none")]
     query: Option<&'a crate::diagnostic::QueryInfo>,
@@ -61,7 +66,8 @@ pub fn json(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             object,
             message: &d.message,
             help: d.help.as_deref(),
-            fix: d.fix.as_deref(),
+            fix: report.fix_preview(d),
+            fix_edits: d.fix.as_ref().map(|fix| fix_edits(report, d, fix)),
             query: d.query.as_deref(),
             table_rows: d.table_stats.map(|(rows, _)| rows),
             table_bytes: d.table_stats.map(|(_, bytes)| bytes),
@@ -87,4 +93,23 @@ pub fn json(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
     serde_json::to_writer(&mut *out, &summary)?;
     out.write_all(b"}\n")?;
     Ok(())
+}
+
+/// `{"title", "applicability", "edits": [{"line", "column", "end_line", "end_column", "text"} |
+/// {"new": true, "text"}]}`, positions 1-based as everywhere in the output.
+fn fix_edits(report: &Report<'_>, d: &crate::diagnostic::Diagnostic, fix: &Fix) -> serde_json::Value {
+    let file = d.object.is_none().then(|| report.files.get(d.file)).flatten();
+    let edits: Vec<serde_json::Value> = fix
+        .edits
+        .iter()
+        .map(|e| match (e, file) {
+            (Edit::Replace { range, text }, Some(f)) => {
+                let (line, column) = f.position(range.start);
+                let (end_line, end_column) = f.position(range.end);
+                serde_json::json!({"line": line, "column": column, "end_line": end_line, "end_column": end_column, "text": text})
+            }
+            (Edit::Replace { text, .. } | Edit::New { text }, _) => serde_json::json!({"new": true, "text": text}),
+        })
+        .collect();
+    serde_json::json!({"title": fix.title, "applicability": fix.applicability, "edits": edits})
 }

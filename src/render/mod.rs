@@ -65,6 +65,14 @@ pub struct Report<'a> {
     pub baseline_fixed: usize,
 }
 
+impl Report<'_> {
+    /// A finding's fix as SQL to read (its statement edited, then new statements).
+    pub fn fix_preview(&self, d: &Diagnostic) -> Option<String> {
+        let text = d.object.is_none().then(|| self.files.get(d.file).map(|f| f.text.as_str())).flatten();
+        d.fix.as_ref().map(|f| f.preview(text))
+    }
+}
+
 /// Where a finding is: a position in a file, or a live database object.
 pub enum Place<'a> {
     File { file: &'a SourceFile, line: usize, column: usize, end_line: usize, end_column: usize },

@@ -94,9 +94,12 @@ pub fn sarif(out: &mut dyn Write, report: &Report<'_>, enabled: &[bool]) -> std:
             text.push_str("\nhelp: ");
             text.push_str(h);
         }
-        if let (Some(fix), None) = (&d.fix, &d.fix_replaces) {
+        // A fix that only adds statements has no replacement to offer: it is part of the text.
+        if d.fix.as_ref().is_some_and(|f| !f.edits_source())
+            && let Some(preview) = report.fix_preview(d)
+        {
             text.push_str("\nfix: ");
-            text.push_str(fix);
+            text.push_str(&preview);
         }
         let (location, fixes) = match place(report, d) {
             // A live database object: a logical location, no file.
@@ -107,18 +110,26 @@ pub fn sarif(out: &mut dyn Write, report: &Report<'_>, enabled: &[bool]) -> std:
             Place::File { file, line, column, end_line, end_column } => {
                 let artifact_location = ArtifactLocation { uri: &uris[d.file], uri_base_id };
                 let region = Region { start_line: line, start_column: column, end_line, end_column };
-                let fixes = d.fix.as_deref().zip(d.fix_replaces.as_ref()).map(|(fix, range)| {
-                    let (start_line, start_column) = file.position(range.start);
-                    let (end_line, end_column) = file.position(range.end);
-                    [Fix {
-                        description: Text { text: "replace with the safe statement(s)" },
-                        artifact_changes: [ArtifactChange {
-                            artifact_location,
-                            replacements: [Replacement {
+                let fixes = d.fix.as_ref().filter(|f| f.edits_source()).map(|fix| {
+                    let replacements = fix
+                        .edits
+                        .iter()
+                        .filter_map(|e| match e {
+                            crate::diagnostic::Edit::Replace { range, text } => Some((range, text.as_str())),
+                            crate::diagnostic::Edit::New { .. } => None,
+                        })
+                        .map(|(range, text)| {
+                            let (start_line, start_column) = file.position(range.start);
+                            let (end_line, end_column) = file.position(range.end);
+                            Replacement {
                                 deleted_region: Region { start_line, start_column, end_line, end_column },
-                                inserted_content: Text { text: fix },
-                            }],
-                        }],
+                                inserted_content: Text { text },
+                            }
+                        })
+                        .collect();
+                    [Fix {
+                        description: Text { text: &fix.title },
+                        artifact_changes: [ArtifactChange { artifact_location, replacements }],
                     }]
                 });
                 (Location::Physical { physical_location: PhysicalLocation { artifact_location, region } }, fixes)
@@ -217,7 +228,7 @@ struct Fix<'a> {
 #[serde(rename_all = "camelCase")]
 struct ArtifactChange<'a> {
     artifact_location: ArtifactLocation<'a>,
-    replacements: [Replacement<'a>; 1],
+    replacements: Vec<Replacement<'a>>,
 }
 
 #[derive(Serialize)]

@@ -11,7 +11,7 @@ use crate::explain::{ExplainConfig, Facts, Timing};
 use crate::parse::Stmt;
 use crate::parse::ir::ObjName;
 use crate::queries::{CapturedQuery, QuerySet};
-use crate::schema::{Schema, Table};
+use crate::schema::{QualName, Schema, Table, free_name};
 
 /// A rule that judges one statement, seeing the schema as it was before the statement.
 pub trait StatementRule: Sync {
@@ -77,6 +77,26 @@ pub struct SchemaCtx<'a> {
     pub settings: &'a Settings,
     /// `dbwarden audit --migrations`: the schema the migrations build, to compare with the live one.
     pub migrations: Option<&'a Schema>,
+    /// Relations the run's fixes create, so that no two fixes choose one name.
+    fix_names: RefCell<Vec<QualName>>,
+}
+
+impl<'a> SchemaCtx<'a> {
+    pub fn new(schema: &'a Schema, settings: &'a Settings, migrations: Option<&'a Schema>) -> Self {
+        Self { schema, settings, migrations, fix_names: RefCell::default() }
+    }
+
+    /// A name for a relation (an index) a fix creates in schema `namespace`: `stem` + `suffix`,
+    /// numbered and cut to fit as PostgreSQL would, taken neither by the model nor by another
+    /// fix of this run (an `IF NOT EXISTS` on a taken name would silently do nothing).
+    pub fn fix_relation_name(&self, namespace: &str, stem: &str, suffix: &str) -> String {
+        let mut given = self.fix_names.borrow_mut();
+        let name = free_name(stem, suffix, |n| {
+            self.schema.relation_exists(namespace, n) || given.iter().any(|g| g.schema == namespace && g.name == n)
+        });
+        given.push(QualName { schema: namespace.to_owned(), name: name.clone() });
+        name
+    }
 }
 
 /// A rule on captured queries.

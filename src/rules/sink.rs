@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::diagnostic::{Diagnostic, Impact, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Impact, Severity};
 use crate::rules::RuleId;
 
 /// Where a rule sends its findings. Bound to one rule, so a rule cannot report under another name.
@@ -49,7 +49,6 @@ impl<'a> Sink<'a> {
             object: None,
             help: None,
             fix: None,
-            fix_replaces: None,
             fingerprint: None,
             impact: Impact::Usual,
             table_stats: None,
@@ -73,18 +72,24 @@ impl Report<'_> {
         self
     }
 
-    /// The safe statement(s) to run instead of the reported statement.
-    pub fn fix(self, fix: impl Into<String>) -> Self {
-        self.d.fix = Some(fix.into());
-        self.d.fix_replaces.clone_from(&self.statement);
+    /// A fix: `edits` of the reported statement's file (anchored on the tokens the parser
+    /// found) and new statements.
+    pub fn fix(self, title: impl Into<String>, applicability: Applicability, edits: Vec<Edit>) -> Self {
+        self.d.fix = Some(Fix { title: title.into(), applicability, edits, statement: self.statement.clone() });
         self
     }
 
-    /// A statement to add (e.g. a missing index), not a replacement.
-    pub fn fix_addition(self, fix: impl Into<String>) -> Self {
-        self.d.fix = Some(fix.into());
-        self.d.fix_replaces = None;
-        self
+    /// A fix that replaces the whole reported statement with `text`.
+    pub fn fix_statement(self, title: impl Into<String>, applicability: Applicability, text: String) -> Self {
+        match self.statement.clone() {
+            Some(range) => self.fix(title, applicability, vec![Edit::replace(range, text)]),
+            None => self.fix(title, applicability, vec![Edit::New { text }]),
+        }
+    }
+
+    /// A fix that adds a statement (e.g. a missing index), to run on its own.
+    pub fn fix_new(self, title: impl Into<String>, applicability: Applicability, text: String) -> Self {
+        self.fix(title, applicability, vec![Edit::New { text }])
     }
 
     /// The finding's impact (the pipeline sets its severity from it).

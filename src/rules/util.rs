@@ -2,8 +2,10 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::parse::ir::{Action, AlterOp, TypeName};
+use crate::diagnostic::{Applicability, Edit};
+use crate::parse::ir::{Action, AlterOp, ObjName, TypeName, quote_ident};
 use crate::parse::tokens;
+use crate::rules::StmtCtx;
 
 /// The comment text contains the word PHI.
 pub fn mentions_phi(text: &str) -> bool {
@@ -263,15 +265,21 @@ pub fn table_locks(action: &Action, schema: &crate::schema::Schema) -> Vec<(crat
     out
 }
 
-/// `sql` with `word` inserted after the first occurrence of keyword `after` (outside quotes),
-/// e.g. `CONCURRENTLY` after `INDEX`. `None` when the keyword is not found.
-pub fn insert_after_keyword(sql: &str, after: &str, word: &str) -> Option<String> {
-    let at = leading_keyword_end(sql, after).or_else(|| {
+/// An edit of the statement inserting ` word` after the first occurrence of keyword `after`
+/// (outside quotes and comments), e.g. `CONCURRENTLY` after `INDEX`. `None` when the keyword
+/// is not found.
+pub fn insert_after_keyword(ctx: &StmtCtx<'_>, after: &str, word: &str) -> Option<Edit> {
+    let at = keyword_end(ctx.sql(), after)?;
+    Some(Edit::insert(ctx.stmt.range.start + at, format!(" {word}")))
+}
+
+/// The end of the first occurrence of keyword `after` in `sql` (outside quotes and comments).
+fn keyword_end(sql: &str, after: &str) -> Option<usize> {
+    leading_keyword_end(sql, after).or_else(|| {
         let toks = tokens::tokenize(sql).ok()?;
         let sig = tokens::significant(sql, &toks, 0);
         sig.iter().find(|t| t.is_kw(after)).map(|t| t.range.end)
-    })?;
-    Some(format!("{} {}{}", &sql[..at], word, &sql[at..]))
+    })
 }
 
 /// The end of keyword `kw` when it is among the first plain words of `sql` (`CREATE UNIQUE
@@ -352,6 +360,22 @@ pub(crate) fn pct(part: f64, whole: f64) -> String {
     if whole <= 0.0 { "0%".into() } else { format!("{:.0}%", 100.0 * part / whole) }
 }
 
+/// A fix that adds `CONCURRENTLY` runs only outside a transaction block: safe there, to be
+/// moved to a migration of its own inside one.
+pub fn applicability_outside_transaction(ctx: &StmtCtx<'_>) -> Applicability {
+    if ctx.in_transaction { Applicability::Unsafe } else { Applicability::Safe }
+}
+
+/// The two statements that add a constraint without a long lock: `ADD CONSTRAINT ... NOT VALID`
+/// (`op_sql` is the `ADD CONSTRAINT` sub-command), then `VALIDATE CONSTRAINT`.
+pub fn not_valid_then_validate(table: &ObjName, op_sql: &str, name: &str) -> String {
+    format!(
+        "ALTER TABLE {table} {} NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {};",
+        op_sql.trim_end(),
+        quote_ident(name)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,7 +386,7 @@ mod tests {
 
     #[test]
     fn keyword_insertion_near_the_start_and_far_from_it() {
-        let fix = |sql: &str| insert_after_keyword(sql, "index", "CONCURRENTLY");
+        let fix = |sql: &str| keyword_end(sql, "index").map(|at| format!("{} CONCURRENTLY{}", &sql[..at], &sql[at..]));
         assert_eq!(fix("CREATE INDEX i ON t (a);").unwrap(), "CREATE INDEX CONCURRENTLY i ON t (a);");
         // A long statement: the keyword is found in its first bytes.
         let cols: Vec<String> = (0..100).map(|i| format!("c{i}")).collect();

@@ -447,6 +447,17 @@ impl Schema {
         }
     }
 
+    /// Whether a table, index, materialized view or sequence of `schema` is named `name`
+    /// (they share one namespace, `pg_class`).
+    pub fn relation_exists(&self, schema: &str, name: &str) -> bool {
+        let q = QualName { schema: schema.to_owned(), name: name.to_owned() };
+        self.tables.contains_key(&q)
+            || self.indexes.contains_key(&q)
+            || self.matviews.contains_key(&q)
+            || self.temporary.contains(&q)
+            || self.sequences.iter().any(|s| s.name == q)
+    }
+
     pub fn is_temporary(&self, name: &ObjName) -> bool {
         self.temporary.iter().any(|t| t.matches(name))
     }
@@ -510,5 +521,40 @@ impl Schema {
         }
         self.index_names = index_names;
         self.fk_referrers = fk_referrers;
+    }
+}
+
+/// The longest identifier PostgreSQL keeps (NAMEDATALEN - 1), bytes.
+pub const MAX_IDENT: usize = 63;
+
+/// A name made of `stem` and `suffix` that fits [`MAX_IDENT`] and that `taken` refuses for none
+/// of: `stem` + `suffix`, else `stem` + 1, 2, ... + `suffix`, the stem cut (on a character
+/// boundary) to fit, as PostgreSQL chooses the names of indexes and constraints.
+pub fn free_name(stem: &str, suffix: &str, mut taken: impl FnMut(&str) -> bool) -> String {
+    for n in 0..10_000u32 {
+        let digits = if n == 0 { String::new() } else { n.to_string() };
+        let mut end = stem.len().min(MAX_IDENT.saturating_sub(suffix.len() + digits.len()));
+        while !stem.is_char_boundary(end) {
+            end -= 1;
+        }
+        let name = format!("{}{digits}{suffix}", &stem[..end]);
+        if !taken(&name) {
+            return name;
+        }
+    }
+    format!("{stem}{suffix}")
+}
+
+#[cfg(test)]
+mod free_name_tests {
+    use super::*;
+
+    #[test]
+    fn free_names_are_numbered_and_fit_63_bytes() {
+        assert_eq!(free_name("visits_patient_id", "_idx", |_| false), "visits_patient_id_idx");
+        assert_eq!(free_name("visits_patient_id", "_idx", |n| n == "visits_patient_id_idx"), "visits_patient_id1_idx");
+        let long = "é".repeat(40);
+        let n = free_name(&long, "_idx", |_| false);
+        assert!(n.len() <= MAX_IDENT && n.ends_with("_idx"), "{n}");
     }
 }

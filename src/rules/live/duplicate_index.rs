@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::rules::Sink;
 use crate::parse::ir::IndexKey;
 use crate::rules::util::normalise_expr;
@@ -94,7 +95,7 @@ impl SchemaRule for DuplicateIndex {
                             describe(b)
                         ),
                     )
-                    .fix_addition(if a.constraint.is_some() {
+                    .fix_new("drop the duplicate", Applicability::Unsafe, if a.constraint.is_some() {
                         format!(
                             "-- the index backs constraint {}: drop the constraint instead, if nothing references it",
                             a.constraint.as_deref().unwrap_or_default()

@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::rules::Sink;
 use crate::parse::ir::quote_ident;
 use crate::rules::{SchemaCtx, SchemaRule};
@@ -35,7 +36,7 @@ impl SchemaRule for InvalidIndex {
                 format!("index `{}` on `{}` is invalid (a failed concurrent build): {what}", index.name.name, index.table),
             )
             .help("drop it and build it again, concurrently (or `REINDEX INDEX CONCURRENTLY`)")
-            .fix_addition(format!(
+            .fix_new("rebuild the index", Applicability::Safe, format!(
                 "DROP INDEX CONCURRENTLY IF EXISTS {name};\n-- then run its CREATE INDEX CONCURRENTLY again, or instead:\n-- REINDEX INDEX CONCURRENTLY {name};"
             ));
         }

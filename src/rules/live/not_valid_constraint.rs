@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::rules::Sink;
 use crate::parse::ir::{ConstraintKind, quote_ident};
 use crate::rules::{SchemaCtx, SchemaRule};
@@ -24,7 +25,7 @@ impl SchemaRule for NotValidConstraint {
                         c.name, table.name
                     ),
                 )
-                .fix_addition(format!(
+                .fix_new("validate the constraint", Applicability::Safe, format!(
                     "ALTER TABLE {} VALIDATE CONSTRAINT {};",
                     table.name,
                     quote_ident(&c.name)

@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::diagnostic::Impact;
 use crate::rules::Sink;
 use crate::rules::util::type_shape;
@@ -50,7 +51,7 @@ impl SchemaRule for SequenceNearOverflow {
                         ratio * 100.0
                     ),
                 )
-                .fix_addition(match &column {
+                .fix_new("widen to bigint", Applicability::Unsafe, match &column {
                     Some((t, c, _)) => format!(
                         "-- widen the column (rewrites the table: plan it), then the sequence:\nALTER TABLE {t} ALTER COLUMN {} TYPE bigint;\nALTER SEQUENCE {} AS bigint;",
                         crate::parse::ir::quote_ident(c),

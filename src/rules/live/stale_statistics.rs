@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::rules::Sink;
 use crate::rules::{SchemaCtx, SchemaRule};
 
@@ -22,7 +23,7 @@ impl SchemaRule for StaleStatistics {
                             table.name, s.mod_since_analyze
                         ),
                     )
-                    .fix_addition(format!("ANALYZE {};", table.name));
+                    .fix_new("analyse the table", Applicability::Safe, format!("ANALYZE {};", table.name));
                 }
                 continue;
             }
@@ -39,7 +40,7 @@ impl SchemaRule for StaleStatistics {
                         table.name
                     ),
                 )
-                .fix_addition(format!("ANALYZE {};", table.name));
+                .fix_new("analyse the table", Applicability::Safe, format!("ANALYZE {};", table.name));
             }
         }
     }

@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::rules::Sink;
 use crate::parse::ir::ConstraintKind;
 use crate::rules::schema::unindexed_foreign_key::covers;
@@ -53,7 +54,7 @@ impl SchemaRule for UnusedIndex {
                     size(s.bytes)
                 ),
             )
-            .fix_addition(format!(
+            .fix_new("drop the unused index", Applicability::Unsafe, format!(
                 "-- after checking the standbys (their scans are not counted here):\nDROP INDEX CONCURRENTLY IF EXISTS {};",
                 index.name
             ));

@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::rules::{PlanCtx, PlanRule};
 use crate::rules::util::{list, pct};
 use crate::rules::Sink;
@@ -40,7 +41,7 @@ impl PlanRule for FkTriggerSlow {
         }
         let r = sink.report(None, list(&hits));
         if let Some(f) = fix {
-            r.fix_addition(f);
+            r.fix_new("index the referencing columns", Applicability::Safe, f);
         }
     }
 }

@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::rules::{PlanCtx, PlanRule};
 use crate::rules::util::{columns, list, pct};
 use crate::rules::Sink;
@@ -43,7 +44,7 @@ impl PlanRule for SeqScanDiscardsRows {
         let r = sink
             .report(None, list(&hits));
         if let Some(f) = fix {
-            r.fix_addition(f);
+            r.fix_new("add an index for the filter", Applicability::Safe, f);
         }
     }
 }

@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::diagnostic::Impact;
 use crate::config::Require;
 use crate::rules::Sink;
@@ -29,7 +30,7 @@ impl SchemaRule for MissingSoftDelete {
             let report = sink
                 .report_at(&table.created, format!("table `{}` has no `{col}` column but {why}", table.name))
                 .help(format!("add a nullable `{col} timestamptz` column and filter on `{col} IS NULL`"))
-                .fix_addition(format!("ALTER TABLE {} ADD COLUMN {} timestamptz;", table.name, quote_ident(col)));
+                .fix_new("add the soft-delete column", Applicability::Unsafe, format!("ALTER TABLE {} ADD COLUMN {} timestamptz;", table.name, quote_ident(col)));
             if !phi {
                 report.impact(Impact::Lower);
             }

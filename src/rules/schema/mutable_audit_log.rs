@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::rules::Sink;
 use crate::parse::ir::{RuleEvent, TriggerTiming, quote_ident};
 use crate::rules::{SchemaCtx, SchemaRule};
@@ -45,7 +46,7 @@ impl SchemaRule for MutableAuditLog {
                 fix.push_str(&append_only_trigger(table));
             }
             sink.report_at(&table.created, format!("audit table `{}` is not append-only: {}", table.name, reasons.join("; ")))
-                .fix_addition(fix);
+                .fix_new("make the audit table append-only", Applicability::Unsafe, fix);
         }
     }
 }

@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::rules::Sink;
 use crate::rules::schema::tenant_table_without_rls::tenant_policy;
 use crate::rules::{SchemaCtx, SchemaRule};
@@ -19,7 +20,7 @@ impl SchemaRule for RlsWithoutPolicy {
             let report = sink
                 .report_at(&table.created, format!("row-level security is enabled on `{}` but it has {what}: {who}", table.name));
             if table.column(&ctx.settings.tenant_column).is_some() {
-                report.fix_addition(tenant_policy(table, &ctx.settings.tenant_column));
+                report.fix_new("add a tenant policy", Applicability::Unsafe, tenant_policy(table, &ctx.settings.tenant_column));
             }
         }
     }

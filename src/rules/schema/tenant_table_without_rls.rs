@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::rules::Sink;
 use crate::parse::ir::quote_ident;
 use crate::rules::{SchemaCtx, SchemaRule};
@@ -31,7 +32,7 @@ impl SchemaRule for TenantTableWithoutRls {
                 )
             };
             sink.report_at(&table.created, message)
-                .fix_addition(fix);
+                .fix_new("enable row-level security with a tenant policy", Applicability::Unsafe, fix);
         }
     }
 }

@@ -1,3 +1,4 @@
+use crate::diagnostic::Applicability;
 use crate::diagnostic::Impact;
 use std::collections::BTreeSet;
 
@@ -68,7 +69,8 @@ impl SchemaRule for UnindexedForeignKey {
                     continue;
                 }
                 let cols = fk.columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
-                let idx = quote_ident(&format!("{}_{}_idx", table.name.name, fk.columns.join("_")));
+                let stem = format!("{}_{}", table.name.name, fk.columns.join("_"));
+                let idx = quote_ident(&ctx.fix_relation_name(&table.name.schema, &stem, "_idx"));
                 let report = sink
                     .report_at(
                         &c.origin,
@@ -78,7 +80,7 @@ impl SchemaRule for UnindexedForeignKey {
                         ),
                     )
                     .help("create an index whose leading columns are the foreign key columns, `CONCURRENTLY`")
-                    .fix_addition(format!("CREATE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {} ({cols});", table.name));
+                    .fix_new("index the foreign key columns `CONCURRENTLY`", Applicability::Safe, format!("CREATE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {} ({cols});", table.name));
                 // On a live database, severity follows the referencing table's size: a scan of a
                 // small table is cheap; an action that writes (CASCADE, SET NULL/DEFAULT) keeps a
                 // medium table at the configured severity.

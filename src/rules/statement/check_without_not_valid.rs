@@ -1,5 +1,7 @@
+use crate::diagnostic::Applicability;
+use crate::rules::util::not_valid_then_validate;
 use crate::rules::Sink;
-use crate::parse::ir::{Action, AlterOp, ConstraintKind, quote_ident};
+use crate::parse::ir::{Action, AlterOp, ConstraintKind};
 use crate::rules::{StatementRule, StmtCtx};
 
 pub struct CheckWithoutNotValid;
@@ -23,13 +25,11 @@ impl StatementRule for CheckWithoutNotValid {
                         && at.ops.len() == 1
                         && !op_sql.is_empty()
                     {
-                        report.fix(format!(
-                            "ALTER TABLE {} {} NOT VALID;\nALTER TABLE {} VALIDATE CONSTRAINT {};",
-                            at.name,
-                            op_sql.trim_end(),
-                            at.name,
-                            quote_ident(name)
-                        ));
+                        report.fix_statement(
+                            "add the constraint `NOT VALID`, then validate it",
+                            Applicability::Safe,
+                            not_valid_then_validate(&at.name, op_sql, name),
+                        );
                     }
                 }
                 // A column constraint cannot be `NOT VALID`: PostgreSQL checks it against every row,

@@ -1,6 +1,6 @@
 use crate::rules::Sink;
 use crate::parse::ir::{Action, DropKind, ObjName};
-use crate::rules::util::insert_after_keyword;
+use crate::rules::util::{applicability_outside_transaction, insert_after_keyword};
 use crate::rules::{StatementRule, StmtCtx};
 use crate::schema::QualName;
 
@@ -47,9 +47,9 @@ impl StatementRule for DropIndexNotConcurrent {
         if names.len() == 1
             && !*cascade
             && !ctx.stmt.inner
-            && let Some(fix) = insert_after_keyword(ctx.sql(), "index", "CONCURRENTLY")
+            && let Some(edit) = insert_after_keyword(ctx, "index", "CONCURRENTLY")
         {
-            report.fix(fix);
+            report.fix("drop the index `CONCURRENTLY`", applicability_outside_transaction(ctx), vec![edit]);
         }
     }
 }

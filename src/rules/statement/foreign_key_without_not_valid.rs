@@ -1,5 +1,7 @@
+use crate::diagnostic::Applicability;
+use crate::rules::util::not_valid_then_validate;
 use crate::rules::Sink;
-use crate::parse::ir::{Action, AlterOp, AlterTable, ColumnDef, ConstraintKind, ForeignKey, Generated, quote_ident};
+use crate::parse::ir::{Action, AlterOp, AlterTable, ColumnDef, ConstraintKind, ForeignKey, Generated};
 use crate::rules::{StatementRule, StmtCtx};
 use crate::schema::QualName;
 
@@ -36,13 +38,11 @@ impl StatementRule for ForeignKeyWithoutNotValid {
                         && at.ops.len() == 1
                         && !op_sql.is_empty()
                     {
-                        report.fix(format!(
-                            "ALTER TABLE {} {} NOT VALID;\nALTER TABLE {} VALIDATE CONSTRAINT {};",
-                            at.name,
-                            op_sql.trim_end(),
-                            at.name,
-                            quote_ident(name)
-                        ));
+                        report.fix_statement(
+                            "add the constraint `NOT VALID`, then validate it",
+                            Applicability::Safe,
+                            not_valid_then_validate(&at.name, op_sql, name),
+                        );
                     }
                 }
                 AlterOp::AddColumn { column, .. } => {

@@ -1,6 +1,6 @@
 use crate::rules::Sink;
 use crate::parse::ir::Action;
-use crate::rules::util::insert_after_keyword;
+use crate::rules::util::{applicability_outside_transaction, insert_after_keyword};
 use crate::rules::{StatementRule, StmtCtx};
 
 pub struct IndexNotConcurrent;
@@ -27,8 +27,9 @@ impl StatementRule for IndexNotConcurrent {
                 None,
                 format!("`{what}` without `CONCURRENTLY` blocks writes to `{}` until the index is built", ci.table),
             );
-        if let Some(fix) = insert_after_keyword(ctx.sql(), "index", "CONCURRENTLY") {
-            report.fix(fix);
+        if let Some(edit) = insert_after_keyword(ctx, "index", "CONCURRENTLY") {
+            // `CONCURRENTLY` is refused inside a transaction block: there the fix must move.
+            report.fix("build the index `CONCURRENTLY`", applicability_outside_transaction(ctx), vec![edit]);
         }
     }
 }

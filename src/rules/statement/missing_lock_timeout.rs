@@ -1,3 +1,4 @@
+use crate::diagnostic::{Applicability, Edit};
 use crate::rules::Sink;
 use crate::rules::util::{Lock, table_locks};
 use crate::rules::{StatementRule, StmtCtx};
@@ -34,7 +35,11 @@ impl StatementRule for MissingLockTimeout {
             );
         // Inside a `DO` block the setting belongs before the block, not in its body.
         if !ctx.stmt.inner {
-            report.fix(format!("SET lock_timeout = '5s';\n{}", ctx.sql()));
+            report.fix(
+                "set `lock_timeout` first",
+                Applicability::Safe,
+                vec![Edit::insert(ctx.stmt.range.start, "SET lock_timeout = '5s';\n")],
+            );
         }
     }
 }

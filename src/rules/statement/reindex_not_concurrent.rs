@@ -1,6 +1,6 @@
 use crate::rules::Sink;
 use crate::parse::ir::{Action, ObjName};
-use crate::rules::util::insert_after_keyword;
+use crate::rules::util::{applicability_outside_transaction, insert_after_keyword};
 use crate::rules::{StatementRule, StmtCtx};
 use crate::schema::QualName;
 
@@ -50,9 +50,9 @@ impl StatementRule for ReindexNotConcurrent {
         }
         if concurrent_possible
             && !ctx.stmt.inner
-            && let Some(fix) = insert_after_keyword(ctx.sql(), &kind, "CONCURRENTLY")
+            && let Some(edit) = insert_after_keyword(ctx, &kind, "CONCURRENTLY")
         {
-            report.fix(fix);
+            report.fix("rebuild `CONCURRENTLY`", applicability_outside_transaction(ctx), vec![edit]);
         }
     }
 }

@@ -1,3 +1,5 @@
+use crate::diagnostic::Applicability;
+use crate::schema::free_name;
 use sqlparser::tokenizer::Token;
 
 use crate::rules::Sink;
@@ -45,8 +47,10 @@ impl StatementRule for SetNotNull {
             // The fix replaces the statement: only offered when `SET NOT NULL` is all it does.
             if ctx.settings.pg_version >= 12 && at.ops.len() == 1 {
                 let t = &at.name;
-                let check = quote_ident(&format!("{}_{}_not_null", at.name.name, column));
-                report.fix(format!(
+                // A name no constraint of the table has (the fix's `ADD CONSTRAINT` would fail).
+                let taken = |n: &str| ctx.table(&at.name).is_some_and(|t| t.constraints.iter().any(|c| c.name == n));
+                let check = quote_ident(&free_name(&format!("{}_{}", at.name.name, column), "_not_null", taken));
+                report.fix_statement("prove the column `NOT NULL` with a validated check first", Applicability::Safe, format!(
                     "ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID;\nALTER TABLE {t} VALIDATE CONSTRAINT {check};\nALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;\nALTER TABLE {t} DROP CONSTRAINT {check};"
                 ));
             }

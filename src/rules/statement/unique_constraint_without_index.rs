@@ -1,3 +1,4 @@
+use crate::rules::util::applicability_outside_transaction;
 use crate::rules::Sink;
 use crate::parse::ir::{Action, AlterOp, ConstraintKind, quote_ident};
 use crate::parse::tokens;
@@ -91,9 +92,13 @@ impl StatementRule for UniqueConstraintWithoutIndex {
             });
             let cname = quote_ident(&cname);
             let cols = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
-            report.fix(format!(
-                "CREATE UNIQUE INDEX CONCURRENTLY {cname} ON {t} ({cols});\nALTER TABLE {t} ADD CONSTRAINT {cname} {kind} USING INDEX {cname};"
-            ));
+            report.fix_statement(
+                "build the unique index `CONCURRENTLY`, then attach it",
+                applicability_outside_transaction(ctx),
+                format!(
+                    "CREATE UNIQUE INDEX CONCURRENTLY {cname} ON {t} ({cols});\nALTER TABLE {t} ADD CONSTRAINT {cname} {kind} USING INDEX {cname};"
+                ),
+            );
         }
     }
 }
