@@ -11,7 +11,8 @@
 
 use std::collections::HashMap;
 
-use postgres::Client;
+use postgres::types::FromSql;
+use postgres::{Client, Row};
 
 use super::{
     Column, Constraint, Grant, Index, IndexStats, LiveInfo, Origin, Policy, QualName, RewriteRule, Schema, Sequence,
@@ -51,6 +52,18 @@ fn query_err(e: &postgres::Error) -> DbError {
     DbError::Query { message: format!("cannot read the catalog: {}", error_text(e)) }
 }
 
+/// Reads a result column by its name; a missing column or a type other than asked for is a
+/// [`DbError`], not a panic.
+trait Col {
+    fn col<'a, T: FromSql<'a>>(&'a self, name: &str) -> Result<T, DbError>;
+}
+
+impl Col for Row {
+    fn col<'a, T: FromSql<'a>>(&'a self, name: &str) -> Result<T, DbError> {
+        self.try_get(name).map_err(|e| query_err(&e))
+    }
+}
+
 /// `schema.table` as findings name it.
 fn object(q: &QualName) -> String {
     format!("{}.{}", q.schema, q.name)
@@ -81,28 +94,32 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
 
     let info = tx
         .query_one(
-            "SELECT current_database()::text, current_setting('server_version'), \
-                    current_setting('server_version_num')::int, \
-                    (SELECT sum(relpages)::bigint FROM pg_class) * current_setting('block_size')::bigint, \
-                    (SELECT d.stats_reset::text FROM pg_stat_database d WHERE d.datname = current_database()), \
-                    now()::text",
+            "SELECT current_database()::text AS database, current_setting('server_version') AS server_version, \
+                    current_setting('server_version_num')::int AS server_version_num, \
+                    (SELECT sum(relpages)::bigint FROM pg_class) * current_setting('block_size')::bigint AS size_bytes, \
+                    (SELECT d.stats_reset::text FROM pg_stat_database d WHERE d.datname = current_database()) \
+                        AS stats_reset, \
+                    now()::text AS read_at",
             &[],
         )
         .map_err(|e| query_err(&e))?;
     let mut live = LiveInfo {
-        database: info.get(0),
-        server_version: info.get(1),
-        server_version_num: info.get(2),
-        size_bytes: info.get(3),
-        stats_reset: info.get(4),
-        read_at: info.get(5),
+        database: info.col("database")?,
+        server_version: info.col("server_version")?,
+        server_version_num: info.col("server_version_num")?,
+        size_bytes: info.col("size_bytes")?,
+        stats_reset: info.col("stats_reset")?,
+        read_at: info.col("read_at")?,
         schemas: Vec::new(),
     };
     for row in tx
-        .query(&format!("SELECT n.nspname::text FROM pg_namespace n WHERE {SCHEMA_FILTER} ORDER BY 1"), &[&schemas])
+        .query(
+            &format!("SELECT n.nspname::text AS nspname FROM pg_namespace n WHERE {SCHEMA_FILTER} ORDER BY nspname"),
+            &[&schemas],
+        )
         .map_err(|e| query_err(&e))?
     {
-        live.schemas.push(row.get(0));
+        live.schemas.push(row.col("nspname")?);
     }
     // A schema asked for and not found would make a clean audit of nothing.
     if let Some(missing) = opts.schemas.iter().find(|s| !live.schemas.contains(s)) {
@@ -119,13 +136,15 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
 
     // Tables (ordinary and partitioned), with their partition parent, comment and statistics.
     let sql = format!(
-        "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind = 'p', c.relrowsecurity, c.relforcerowsecurity, \
-                CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::float8 END, \
-                (c.relpages::bigint + coalesce(tc.relpages, 0)) * current_setting('block_size')::bigint, \
-                d.description, pn.nspname::text, pc.relname::text, \
-                pg_stat_get_live_tuples(c.oid), pg_stat_get_mod_since_analyze(c.oid), \
-                pg_stat_get_last_analyze_time(c.oid)::text, pg_stat_get_last_autoanalyze_time(c.oid)::text, \
-                pg_stat_get_numscans(c.oid), pg_get_userbyid(c.relowner)::text \
+        "SELECT c.oid AS relid, n.nspname::text AS nspname, c.relname::text AS relname, \
+                c.relkind = 'p' AS partitioned, c.relrowsecurity, c.relforcerowsecurity, \
+                CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::float8 END AS reltuples, \
+                (c.relpages::bigint + coalesce(tc.relpages, 0)) * current_setting('block_size')::bigint AS total_bytes, \
+                d.description, pn.nspname::text AS parent_nspname, pc.relname::text AS parent_relname, \
+                pg_stat_get_live_tuples(c.oid) AS live_rows, pg_stat_get_mod_since_analyze(c.oid) AS mod_since_analyze, \
+                pg_stat_get_last_analyze_time(c.oid)::text AS last_analyze, \
+                pg_stat_get_last_autoanalyze_time(c.oid)::text AS last_autoanalyze, \
+                pg_stat_get_numscans(c.oid) AS seq_scan, pg_get_userbyid(c.relowner)::text AS owner \
          FROM pg_class c \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid \
@@ -137,36 +156,38 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
     );
     let mut by_oid: HashMap<u32, QualName> = HashMap::new();
     for row in tx.query(&sql, &[&schemas]).map_err(|e| query_err(&e))? {
-        let oid: u32 = row.get(0);
-        let name = QualName { schema: row.get(1), name: row.get(2) };
+        let oid: u32 = row.col("relid")?;
+        let name = QualName { schema: row.col("nspname")?, name: row.col("relname")? };
         let origin = Origin::Catalog { object: object(&name) };
         let mut t = Table::new(name.clone(), origin);
-        t.partitioned = row.get(3);
-        t.rls_enabled = row.get(4);
-        t.rls_forced = row.get(5);
-        t.comment = row.get(8);
-        let parent: (Option<String>, Option<String>) = (row.get(9), row.get(10));
+        t.partitioned = row.col("partitioned")?;
+        t.rls_enabled = row.col("relrowsecurity")?;
+        t.rls_forced = row.col("relforcerowsecurity")?;
+        t.comment = row.col("description")?;
+        let parent: (Option<String>, Option<String>) = (row.col("parent_nspname")?, row.col("parent_relname")?);
         if let (Some(s), Some(n)) = parent {
             t.partition_of = Some(QualName { schema: s, name: n });
         }
         t.stats = Some(TableStats {
-            rows: row.get(6),
-            total_bytes: row.get(7),
-            live_rows: row.get(11),
-            mod_since_analyze: row.get(12),
-            last_analyze: row.get(13),
-            last_autoanalyze: row.get(14),
-            seq_scan: row.get(15),
+            rows: row.col("reltuples")?,
+            total_bytes: row.col("total_bytes")?,
+            live_rows: row.col("live_rows")?,
+            mod_since_analyze: row.col("mod_since_analyze")?,
+            last_analyze: row.col("last_analyze")?,
+            last_autoanalyze: row.col("last_autoanalyze")?,
+            seq_scan: row.col("seq_scan")?,
         });
-        t.owner = row.get(16);
+        t.owner = row.col("owner")?;
         by_oid.insert(oid, name.clone());
         schema.tables.insert(name, t);
     }
 
     // Columns, by attribute number (constraints name their columns by number).
     let sql = format!(
-        "SELECT a.attrelid, a.attnum, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
-                pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, a.attgenerated::text, a.attcollation \
+        "SELECT a.attrelid AS relid, a.attnum, a.attname::text AS attname, \
+                format_type(a.atttypid, a.atttypmod) AS type_name, a.attnotnull, \
+                pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, a.attidentity::text AS attidentity, \
+                a.attgenerated::text AS attgenerated, a.attcollation \
          FROM pg_attribute a \
          JOIN pg_class c ON c.oid = a.attrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -177,25 +198,26 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
     let mut attnames: HashMap<(u32, i16), String> = HashMap::new();
     let mut attcollations: HashMap<(u32, i16), u32> = HashMap::new();
     for row in tx.query(&sql, &[&schemas]).map_err(|e| query_err(&e))? {
-        let oid: u32 = row.get(0);
+        let oid: u32 = row.col("relid")?;
         let Some(tname) = by_oid.get(&oid) else { continue };
         let Some(t) = schema.tables.get_mut(tname) else { continue };
-        let name: String = row.get(2);
-        let identity: String = row.get(6);
-        let generated: String = row.get(7);
+        let name: String = row.col("attname")?;
+        let identity: String = row.col("attidentity")?;
+        let generated: String = row.col("attgenerated")?;
         let generated = match (identity.as_str(), generated.as_str()) {
             ("a" | "d", _) => Some(Generated::Identity),
             (_, "s") => Some(Generated::Stored),
             (_, "v") => Some(Generated::Virtual),
             _ => None,
         };
-        let default: Option<String> = row.get(5);
-        attnames.insert((oid, row.get(1)), name.clone());
-        attcollations.insert((oid, row.get(1)), row.get(8));
+        let default: Option<String> = row.col("default_expr")?;
+        let attnum: i16 = row.col("attnum")?;
+        attnames.insert((oid, attnum), name.clone());
+        attcollations.insert((oid, attnum), row.col("attcollation")?);
         t.columns.push(Column {
             name,
-            ty: TypeName::new(&row.get::<_, String>(3)),
-            not_null: row.get(4),
+            ty: TypeName::new(&row.col::<String>("type_name")?),
+            not_null: row.col("attnotnull")?,
             default: if generated.is_some() { None } else { default },
             generated,
             origin: t.created.clone(),
@@ -204,12 +226,13 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
 
     // Constraints (not the copies a partition inherits from its parent's).
     let sql = format!(
-        "SELECT co.conrelid, co.conname::text, co.contype::text, co.convalidated, coalesce(co.conkey, '{{}}'), \
-                fn.nspname::text, fc.relname::text, \
+        "SELECT co.conrelid AS relid, co.conname::text AS conname, co.contype::text AS contype, co.convalidated, \
+                coalesce(co.conkey, '{{}}') AS conkey, fn.nspname::text AS ref_nspname, fc.relname::text AS ref_relname, \
                 ARRAY(SELECT fa.attname::text FROM unnest(co.confkey) WITH ORDINALITY k(num, ord) \
-                      JOIN pg_attribute fa ON fa.attrelid = co.confrelid AND fa.attnum = k.num ORDER BY k.ord), \
-                co.confdeltype::text, co.confupdtype::text, \
-                CASE WHEN co.contype = 'c' THEN pg_get_constraintdef(co.oid, true) END \
+                      JOIN pg_attribute fa ON fa.attrelid = co.confrelid AND fa.attnum = k.num ORDER BY k.ord) \
+                    AS ref_columns, \
+                co.confdeltype::text AS confdeltype, co.confupdtype::text AS confupdtype, \
+                CASE WHEN co.contype = 'c' THEN pg_get_constraintdef(co.oid, true) END AS check_def \
          FROM pg_constraint co \
          JOIN pg_class c ON c.oid = co.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -219,39 +242,39 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
          ORDER BY co.conrelid, co.conname"
     );
     for row in tx.query(&sql, &[&schemas]).map_err(|e| query_err(&e))? {
-        let oid: u32 = row.get(0);
+        let oid: u32 = row.col("relid")?;
         let Some(tname) = by_oid.get(&oid) else { continue };
-        let name: String = row.get(1);
-        let contype: String = row.get(2);
-        let keys: Vec<i16> = row.get(4);
+        let name: String = row.col("conname")?;
+        let contype: String = row.col("contype")?;
+        let keys: Vec<i16> = row.col("conkey")?;
         let columns: Vec<String> = keys.iter().filter_map(|k| attnames.get(&(oid, *k)).cloned()).collect::<Vec<_>>();
         let kind = match contype.as_str() {
             "p" => ConstraintKind::PrimaryKey { columns, using_index: None },
             "u" => ConstraintKind::Unique { columns, using_index: None },
             "x" => ConstraintKind::Exclude,
             "c" => {
-                let def: String = row.get::<_, Option<String>>(10).unwrap_or_default();
+                let def: String = row.col::<Option<String>>("check_def")?.unwrap_or_default();
                 let expr = def.strip_prefix("CHECK ").unwrap_or(&def);
                 let expr = expr.strip_suffix(" NOT VALID").unwrap_or(expr);
                 let expr = expr.strip_suffix(" NO INHERIT").unwrap_or(expr);
                 ConstraintKind::Check { expr: expr.to_owned() }
             }
             _ => {
-                let (Some(rs), Some(rn)) = (row.get::<_, Option<String>>(5), row.get::<_, Option<String>>(6)) else {
+                let (Some(rs), Some(rn)) = (row.col("ref_nspname")?, row.col("ref_relname")?) else {
                     continue;
                 };
                 ConstraintKind::ForeignKey(ForeignKey {
                     columns,
                     ref_table: obj_name(rs, rn),
-                    ref_columns: row.get(7),
-                    on_delete: ref_action(&row.get::<_, String>(8)),
-                    on_update: ref_action(&row.get::<_, String>(9)),
+                    ref_columns: row.col("ref_columns")?,
+                    on_delete: ref_action(&row.col::<String>("confdeltype")?),
+                    on_update: ref_action(&row.col::<String>("confupdtype")?),
                 })
             }
         };
         let origin = Origin::Catalog { object: format!("{}.{name}", object(tname)) };
         if let Some(t) = schema.tables.get_mut(tname) {
-            t.constraints.push(Constraint { name, kind, validated: row.get(3), origin });
+            t.constraints.push(Constraint { name, kind, validated: row.col("convalidated")?, origin });
         }
     }
 
@@ -261,7 +284,7 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
     // named from the columns read above; only expression keys are printed by the server.
     let mut exprs: HashMap<(u32, usize), String> = HashMap::new();
     let sql = format!(
-        "SELECT i.indexrelid, k.ord::int, pg_get_indexdef(i.indexrelid, k.ord::int, true) \
+        "SELECT i.indexrelid, k.ord::int AS ord, pg_get_indexdef(i.indexrelid, k.ord::int, true) AS expr \
          FROM pg_index i \
          JOIN pg_class c ON c.oid = i.indrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -269,20 +292,23 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
          WHERE k.num = 0 AND c.relkind IN ('r', 'p') AND {SCHEMA_FILTER}"
     );
     for row in tx.query(&sql, &[&schemas]).map_err(|e| query_err(&e))? {
-        let ord = usize::try_from(row.get::<_, i32>(1)).unwrap_or(1);
-        exprs.insert((row.get(0), ord.saturating_sub(1)), row.get(2));
+        let ord = usize::try_from(row.col::<i32>("ord")?).unwrap_or(1);
+        exprs.insert((row.col("indexrelid")?, ord.saturating_sub(1)), row.col("expr")?);
     }
     let mut collations: HashMap<u32, String> = HashMap::new();
-    for row in tx.query("SELECT oid, quote_ident(collname) FROM pg_collation", &[]).map_err(|e| query_err(&e))? {
-        collations.insert(row.get(0), row.get(1));
+    for row in
+        tx.query("SELECT oid, quote_ident(collname) AS collname FROM pg_collation", &[]).map_err(|e| query_err(&e))?
+    {
+        collations.insert(row.col("oid")?, row.col("collname")?);
     }
     let sql = format!(
-        "SELECT i.indexrelid, i.indrelid, ic.relname::text, i.indisunique, i.indisvalid, am.amname::text, \
-                i.indnkeyatts::int, \
-                i.indkey::int2[], i.indcollation::oid[], \
-                pg_get_expr(i.indpred, i.indrelid, true), co.conname::text, \
-                ic.relpages::bigint * current_setting('block_size')::bigint, \
-                pg_stat_get_numscans(i.indexrelid), i.indclass::text || '/' || i.indcollation::text || '/' || i.indoption::text \
+        "SELECT i.indexrelid, i.indrelid AS relid, ic.relname::text AS relname, i.indisunique, i.indisvalid, \
+                am.amname::text AS amname, i.indnkeyatts::int AS indnkeyatts, \
+                i.indkey::int2[] AS indkey, i.indcollation::oid[] AS indcollation, \
+                pg_get_expr(i.indpred, i.indrelid, true) AS predicate, co.conname::text AS conname, \
+                ic.relpages::bigint * current_setting('block_size')::bigint AS bytes, \
+                pg_stat_get_numscans(i.indexrelid) AS scans, \
+                i.indclass::text || '/' || i.indcollation::text || '/' || i.indoption::text AS key_options \
          FROM pg_index i \
          JOIN pg_class ic ON ic.oid = i.indexrelid \
          JOIN pg_am am ON am.oid = ic.relam \
@@ -293,13 +319,13 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
          WHERE c.relkind IN ('r', 'p') AND NOT ic.relispartition AND {SCHEMA_FILTER}"
     );
     for row in tx.query(&sql, &[&schemas]).map_err(|e| query_err(&e))? {
-        let table_oid: u32 = row.get(1);
+        let table_oid: u32 = row.col("relid")?;
         let Some(tname) = by_oid.get(&table_oid) else { continue };
-        let name = QualName { schema: tname.schema.clone(), name: row.get(2) };
-        let nkey = usize::try_from(row.get::<_, i32>(6)).unwrap_or(0);
-        let index_oid: u32 = row.get(0);
-        let attnums: Vec<i16> = row.get(7);
-        let index_collations: Vec<u32> = row.get(8);
+        let name = QualName { schema: tname.schema.clone(), name: row.col("relname")? };
+        let nkey = usize::try_from(row.col::<i32>("indnkeyatts")?).unwrap_or(0);
+        let index_oid: u32 = row.col("indexrelid")?;
+        let attnums: Vec<i16> = row.col("indkey")?;
+        let index_collations: Vec<u32> = row.col("indcollation")?;
         let mut keys = Vec::new();
         let mut include = Vec::new();
         for (k, num) in attnums.iter().enumerate() {
@@ -324,7 +350,7 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
                 include.push(c);
             }
         }
-        let bytes: i64 = row.get(11);
+        let bytes: i64 = row.col("bytes")?;
         if let Some(t) = schema.tables.get_mut(tname)
             && let Some(s) = &mut t.stats
         {
@@ -334,44 +360,45 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
             origin: Origin::Catalog { object: format!("{}.{}", object(tname), name.name) },
             name: name.clone(),
             table: tname.clone(),
-            unique: row.get(3),
-            method: row.get(5),
+            unique: row.col("indisunique")?,
+            method: row.col("amname")?,
             keys,
             include,
-            predicate: row.get(9),
-            valid: row.get(4),
-            constraint: row.get(10),
-            stats: Some(IndexStats { scans: row.get(12), bytes, key_options: row.get(13) }),
+            predicate: row.col("predicate")?,
+            valid: row.col("indisvalid")?,
+            constraint: row.col("conname")?,
+            stats: Some(IndexStats { scans: row.col("scans")?, bytes, key_options: row.col("key_options")? }),
         };
         schema.indexes.insert(name, idx);
     }
 
     let sql = format!(
-        "SELECT p.polrelid, p.polname::text, NOT p.polpermissive FROM pg_policy p \
+        "SELECT p.polrelid AS relid, p.polname::text AS polname, NOT p.polpermissive AS restrictive FROM pg_policy p \
          JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE {SCHEMA_FILTER} ORDER BY 1, 2"
+         WHERE {SCHEMA_FILTER} ORDER BY relid, polname"
     );
     for row in tx.query(&sql, &[&schemas]).map_err(|e| query_err(&e))? {
-        let Some(tname) = by_oid.get(&row.get::<_, u32>(0)) else { continue };
+        let Some(tname) = by_oid.get(&row.col::<u32>("relid")?) else { continue };
         if let Some(t) = schema.tables.get_mut(tname) {
             let origin = t.created.clone();
-            t.policies.push(Policy { name: row.get(1), restrictive: row.get(2), origin });
+            t.policies.push(Policy { name: row.col("polname")?, restrictive: row.col("restrictive")?, origin });
         }
     }
 
     // Privileges granted to roles other than the owner (`PUBLIC` is grantee 0).
     let sql = format!(
-        "SELECT c.oid, CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee)::text END, \
+        "SELECT c.oid AS relid, \
+                CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee)::text END AS grantee_name, \
                 a.privilege_type \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a \
-         WHERE c.relkind IN ('r', 'p') AND a.grantee <> c.relowner AND {SCHEMA_FILTER} ORDER BY 1, 2"
+         WHERE c.relkind IN ('r', 'p') AND a.grantee <> c.relowner AND {SCHEMA_FILTER} ORDER BY relid, grantee_name"
     );
     for row in tx.query(&sql, &[&schemas]).map_err(|e| query_err(&e))? {
-        let Some(tname) = by_oid.get(&row.get::<_, u32>(0)) else { continue };
+        let Some(tname) = by_oid.get(&row.col::<u32>("relid")?) else { continue };
         let Some(t) = schema.tables.get_mut(tname) else { continue };
-        let grantee: String = row.get(1);
+        let grantee: String = row.col("grantee_name")?;
         let mut p = Privileges::default();
-        match row.get::<_, String>(2).as_str() {
+        match row.col::<String>("privilege_type")?.as_str() {
             "SELECT" => p.select = true,
             "INSERT" => p.insert = true,
             "UPDATE" => p.update = true,
@@ -389,15 +416,16 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
 
     // Rewrite rules (not views' `_RETURN`).
     let sql = format!(
-        "SELECT r.ev_class, r.rulename::text, r.ev_type::text, r.is_instead, r.ev_action::text = '<>', \
-                r.ev_qual::text <> '<>', r.ev_enabled::text = 'D' \
+        "SELECT r.ev_class AS relid, r.rulename::text AS rulename, r.ev_type::text AS ev_type, r.is_instead, \
+                r.ev_action::text = '<>' AS nothing, r.ev_qual::text <> '<>' AS conditional, \
+                r.ev_enabled::text = 'D' AS disabled \
          FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE r.rulename <> '_RETURN' AND c.relkind IN ('r', 'p') AND {SCHEMA_FILTER} ORDER BY 1, 2"
+         WHERE r.rulename <> '_RETURN' AND c.relkind IN ('r', 'p') AND {SCHEMA_FILTER} ORDER BY relid, rulename"
     );
     for row in tx.query(&sql, &[&schemas]).map_err(|e| query_err(&e))? {
-        let Some(tname) = by_oid.get(&row.get::<_, u32>(0)) else { continue };
+        let Some(tname) = by_oid.get(&row.col::<u32>("relid")?) else { continue };
         let Some(t) = schema.tables.get_mut(tname) else { continue };
-        let event = match row.get::<_, String>(2).as_str() {
+        let event = match row.col::<String>("ev_type")?.as_str() {
             "2" => RuleEvent::Update,
             "3" => RuleEvent::Insert,
             "4" => RuleEvent::Delete,
@@ -405,12 +433,12 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
         };
         let origin = t.created.clone();
         t.rewrite_rules.push(RewriteRule {
-            name: row.get(1),
+            name: row.col("rulename")?,
             event,
-            instead: row.get(3),
-            nothing: row.get(4),
-            conditional: row.get(5),
-            disabled: row.get(6),
+            instead: row.col("is_instead")?,
+            nothing: row.col("nothing")?,
+            conditional: row.col("conditional")?,
+            disabled: row.col("disabled")?,
             origin,
         });
     }
@@ -419,18 +447,19 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
     // is PostgreSQL 13+).
     let clones = if live.server_version_num >= 130_000 { "t.tgparentid = 0" } else { "true" };
     let sql = format!(
-        "SELECT t.tgrelid, t.tgname::text, fnn.nspname::text, f.proname::text, t.tgtype::int, \
-                t.tgqual IS NOT NULL, t.tgenabled::text IN ('D', 'R') FROM pg_trigger t \
+        "SELECT t.tgrelid AS relid, t.tgname::text AS tgname, fnn.nspname::text AS function_nspname, \
+                f.proname::text AS function_name, t.tgtype::int AS tgtype, t.tgqual IS NOT NULL AS conditional, \
+                t.tgenabled::text IN ('D', 'R') AS disabled FROM pg_trigger t \
          JOIN pg_proc f ON f.oid = t.tgfoid JOIN pg_namespace fnn ON fnn.oid = f.pronamespace \
          JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE NOT t.tgisinternal AND {clones} AND {SCHEMA_FILTER} ORDER BY 1, 2"
+         WHERE NOT t.tgisinternal AND {clones} AND {SCHEMA_FILTER} ORDER BY relid, tgname"
     );
     for row in tx.query(&sql, &[&schemas]).map_err(|e| query_err(&e))? {
-        let Some(tname) = by_oid.get(&row.get::<_, u32>(0)) else { continue };
+        let Some(tname) = by_oid.get(&row.col::<u32>("relid")?) else { continue };
         if let Some(t) = schema.tables.get_mut(tname) {
             let origin = t.created.clone();
             // tgtype bits: ROW 1, BEFORE 2, INSERT 4, DELETE 8, UPDATE 16, TRUNCATE 32, INSTEAD 64.
-            let ty: i32 = row.get(4);
+            let ty: i32 = row.col("tgtype")?;
             let timing = if ty & 64 != 0 {
                 TriggerTiming::InsteadOf
             } else if ty & 2 != 0 {
@@ -447,13 +476,13 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
                     truncate: ty & 32 != 0,
                 },
                 for_each_row: ty & 1 != 0,
-                conditional: row.get(5),
+                conditional: row.col("conditional")?,
             };
             t.triggers.push(Trigger {
-                name: row.get(1),
-                function: Some(obj_name(row.get(2), row.get(3))),
+                name: row.col("tgname")?,
+                function: Some(obj_name(row.col("function_nspname")?, row.col("function_name")?)),
                 spec,
-                disabled: row.get(6),
+                disabled: row.col("disabled")?,
                 origin,
             });
         }
@@ -463,13 +492,13 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
     // an ascending `bigint` sequence with the default maximum, feeding a `bigint` column (or
     // none), is not read: it cannot come near 2^63, and reading it opens the sequence.
     let sql = format!(
-        "SELECT n.nspname::text, c.relname::text, format_type(s.seqtypid, NULL), s.seqmin, s.seqmax, \
-                s.seqincrement, has_sequence_privilege(c.oid, 'SELECT,USAGE'), \
+        "SELECT n.nspname::text AS nspname, c.relname::text AS relname, format_type(s.seqtypid, NULL) AS type_name, \
+                s.seqmin, s.seqmax, s.seqincrement, has_sequence_privilege(c.oid, 'SELECT,USAGE') AS readable, \
                 CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE') \
                       AND NOT (s.seqmax = 9223372036854775807 AND s.seqincrement > 0 \
                                AND (da.atttypid IS NULL OR da.atttypid = 'int8'::regtype)) \
-                     THEN pg_sequence_last_value(c.oid) END, \
-                dn.nspname::text, dc.relname::text, da.attname::text \
+                     THEN pg_sequence_last_value(c.oid) END AS last_value, \
+                dn.nspname::text AS owner_nspname, dc.relname::text AS owner_relname, da.attname::text AS owner_attname \
          FROM pg_sequence s \
          JOIN pg_class c ON c.oid = s.seqrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -478,23 +507,23 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
          LEFT JOIN pg_class dc ON dc.oid = d.refobjid \
          LEFT JOIN pg_namespace dn ON dn.oid = dc.relnamespace \
          LEFT JOIN pg_attribute da ON da.attrelid = d.refobjid AND da.attnum = d.refobjsubid \
-         WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION} ORDER BY 1, 2"
+         WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION} ORDER BY nspname, relname"
     );
     for row in tx.query(&sql, &[&schemas]).map_err(|e| query_err(&e))? {
-        let name = QualName { schema: row.get(0), name: row.get(1) };
-        let owner = match (row.get::<_, Option<String>>(8), row.get::<_, Option<String>>(9), row.get(10)) {
+        let name = QualName { schema: row.col("nspname")?, name: row.col("relname")? };
+        let owner = match (row.col("owner_nspname")?, row.col("owner_relname")?, row.col("owner_attname")?) {
             (Some(s), Some(t), Some(col)) => Some((QualName { schema: s, name: t }, col)),
             _ => None,
         };
         schema.sequences.push(Sequence {
             origin: Origin::Catalog { object: object(&name) },
             name,
-            ty: row.get(2),
-            min_value: row.get(3),
-            max_value: row.get(4),
-            increment: row.get(5),
-            readable: row.get(6),
-            last_value: row.get(7),
+            ty: row.col("type_name")?,
+            min_value: row.col("seqmin")?,
+            max_value: row.col("seqmax")?,
+            increment: row.col("seqincrement")?,
+            readable: row.col("readable")?,
+            last_value: row.col("last_value")?,
             owner,
         });
     }
