@@ -155,7 +155,8 @@ fn json_output() {
     let text = render("json");
     let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
     assert_eq!(v["version"], 1);
-    let keys = ["rule", "severity", "file", "line", "column", "end_line", "end_column", "message", "help", "fix", "fix_edits"];
+    let keys =
+        ["rule", "severity", "file", "line", "column", "end_line", "end_column", "message", "help", "fix", "fix_edits"];
     for f in v["findings"].as_array().expect("findings") {
         for k in f.as_object().expect("object").keys() {
             assert!(keys.contains(&k.as_str()), "unexpected key {k}");

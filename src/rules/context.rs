@@ -1,6 +1,7 @@
 //! What each kind of rule implements and sees: one trait and one context per input kind.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 
 use sqlparser::ast::Statement;
 
@@ -78,7 +79,7 @@ pub struct SchemaCtx<'a> {
     /// `dbwarden audit --migrations`: the schema the migrations build, to compare with the live one.
     pub migrations: Option<&'a Schema>,
     /// Relations the run's fixes create, so that no two fixes choose one name.
-    fix_names: RefCell<Vec<QualName>>,
+    fix_names: RefCell<HashSet<QualName>>,
 }
 
 impl<'a> SchemaCtx<'a> {
@@ -92,9 +93,10 @@ impl<'a> SchemaCtx<'a> {
     pub fn fix_relation_name(&self, namespace: &str, stem: &str, suffix: &str) -> String {
         let mut given = self.fix_names.borrow_mut();
         let name = free_name(stem, suffix, |n| {
-            self.schema.relation_exists(namespace, n) || given.iter().any(|g| g.schema == namespace && g.name == n)
+            self.schema.relation_exists(namespace, n)
+                || given.contains(&QualName { schema: namespace.to_owned(), name: n.to_owned() })
         });
-        given.push(QualName { schema: namespace.to_owned(), name: name.clone() });
+        given.insert(QualName { schema: namespace.to_owned(), name: name.clone() });
         name
     }
 }
