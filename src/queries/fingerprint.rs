@@ -10,7 +10,6 @@
 //!   lowercased (PostgreSQL folds them), quoted identifiers kept as written.
 
 use crate::parse::split;
-use crate::render::fingerprint::fnv1a;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok<'a> {
@@ -347,6 +346,46 @@ pub fn normalise(text: &str) -> String {
 /// The fingerprint of a normalised text: 16 hex digits.
 pub fn fingerprint(normalised: &str) -> String {
     format!("{:016x}", fnv1a(&[normalised.as_bytes()]))
+}
+
+/// FNV-1a, 64 bit: stable across Rust versions and platforms (unlike `DefaultHasher`). Each part
+/// is followed by a `0xff` byte, which cannot occur in UTF-8 text. The one hash of the stored
+/// fingerprints: query fingerprints here, finding fingerprints in `render::fingerprint`.
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h = Fnv::new();
+    for p in parts {
+        h.part(p);
+    }
+    h.finish()
+}
+
+/// Streaming [`fnv1a`].
+pub(crate) struct Fnv(u64);
+
+impl Fnv {
+    pub(crate) fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    pub(crate) fn end_part(&mut self) {
+        self.bytes(&[0xff]);
+    }
+
+    pub(crate) fn part(&mut self, bytes: &[u8]) {
+        self.bytes(bytes);
+        self.end_part();
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 #[cfg(test)]
