@@ -436,4 +436,83 @@ mod tests {
         );
         assert_eq!(normalise("select count(*)::int from t"), "SELECT count(*)::int FROM t");
     }
+
+    /// Stored in baselines: a change of any of these invalidates users' baselines. The inputs are
+    /// the scanner's hard cases, including ones where this scanner reads differently from
+    /// PostgreSQL's (`?|`, `1..2`, `1E'\''`): their fingerprints are pinned all the same.
+    #[test]
+    fn pinned_fingerprints() {
+        const PINNED: &[(&str, &str, &str)] = &[
+            (
+                "SELECT $body$ it's ; -- not a comment $body$, $$x$$, $a$ $b$ $a$ FROM t",
+                "SELECT $1, $2, $3 FROM t",
+                "d88f4edfafda9346",
+            ),
+            (
+                "select E'it\\'s', e'a\\\\', E'\\'' || 'plain\\' AS x",
+                "SELECT $1, $2, $3 || $4 AS x",
+                "043caf3bcb19f45a",
+            ),
+            (
+                "SELECT U&'d\\0061t\\+000061' UESCAPE '!', U&\"d\\0061t\" FROM \"Tab\"\"le\"",
+                "SELECT $1 uescape $2, U&\"d\\0061t\" FROM \"Tab\"\"le\"",
+                "cc2f13b6fff1d9cb",
+            ),
+            (
+                "SELECT /* outer /* nested */ still */ a -- trailing ' quote\nFROM t /* traceparent='00-ab' */",
+                "SELECT a FROM t",
+                "8bccf9a1d047956b",
+            ),
+            (
+                "SELECT a::int, CAST(b AS text), c::\"char\"[] FROM t WHERE d::date = '2024-01-01'::date",
+                "SELECT a::int, CAST (b AS text), c::\"char\"[] FROM t WHERE d::date = $1::date",
+                "1ea98ce298ca3033",
+            ),
+            (
+                "SELECT * FROM t WHERE id IN (1, 2, 3) AND k IN ($1, $2) AND s IN ('a') AND x IN (SELECT 1)",
+                "SELECT * FROM t WHERE id IN ($1) AND k IN ($2) AND s IN ($3) AND x IN (SELECT $4)",
+                "97e459a178c4eb59",
+            ),
+            (
+                "select * from t where a = $1 and b = $12 and c = $3::int and d=$4",
+                "SELECT * FROM t WHERE a = $1 AND b = $2 AND c = $3::int AND d = $4",
+                "056f065309b6837f",
+            ),
+            (
+                "SELECT -1, a - 1, a-1, a = -5, f(-2), (x)-3, x[1]-1, END - 1, 3 - -3, +4, a>-3, a @- 1",
+                "SELECT $1, a - $2, a - $3, a = $4, f($5), (x) - $6, x[$7] - $8, END - $9, $10 - $11, $12, a > $13, a @- $14",
+                "be6ec5a38030d0a6",
+            ),
+            (
+                "SELECT 0x1F, 0o17, 0b101, 1_000_000, 1.5e-3, .5, 5., 1e10, 1.2.3, 1..2",
+                "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10",
+                "0a60914eb0087a12",
+            ),
+            (
+                "INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'), (-3, $1) RETURNING id;;",
+                "INSERT INTO t(a, b) VALUES ($1, $2) RETURNING id",
+                "9dd74d1889140c8a",
+            ),
+            (
+                "SELECT data ?| array['a'], data ? 'k', data ?& ARRAY[$1], j @? '$.a', a <-> b, a !~~* b",
+                "SELECT data ? | ARRAY[$1], data ? $2, data ? & ARRAY[$3], j @ ? $4, a <-> b, a !~~* b",
+                "b37ab13a35439e88",
+            ),
+            (
+                "SELECT B'101', X'ff', N'nat', Ärzte.Name FROM \"Ärzte\" WHERE x = 'open",
+                "SELECT $1, $2, $3, Ärzte.name FROM \"Ärzte\" WHERE x = $4",
+                "e3c03c997b14523d",
+            ),
+            ("SELECT 1E'\\'', 1 /* unterminated", "SELECT $1 $2, $3", "306e170cbb977678"),
+            (
+                "SELECT $1e'a\\'b' FROM t WHERE \"unterminated",
+                "SELECT $1 $2 FROM t WHERE \"unterminated",
+                "fe50bbce60747fae",
+            ),
+        ];
+        for (input, normalised, fp) in PINNED {
+            let n = normalise(input);
+            assert_eq!((n.as_str(), fingerprint(&n).as_str()), (*normalised, *fp), "{input}");
+        }
+    }
 }
