@@ -1,7 +1,18 @@
 //! Query normalisation and fingerprints.
 //!
-//! A small lexer of its own (not sqlparser's tokenizer): it must accept anything a log contains,
-//! never fail, and never let a literal through. The normalised text has
+//! The lexer here must accept anything a log contains, never fail, and never let a literal through.
+//! It skips literals and comments with the one scanner's helpers ([`crate::parse::lex`]) and
+//! uses its character classes, but keeps its own token loop, because
+//! [`tokens`](crate::parse::lex::tokens) reads three things differently and fingerprints are
+//! stored in users' baselines, so they must not change. Here
+//! - `?` and `` ` `` are tokens of one character, never part of an operator (`?|` is `?` `|`);
+//!   PostgreSQL's `scan.l`, and `lex::tokens`, count them as operator characters;
+//! - a number runs over any `.` (`1..10` and `1.2.3` are one number each); `lex::tokens`, like
+//!   the server, ends a number before a second `.` or a `..`;
+//! - `E'...'` always has backslash escapes; `lex::tokens` reads it without them after an
+//!   identifier byte that is not part of a word (`1E'\''`, `$1E'...'`, `$$x$$E'...'`).
+//!
+//! The normalised text has
 //! - string, number, bit/hex string and dollar-quoted literals and `$n` parameters replaced by
 //!   `$1`, `$2`, ... numbered in order of appearance,
 //! - `IN (a, b, c)` lists of literals or parameters collapsed to `IN ($n)`, and multi-row
@@ -9,7 +20,9 @@
 //! - comments removed, whitespace collapsed, keywords uppercased and unquoted identifiers
 //!   lowercased (PostgreSQL folds them), quoted identifiers kept as written.
 
-use crate::parse::split;
+use crate::parse::lex::{
+    dollar_tag_len, find, is_ident_char, is_ident_start, line_end, skip_block_comment, skip_quoted,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok<'a> {
@@ -110,14 +123,6 @@ const KEYWORDS: &[&str] = &[
     "WITH",
 ];
 
-fn is_ident_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
-}
-
-fn is_ident_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
-}
-
 fn lex(text: &str) -> Vec<Tok<'_>> {
     let b = text.as_bytes();
     let mut out = Vec::new();
@@ -127,26 +132,26 @@ fn lex(text: &str) -> Vec<Tok<'_>> {
         if c.is_ascii_whitespace() {
             i += 1;
         } else if c == b'-' && b.get(i + 1) == Some(&b'-') {
-            i = split::line_end(b, i);
+            i = line_end(b, i);
         } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
-            i = split::skip_block_comment(b, i);
+            i = skip_block_comment(b, i);
         } else if c == b'\'' {
-            i = split::skip_quoted(b, i, b'\'', false);
+            i = skip_quoted(b, i, b'\'', false);
             out.push(Tok::Value);
         } else if matches!(c, b'e' | b'E') && b.get(i + 1) == Some(&b'\'') {
-            i = split::skip_quoted(b, i + 1, b'\'', true);
+            i = skip_quoted(b, i + 1, b'\'', true);
             out.push(Tok::Value);
         } else if matches!(c, b'b' | b'B' | b'x' | b'X' | b'n' | b'N') && b.get(i + 1) == Some(&b'\'') {
-            i = split::skip_quoted(b, i + 1, b'\'', false);
+            i = skip_quoted(b, i + 1, b'\'', false);
             out.push(Tok::Value);
         } else if matches!(c, b'u' | b'U') && b.get(i + 1) == Some(&b'&') && b.get(i + 2) == Some(&b'\'') {
-            i = split::skip_quoted(b, i + 2, b'\'', false);
+            i = skip_quoted(b, i + 2, b'\'', false);
             out.push(Tok::Value);
         } else if c == b'"' || (matches!(c, b'u' | b'U') && b.get(i + 1) == Some(&b'&') && b.get(i + 2) == Some(&b'"'))
         {
             let start = i;
             let q = if c == b'"' { i } else { i + 2 };
-            i = split::skip_quoted(b, q, b'"', false);
+            i = skip_quoted(b, q, b'"', false);
             out.push(Tok::Quoted(&text[start..i]));
         } else if c == b'$' && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
             i += 1;
@@ -155,11 +160,11 @@ fn lex(text: &str) -> Vec<Tok<'_>> {
             }
             out.push(Tok::Value);
         } else if c == b'$'
-            && let Some(len) = split::dollar_tag_len(b, i)
+            && let Some(len) = dollar_tag_len(b, i)
         {
             let tag = &b[i..i + len];
             let body = i + len;
-            i = split::find(b, body, tag).map_or(b.len(), |p| p + len);
+            i = find(b, body, tag).map_or(b.len(), |p| p + len);
             out.push(Tok::Value);
         } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
             i = skip_number(b, i);
@@ -196,10 +201,14 @@ fn lex(text: &str) -> Vec<Tok<'_>> {
     out
 }
 
+/// Operator characters as fingerprints have always read them: those of
+/// [`is_op_char`](crate::parse::lex::is_op_char) but `?` and `` ` `` (see the module documentation).
 fn is_op_char(c: u8) -> bool {
     matches!(c, b'+' | b'-' | b'*' | b'/' | b'<' | b'>' | b'=' | b'~' | b'!' | b'@' | b'#' | b'%' | b'^' | b'&' | b'|')
 }
 
+/// End of a number as fingerprints have always read it: unlike `lex::tokens`, over any `.` (see the
+/// module documentation).
 fn skip_number(b: &[u8], mut i: usize) -> usize {
     if b[i..].len() > 1 && b[i] == b'0' && matches!(b[i + 1], b'x' | b'X' | b'o' | b'O' | b'b' | b'B') {
         i += 2;
