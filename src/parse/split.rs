@@ -37,8 +37,8 @@ pub struct RawStmt {
 }
 
 pub(crate) use super::lex::{
-    dollar_tag_len, find, is_escape_string, is_ident_char, is_ident_start, line_end, may_start_literal,
-    scan_block_comment, skip_block_comment, skip_literal, skip_quoted,
+    dollar_tag_len, is_escape_string, is_ident_char, is_ident_start, line_end, may_start_literal, scan_block_comment,
+    skip_literal, skip_quoted,
 };
 
 #[derive(Default)]

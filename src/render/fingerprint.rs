@@ -6,52 +6,18 @@ use std::collections::HashMap;
 
 use super::Report;
 use crate::diagnostic::Diagnostic;
+use crate::queries::fingerprint::{Fnv, fnv1a};
 use crate::source::SourceFile;
 
-/// FNV-1a, 64 bit: stable across Rust versions and platforms (unlike `DefaultHasher`). Each part
-/// is followed by a `0xff` byte, which cannot occur in UTF-8 text.
-pub fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut h = Fnv::new();
-    for p in parts {
-        h.part(p);
-    }
-    h.0
-}
-
-/// Streaming [`fnv1a`].
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn bytes(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+/// The part [`normalise`]`(text)` of a hash, without building it.
+fn normalised_part(h: &mut Fnv, text: &str) {
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            h.bytes(b" ");
         }
+        h.bytes(word.as_bytes());
     }
-
-    fn end_part(&mut self) {
-        self.bytes(&[0xff]);
-    }
-
-    fn part(&mut self, bytes: &[u8]) {
-        self.bytes(bytes);
-        self.end_part();
-    }
-
-    /// The part [`normalise`]`(text)`, without building it.
-    fn normalised_part(&mut self, text: &str) {
-        for (i, word) in text.split_whitespace().enumerate() {
-            if i > 0 {
-                self.bytes(b" ");
-            }
-            self.bytes(word.as_bytes());
-        }
-        self.end_part();
-    }
+    h.end_part();
 }
 
 /// Whitespace-collapsed text.
@@ -79,8 +45,8 @@ pub fn fingerprints_of(files: &[&SourceFile], diagnostics: &[Diagnostic]) -> Vec
                     let mut h = Fnv::new();
                     h.part(d.rule.name().as_bytes());
                     h.part(paths[d.file].as_bytes());
-                    h.normalised_part(text);
-                    h.0
+                    normalised_part(&mut h, text);
+                    h.finish()
                 }
             };
             let n = seen.entry(base).or_insert(0);
@@ -105,7 +71,7 @@ mod tests {
         let mut h = Fnv::new();
         h.part(b"rule");
         h.part(b"db/1.sql");
-        h.normalised_part(text);
-        assert_eq!(h.0, fnv1a(&[b"rule", b"db/1.sql", normalise(text).as_bytes()]));
+        normalised_part(&mut h, text);
+        assert_eq!(h.finish(), fnv1a(&[b"rule", b"db/1.sql", normalise(text).as_bytes()]));
     }
 }
