@@ -1,5 +1,5 @@
 //! Plan-rule throughput on large plans: the captured 400-partition plan
-//! (fixtures/plans/planning-time-high/fail_many_partitions.json, 401 nodes, 368 kB of JSON) and a
+//! (fixtures/rules/planning-time-high/fail_many_partitions.json, 401 nodes, 368 kB of JSON) and a
 //! synthetic 20,000-node plan made by repeating its partitions. Measures parsing the JSON into
 //! the typed tree and running every plan rule on it.
 
@@ -12,7 +12,7 @@ use dbwarden::rules::Settings;
 use serde_json::Value;
 
 fn plans() -> Vec<(&'static str, String)> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/plans/planning-time-high/fail_many_partitions.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/rules/planning-time-high/fail_many_partitions.json");
     let text = std::fs::read_to_string(path).expect("fixture");
     let mut big: Value = serde_json::from_str(&text).expect("json");
     let children = big[0]["Plan"]["Plans"].as_array().cloned().unwrap_or_default();

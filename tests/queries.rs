@@ -1,12 +1,12 @@
 //! Captured queries: the readers on server-written samples (fixtures/queries/logs, see its
 //! README), fingerprints, redaction of values in every output format, and the query-rule harness
-//! (fixtures/queries/rules/RULE/{fail,pass}_*, catalogue examples of query rules).
+//! (catalogue examples of query rules; their fixtures are in fixtures/rules/RULE/, run by tests/fixtures.rs).
 
 mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use dbwarden::config::Config;
@@ -384,42 +384,6 @@ fn values_from_logs_never_appear_in_any_output_format() {
 // ---------------------------------------------------------------------------------------------
 // The query-rule harness.
 
-struct Case {
-    stem: String,
-    migrations: Vec<PathBuf>,
-    queries: Vec<PathBuf>,
-    config: Option<String>,
-}
-
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = fs::read_dir(dir).map(|r| r.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-    v.sort();
-    v
-}
-
-fn cases(dir: &Path) -> Vec<Case> {
-    let default_schema = common::root().join("fixtures/queries/schema");
-    let mut out = Vec::new();
-    for p in files_in(dir) {
-        let name = p.file_name().unwrap().to_string_lossy().to_string();
-        if !(name.starts_with("fail_") || name.starts_with("pass_")) || name.ends_with(".toml") {
-            continue;
-        }
-        let stem = name.split('.').next().unwrap().to_owned();
-        let config = fs::read_to_string(dir.join(format!("{stem}.toml"))).ok();
-        let (migrations, queries) = if p.is_dir() {
-            // A case's own `migrations/` are replayed after the shared schema (extra indexes).
-            let own = p.join("migrations");
-            let m = if own.is_dir() { vec![default_schema.clone(), own] } else { vec![default_schema.clone()] };
-            (m, files_in(&p).into_iter().filter(|f| f.is_file()).collect())
-        } else {
-            (vec![default_schema.clone()], vec![p.clone()])
-        };
-        out.push(Case { stem, migrations, queries, config });
-    }
-    out
-}
-
 struct Linted {
     set: QuerySet,
     diagnostics: Vec<dbwarden::diagnostic::Diagnostic>,
@@ -451,53 +415,6 @@ fn listing(l: &Linted) -> String {
 
 fn load_migrations(paths: &[PathBuf]) -> Vec<SourceFile> {
     dbwarden::source::discover(paths).unwrap().iter().map(|f| dbwarden::source::load(f).unwrap()).collect()
-}
-
-#[test]
-fn query_rule_fixtures_behave() {
-    let base = common::root().join("fixtures/queries/rules");
-    let mut failures = Vec::new();
-    let mut seen = BTreeSet::new();
-    for dir in files_in(&base) {
-        let rule = dir.file_name().unwrap().to_string_lossy().to_string();
-        let i = rules::lookup(&rule).unwrap_or_else(|| panic!("fixtures/queries/rules/{rule} does not name a rule"));
-        assert!(matches!(i.def().kind, Kind::Query(_)), "fixtures/queries/rules/{rule}: not a query rule");
-        seen.insert(rule.clone());
-        let cases = cases(&dir);
-        assert!(cases.iter().any(|c| c.stem.starts_with("fail_")), "{rule}: no fail_ case");
-        assert!(cases.iter().any(|c| c.stem.starts_with("pass_")), "{rule}: no pass_ case");
-        for c in cases {
-            let set = QuerySet::read(&c.queries, &ReadOptions::default()).unwrap();
-            assert!(!set.queries.is_empty(), "{rule}/{}: no queries", c.stem);
-            let out = lint_case(&load_migrations(&c.migrations), set, c.config.as_deref());
-            for d in &out.diagnostics {
-                assert!(d.span.start < d.span.end, "{rule}/{}: empty span for {}", c.stem, d.rule);
-            }
-            let hits = out.diagnostics.iter().filter(|d| d.rule == rule).count();
-            // A fail_ file of .sql queries: every query is a case (each must be reported).
-            let want_all =
-                c.stem.starts_with("fail_") && c.queries.iter().all(|q| q.extension().is_some_and(|x| x == "sql"));
-            let ok = if c.stem.starts_with("fail_") {
-                hits > 0 && (!want_all || hits >= out.set.queries.len())
-            } else {
-                hits == 0
-            };
-            if !ok {
-                failures.push(format!("{rule}/{}:\n{}", c.stem, listing(&out)));
-            }
-        }
-    }
-    for r in RULES {
-        if matches!(r.kind, Kind::Query(_)) {
-            assert!(
-                seen.contains(r.name),
-                "query rule {} has no fixtures in fixtures/queries/rules/{}",
-                r.name,
-                r.name
-            );
-        }
-    }
-    assert!(failures.is_empty(), "fixtures that do not behave:\n{}", failures.join("\n"));
 }
 
 #[test]

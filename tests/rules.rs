@@ -5,67 +5,10 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dbwarden::rules::catalogue::ExampleKind;
 use dbwarden::rules::{self, Kind, RULES};
-
-/// Rules that no input can trigger on purpose.
-/// Rules that no input can trigger on purpose, and those the explain runner reports itself
-/// (tests/explain.rs runs them on a database).
-const NO_FIXTURES: &[&str] =
-    &["internal-error", "query-refused", "query-failed", "budget-not-measured", "sequence-consumed"];
-
-fn fixture_cases(dir: &Path) -> Vec<(String, PathBuf, Option<String>)> {
-    let mut out = Vec::new();
-    let Ok(entries) = fs::read_dir(dir) else { return out };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        let name = p.file_name().unwrap().to_string_lossy().to_string();
-        if !(name.starts_with("fail_") || name.starts_with("pass_")) || name.ends_with(".toml") {
-            continue;
-        }
-        let stem = name.trim_end_matches(".sql").to_owned();
-        let cfg = fs::read_to_string(dir.join(format!("{stem}.toml"))).ok();
-        out.push((stem, p, cfg));
-    }
-    out
-}
-
-#[test]
-fn every_fixture_folder_names_a_rule_and_behaves() {
-    let base = common::root().join("fixtures/rules");
-    let mut failures = Vec::new();
-    let mut seen = BTreeSet::new();
-    for dir in fs::read_dir(&base).unwrap().flatten() {
-        let rule = dir.file_name().to_string_lossy().to_string();
-        assert!(rules::lookup(&rule).is_some(), "fixtures/rules/{rule} does not name a rule");
-        seen.insert(rule.clone());
-        let cases = fixture_cases(&dir.path());
-        assert!(cases.iter().any(|c| c.0.starts_with("fail_")), "fixtures/rules/{rule} has no fail_ case");
-        assert!(cases.iter().any(|c| c.0.starts_with("pass_")), "fixtures/rules/{rule} has no pass_ case");
-        for (stem, path, cfg) in cases {
-            let out = common::lint_paths(std::slice::from_ref(&path), cfg.as_deref());
-            let hits: Vec<_> = out.diagnostics.iter().filter(|d| d.rule == rule).collect();
-            for d in &out.diagnostics {
-                assert!(d.span.start < d.span.end, "{rule}/{stem}: empty span for {}", d.rule);
-            }
-            let ok = if stem.starts_with("fail_") { !hits.is_empty() } else { hits.is_empty() };
-            if !ok {
-                failures.push(format!("{rule}/{stem}:\n{}", common::listing(&out, &base)));
-            }
-        }
-    }
-    for r in RULES {
-        // Live-only rules have no migration fixtures: tests/audit.rs runs them on a database.
-        // Query rules' fixtures are in fixtures/queries/rules/: tests/queries.rs runs them.
-        if !NO_FIXTURES.contains(&r.name) && !matches!(r.kind, Kind::Live(_) | Kind::Plan(_) | Kind::Query(_)) {
-            assert!(seen.contains(r.name), "rule {} has no fixtures in fixtures/rules/{}", r.name, r.name);
-        }
-    }
-    assert!(failures.is_empty(), "fixtures that do not behave:\n{}", failures.join("\n"));
-}
 
 #[test]
 fn catalogue_entries_are_complete() {

@@ -41,7 +41,7 @@ pub struct Example {
     /// Query rules: the migrations (SQL) the example query runs against.
     #[serde(default)]
     pub schema: Option<String>,
-    /// Plan rules: the captured `EXPLAIN` JSON of `sql`, a file name in `fixtures/plans/`.
+    /// Plan rules: the captured `EXPLAIN` JSON of `sql`, a file name in `fixtures/rules/`.
     #[serde(default)]
     pub plan: Option<String>,
 }
@@ -114,7 +114,7 @@ impl Entry {
                 }
                 let _ = writeln!(s, "```sql\n{}\n```\n", e.sql.trim());
                 if let Some(plan) = &e.plan {
-                    let _ = writeln!(s, "Plan: [`fixtures/plans/{plan}`](../../fixtures/plans/{plan})\n");
+                    let _ = writeln!(s, "Plan: [`fixtures/rules/{plan}`](../../fixtures/rules/{plan})\n");
                 }
             }
         }

@@ -32,11 +32,11 @@ pub enum Kind {
     /// catalogue examples are SQL run on a database there, not migrations.
     Live(&'static dyn SchemaRule),
     /// A rule on captured queries (`dbwarden lint --queries`), with the schema from the
-    /// migrations. Its fixtures are in `fixtures/queries/rules/` (tests/queries.rs), and its
+    /// migrations. Its fixtures are query files in `fixtures/rules/NAME/` (tests/fixtures.rs), and its
     /// catalogue examples are queries (with an optional `schema`), checked there too.
     Query(&'static dyn QueryRule),
     /// A rule on a captured query's `EXPLAIN` plan and measured times: run by `dbwarden explain`
-    /// only. Its fixtures are captured plans (`fixtures/plans/`, tests/plans.rs), and its catalogue
+    /// only. Its fixtures are captured plans in `fixtures/rules/NAME/` (tests/fixtures.rs), and its catalogue
     /// examples name a plan file there.
     Plan(&'static dyn PlanRule),
     /// Reported by the pipeline itself (syntax errors, suppressions, internal errors, the

@@ -1,0 +1,339 @@
+//! The one fixture harness, for every kind of rule: `fixtures/rules/NAME/` holds `fail_*` cases
+//! (the rule must report each) and `pass_*` cases (it must not), with an optional
+//! `CASE.toml` configuration. What a case is depends on the rule's kind:
+//! - statement and schema rules: a migration file (`.sql`), or a folder of migrations;
+//! - query rules: captured queries (`.sql`, server logs, pg_stat_statements exports), or a
+//!   folder of them with its own `migrations/`, judged against `fixtures/queries/schema`;
+//! - plan rules: a captured `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` (`.json`).
+//!
+//! Each rule's findings on its cases are snapshot-tested (`tests/snapshots/fixtures__NAME.snap`:
+//! messages, help and fixes are part of the product; `cargo insta review` after a change). For
+//! statement and schema rules, each safe fix that edits a migration is applied; the result is
+//! linted again (the finding must be gone), and the original and the fixed migrations run on
+//! PostgreSQL, in the transaction the tool would run them in: a fix must run wherever the
+//! original ran.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use dbwarden::config::Config;
+use dbwarden::diagnostic::{Applicability, Diagnostic, Edit};
+use dbwarden::explain::plan::Explain;
+use dbwarden::explain::{ExplainConfig, Facts, Timing};
+use dbwarden::queries::{QuerySet, ReadOptions};
+use dbwarden::rules::{self, Kind, PlanCtx, QueryOptions, RULES, RuleId, Settings};
+use dbwarden::source::{self, SourceFile};
+
+/// Rules with no fixtures here: reported by the pipeline itself (tests/explain.rs runs the explain
+/// runner's), or live-only rules (tests/audit.rs runs them on a database).
+fn has_no_fixtures(r: &rules::RuleDef) -> bool {
+    matches!(r.kind, Kind::Live(_))
+        || [
+            RuleId::InternalError,
+            RuleId::QueryRefused,
+            RuleId::QueryFailed,
+            RuleId::BudgetNotMeasured,
+            RuleId::SequenceConsumed,
+        ]
+        .contains(&r.id)
+}
+
+struct Case {
+    /// `fail_...` or `pass_...`.
+    stem: String,
+    path: PathBuf,
+    config: Option<String>,
+}
+
+fn cases(dir: &Path) -> Vec<Case> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|path| {
+            let name = path.file_name()?.to_string_lossy().to_string();
+            if !(name.starts_with("fail_") || name.starts_with("pass_")) || name.ends_with(".toml") {
+                return None;
+            }
+            let stem = name.split('.').next().unwrap_or(&name).to_owned();
+            let config = fs::read_to_string(dir.join(format!("{stem}.toml"))).ok();
+            Some(Case { stem, path, config })
+        })
+        .collect()
+}
+
+fn config_of(case: &Case) -> Config {
+    case.config.as_deref().map_or_else(Config::default, |c| Config::parse(c, "fixture").expect("fixture config"))
+}
+
+fn files_in(path: &Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_owned()];
+    }
+    let mut v: Vec<PathBuf> = fs::read_dir(path).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_file()).collect();
+    v.sort();
+    v
+}
+
+fn load(paths: &[PathBuf]) -> Vec<SourceFile> {
+    source::discover(paths).expect("discover").iter().map(|f| source::load(f).expect("load")).collect()
+}
+
+/// What a case produced: the findings and the files they point into.
+struct Judged {
+    files: Vec<SourceFile>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn judge(rule: &rules::RuleDef, case: &Case) -> Judged {
+    let config = config_of(case);
+    let settings = Settings::new(&config);
+    match rule.kind {
+        Kind::Query(_) => {
+            let schema_dir = common::root().join("fixtures/queries/schema");
+            let mut migrations = vec![schema_dir];
+            let own = case.path.join("migrations");
+            if own.is_dir() {
+                migrations.push(own);
+            }
+            let schema = dbwarden::pipeline::lint(load(&migrations), &settings).schema;
+            let set = QuerySet::read(&files_in(&case.path), &ReadOptions::default()).expect("read queries");
+            assert!(!set.queries.is_empty(), "{}/{}: no queries", rule.name, case.stem);
+            let options = QueryOptions::from_config(&config.queries, false);
+            let diagnostics = dbwarden::pipeline::lint_queries(&set, &schema, &settings, &options);
+            Judged { files: set.files, diagnostics }
+        }
+        Kind::Plan(_) => {
+            let text = fs::read_to_string(&case.path).unwrap();
+            let explain = Explain::parse_str(&text).unwrap_or_else(|e| panic!("{}: {e}", case.path.display()));
+            let explain_config = ExplainConfig::default();
+            let timing = explain
+                .analyzed
+                .then(|| {
+                    Timing::from_runs(&[(explain.execution_ms.unwrap_or(0.0), explain.planning_ms.unwrap_or(0.0))])
+                })
+                .flatten();
+            let facts = Facts::default();
+            let ctx = PlanCtx {
+                explain: &explain,
+                timing: timing.as_ref(),
+                budget_ms: explain_config.budget_ms,
+                name: Some("fixture"),
+                config: &explain_config,
+                facts: &facts,
+            };
+            // Plans have no text to point into: findings anchor at the file's first byte.
+            let file = SourceFile::new(relative(&case.path), "-");
+            let diagnostics = dbwarden::pipeline::plans::plan_findings(&ctx, &settings, 0, 0..1);
+            Judged { files: vec![file], diagnostics }
+        }
+        _ => {
+            let out = dbwarden::pipeline::lint(load(std::slice::from_ref(&case.path)), &settings);
+            Judged { files: out.files.into_iter().map(|f| f.source).collect(), diagnostics: out.diagnostics }
+        }
+    }
+}
+
+fn relative(p: &Path) -> String {
+    let root = common::root();
+    p.strip_prefix(&root).unwrap_or(p).display().to_string().replace('\\', "/")
+}
+
+/// The findings of `rule` (and any syntax or internal error, which break a case) as the snapshot
+/// shows them: position, severity, message, help and fix.
+fn render(rule: RuleId, judged: &Judged) -> String {
+    let mut s = String::new();
+    for d in judged.diagnostics.iter().filter(|d| [rule, RuleId::SyntaxError, RuleId::InternalError].contains(&d.rule))
+    {
+        let f = &judged.files[d.file];
+        let (line, col) = f.position(d.span.start);
+        let name = Path::new(&f.path).file_name().map_or(f.path.clone(), |n| n.to_string_lossy().to_string());
+        let _ = writeln!(s, "{name}:{line}:{col} {} [{}] {}", d.severity, d.rule, d.message);
+        if let Some(help) = &d.help {
+            let _ = writeln!(s, "  help: {help}");
+        }
+        if let Some(fix) = &d.fix {
+            let applicability = match fix.applicability {
+                Applicability::Safe => "safe",
+                Applicability::Unsafe => "unsafe",
+            };
+            let _ = writeln!(s, "  fix ({applicability}): {}", fix.title);
+            for l in fix.preview(Some(&f.text)).lines() {
+                let _ = writeln!(s, "    {l}");
+            }
+        }
+    }
+    if s.is_empty() {
+        s.push_str("(no findings)\n");
+    }
+    s
+}
+
+#[test]
+fn every_rule_has_fixtures_that_behave() {
+    let base = common::root().join("fixtures/rules");
+    let mut failures = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut dirs: Vec<PathBuf> = fs::read_dir(&base).unwrap().flatten().map(|e| e.path()).collect();
+    dirs.sort();
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let rule = rules::lookup(&name).unwrap_or_else(|| panic!("fixtures/rules/{name} does not name a rule")).def();
+        assert_eq!(rule.name, name, "fixtures/rules/{name}: use the rule's name, not an alias");
+        assert!(!has_no_fixtures(rule), "fixtures/rules/{name}: this rule's cases are run elsewhere");
+        seen.insert(rule.name);
+        let cases = cases(&dir);
+        assert!(cases.iter().any(|c| c.stem.starts_with("fail_")), "fixtures/rules/{name} has no fail_ case");
+        assert!(cases.iter().any(|c| c.stem.starts_with("pass_")), "fixtures/rules/{name} has no pass_ case");
+        let mut snapshot = String::new();
+        for case in &cases {
+            let judged = judge(rule, case);
+            for d in &judged.diagnostics {
+                assert!(d.span.start < d.span.end, "{name}/{}: empty span for {}", case.stem, d.rule);
+            }
+            let hits = judged.diagnostics.iter().filter(|d| d.rule == rule.id).count();
+            // A fail_ file of .sql queries: every query is a case, and each must be reported.
+            let queries = match rule.kind {
+                Kind::Query(_) if case.path.is_file() && case.path.extension().is_some_and(|x| x == "sql") => {
+                    QuerySet::read(std::slice::from_ref(&case.path), &ReadOptions::default()).unwrap().queries.len()
+                }
+                _ => 1,
+            };
+            let ok = if case.stem.starts_with("fail_") { hits >= queries.max(1) } else { hits == 0 };
+            let rendered = render(rule.id, &judged);
+            if !ok {
+                failures.push(format!("{name}/{}:\n{rendered}", case.stem));
+            }
+            let _ = write!(snapshot, "## {}\n{rendered}\n", relative(&case.path).trim_start_matches("fixtures/rules/"));
+        }
+        insta::assert_snapshot!(name.as_str(), snapshot);
+    }
+    for r in RULES.iter().filter(|r| !has_no_fixtures(r) && r.id != RuleId::SyntaxError) {
+        assert!(seen.contains(r.name), "rule {} has no fixtures in fixtures/rules/{}", r.name, r.name);
+    }
+    assert!(failures.is_empty(), "fixtures that do not behave:\n{}", failures.join("\n"));
+}
+
+/// `text` with the `Replace` edits applied (they do not overlap).
+fn apply(text: &str, edits: &mut [(std::ops::Range<usize>, String)]) -> String {
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    let mut out = text.to_owned();
+    for (r, t) in edits.iter() {
+        out.replace_range(r.clone(), t);
+    }
+    out
+}
+
+fn pg_error(e: postgres::Error) -> String {
+    e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned())
+}
+
+/// Runs migration files on a new database as the migration tool would: statement by statement,
+/// each file in one transaction unless the tool runs it without one.
+fn runs_on_postgres(files: &[SourceFile], in_transaction: bool) -> Option<Result<(), String>> {
+    let db = common::db::TestDb::create("fix")?;
+    let mut c = db.client();
+    let result = files.iter().try_for_each(|f| {
+        let split = dbwarden::parse::split::split(&f.text);
+        let wrap = in_transaction && !split.no_transaction;
+        if wrap {
+            c.batch_execute("BEGIN").map_err(pg_error)?;
+        }
+        for s in &split.stmts {
+            c.batch_execute(&f.text[s.range.clone()])
+                .map_err(|e| format!("{}: {}", relative(Path::new(&f.path)), pg_error(e)))?;
+        }
+        if wrap {
+            c.batch_execute("COMMIT").map_err(pg_error)?;
+        }
+        Ok(())
+    });
+    Some(result)
+}
+
+#[test]
+fn safe_fixes_apply_relint_clean_and_run_on_postgres() {
+    let base = common::root().join("fixtures/rules");
+    let mut failures = Vec::new();
+    // Per rule with safe fixes: cases whose original migrations ran on PostgreSQL (so the fixed
+    // ones were run too).
+    let mut executed: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut skipped_db = false;
+    for r in RULES.iter().filter(|r| matches!(r.kind, Kind::Statement(_) | Kind::Schema(_))) {
+        let dir = base.join(r.name);
+        if !dir.is_dir() {
+            continue;
+        }
+        for case in cases(&dir).into_iter().filter(|c| c.stem.starts_with("fail_")) {
+            let judged = judge(r, &case);
+            // Per file: the safe edits of this rule's fixes.
+            let mut edits: Vec<Vec<(std::ops::Range<usize>, String)>> = vec![Vec::new(); judged.files.len()];
+            let mut fixed = 0;
+            for d in judged.diagnostics.iter().filter(|d| d.rule == r.id) {
+                let Some(fix) = d.fix.as_ref().filter(|f| f.applicability == Applicability::Safe && f.edits_source())
+                else {
+                    continue;
+                };
+                fixed += 1;
+                for e in &fix.edits {
+                    if let Edit::Replace { range, text } = e {
+                        edits[d.file].push((range.clone(), text.clone()));
+                    }
+                }
+            }
+            if fixed == 0 {
+                continue;
+            }
+            executed.entry(r.name).or_default();
+            let before = judged.diagnostics.iter().filter(|d| d.rule == r.id).count();
+            let fixed_files: Vec<SourceFile> = judged
+                .files
+                .iter()
+                .zip(edits.iter_mut())
+                .map(|(f, e)| SourceFile::new(f.path.clone(), apply(&f.text, e)))
+                .collect();
+            let settings = Settings::new(&config_of(&case));
+            let copies = fixed_files.iter().map(|f| SourceFile::new(f.path.clone(), f.text.clone())).collect();
+            let again = dbwarden::pipeline::lint(copies, &settings);
+            let after = again.diagnostics.iter().filter(|d| d.rule == r.id).count();
+            if after + fixed > before {
+                failures.push(format!(
+                    "{}/{}: {fixed} fixes applied, {before} findings before, {after} after:\n{}",
+                    r.name,
+                    case.stem,
+                    fixed_files.iter().map(|f| f.text.as_str()).collect::<String>()
+                ));
+            }
+            let Some(original) = runs_on_postgres(&judged.files, settings.assume_in_transaction) else {
+                skipped_db = true;
+                continue;
+            };
+            if original.is_err() {
+                // The case needs objects it does not create: it says nothing about the fix.
+                continue;
+            }
+            *executed.entry(r.name).or_default() += 1;
+            if let Some(Err(e)) = runs_on_postgres(&fixed_files, settings.assume_in_transaction) {
+                failures.push(format!(
+                    "{}/{}: the original ran on PostgreSQL, the fixed migration fails: {e}\n{}",
+                    r.name,
+                    case.stem,
+                    fixed_files.iter().map(|f| f.text.as_str()).collect::<String>()
+                ));
+            }
+        }
+    }
+    eprintln!("cases run on PostgreSQL per rule: {executed:?}");
+    if !skipped_db {
+        for (rule, n) in &executed {
+            if *n == 0 {
+                failures.push(format!("{rule}: no fail_ case with a safe fix runs on PostgreSQL as it is (add one that creates what it needs)"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
