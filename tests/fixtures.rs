@@ -67,7 +67,10 @@ fn cases(dir: &Path) -> Vec<Case> {
 }
 
 fn config_of(case: &Case) -> Config {
-    case.config.as_deref().map_or_else(Config::default, |c| Config::parse(c, "fixture").expect("fixture config"))
+    let config =
+        case.config.as_deref().map_or_else(Config::default, |c| Config::parse(c, "fixture").expect("fixture config"));
+    rules::check_names(&config, &case.stem).expect("fixture config names rules");
+    config
 }
 
 fn files_in(path: &Path) -> Vec<PathBuf> {

@@ -276,10 +276,10 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config, CliError> {
             .ok()
             .and_then(|d| Config::find(&d).map(|p| p.strip_prefix(&d).map(Path::to_path_buf).unwrap_or(p))),
     };
-    Ok(match found {
-        Some(p) => Config::load(&p)?,
-        None => Config::default(),
-    })
+    let Some(path) = found else { return Ok(Config::default()) };
+    let config = Config::load(&path)?;
+    rules::check_names(&config, &path.display().to_string())?;
+    Ok(config)
 }
 
 fn lint(args: &LintArgs) -> Result<u8, CliError> {

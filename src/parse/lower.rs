@@ -197,7 +197,7 @@ pub fn like_sources(toks: &[Tok]) -> Vec<(ObjName, bool)> {
         if !t.is_kw("like") {
             continue;
         }
-        let Some((name, mut j)) = super::recognise::read_name(toks, i + 1) else { continue };
+        let Some((name, mut j)) = super::tokens::read_name(toks, i + 1) else { continue };
         let mut indexes = false;
         while let (Some(verb), Some(what)) = (toks.get(j), toks.get(j + 1)) {
             let on = verb.is_kw("including");

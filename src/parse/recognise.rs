@@ -12,23 +12,7 @@ use super::ir::{
     TriggerEvents, TriggerSpec, TriggerTiming,
 };
 use super::lower::{self, alter_table_op_spans};
-use super::tokens::{Tok, span_of, split_top_level};
-
-/// Reads a possibly qualified name at `toks[i..]`; returns it and the index after it.
-pub fn read_name(toks: &[Tok], i: usize) -> Option<(ObjName, usize)> {
-    let first = toks.get(i)?.ident()?;
-    if matches!(toks.get(i + 1).map(|t| &t.token), Some(Token::Period))
-        && let Some(second) = toks.get(i + 2).and_then(Tok::ident)
-    {
-        if matches!(toks.get(i + 3).map(|t| &t.token), Some(Token::Period))
-            && let Some(third) = toks.get(i + 4).and_then(Tok::ident)
-        {
-            return Some((ObjName { schema: Some(second), name: third }, i + 5));
-        }
-        return Some((ObjName { schema: Some(first), name: second }, i + 2 + 1));
-    }
-    Some((ObjName { schema: None, name: first }, i + 1))
-}
+use super::tokens::{Tok, read_name, span_of, split_top_level};
 
 fn kw(toks: &[Tok], i: usize, k: &str) -> bool {
     toks.get(i).is_some_and(|t| t.is_kw(k))

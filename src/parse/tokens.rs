@@ -6,6 +6,8 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, TokenizerError, Whitespace};
 
+use super::ir::ObjName;
+
 /// A significant token (no whitespace or comments) with its absolute byte range.
 #[derive(Debug, Clone)]
 pub struct Tok {
@@ -179,6 +181,22 @@ pub fn span_of(toks: &[Tok], r: &Range<usize>) -> Option<Range<usize>> {
     let first = toks.get(r.start)?;
     let last = toks.get(r.end.checked_sub(1)?)?;
     Some(first.range.start..last.range.end)
+}
+
+/// Reads a possibly qualified name at `toks[i..]`; returns it and the index after it.
+pub fn read_name(toks: &[Tok], i: usize) -> Option<(ObjName, usize)> {
+    let first = toks.get(i)?.ident()?;
+    if matches!(toks.get(i + 1).map(|t| &t.token), Some(Token::Period))
+        && let Some(second) = toks.get(i + 2).and_then(Tok::ident)
+    {
+        if matches!(toks.get(i + 3).map(|t| &t.token), Some(Token::Period))
+            && let Some(third) = toks.get(i + 4).and_then(Tok::ident)
+        {
+            return Some((ObjName { schema: Some(second), name: third }, i + 5));
+        }
+        return Some((ObjName { schema: Some(first), name: second }, i + 2 + 1));
+    }
+    Some((ObjName { schema: None, name: first }, i + 1))
 }
 
 #[cfg(test)]

@@ -22,21 +22,7 @@ use crate::source::SourceFile;
 pub use fingerprint::{fingerprint, normalise};
 pub use read::{Format, ReadError, ReadOptions, read_path, read_pg_stat_statements};
 
-/// `[queries]` in dbwarden.toml: thresholds of the query rules.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct QueriesConfig {
-    /// `n-plus-one`: executions of the same query within one transaction or trace.
-    pub n_plus_one_threshold: usize,
-    /// `large-offset`: the largest `OFFSET` not reported.
-    pub large_offset: u64,
-}
-
-impl Default for QueriesConfig {
-    fn default() -> Self {
-        Self { n_plus_one_threshold: 10, large_offset: 1000 }
-    }
-}
+pub use crate::config::QueriesConfig;
 
 /// Where a captured query came from.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

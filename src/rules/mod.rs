@@ -5,6 +5,7 @@ mod ast_walk;
 pub mod catalogue;
 mod context;
 pub mod list;
+pub(crate) mod locks;
 mod settings;
 mod sink;
 pub(crate) mod util;
@@ -15,7 +16,7 @@ pub use context::{
     CaptureCtx, PlanCtx, PlanRule, QueryCtx, QueryOptions, QueryRule, SchemaCtx, SchemaRule, StatementRule, StmtCtx,
 };
 pub use list::RuleId;
-pub use settings::Settings;
+pub use settings::{Settings, check_names};
 pub use sink::{Report, Sink};
 
 use crate::diagnostic::Severity;

@@ -4,7 +4,7 @@
 use regex::RegexSet;
 
 use super::{RULES, RuleId, entry, lookup, util};
-use crate::config::{Config, Require};
+use crate::config::{Config, ConfigError, Require};
 use crate::diagnostic::Severity;
 use crate::schema::{QualName, Table};
 
@@ -86,5 +86,36 @@ impl Settings {
     /// Whether the table is an audit log (`[audit] tables` / `patterns`).
     pub fn is_audit_table(&self, table: &QualName) -> bool {
         self.audit_tables.contains(table) || self.audit_patterns.is_match(&table.name)
+    }
+}
+
+/// Checks the rule names of a configuration read from `path`: `[lint] select` / `ignore` name
+/// rules, aliases or categories, `[lint.severity]` rules or aliases.
+pub fn check_names(config: &Config, path: &str) -> Result<(), ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
+    for name in config.lint.select.iter().chain(&config.lint.ignore) {
+        if !super::is_selector(name) {
+            return Err(invalid(format!("unknown rule or category `{name}` in [lint] select/ignore")));
+        }
+    }
+    for name in config.lint.severity.keys() {
+        if lookup(name).is_none() {
+            return Err(invalid(format!("unknown rule `{name}` in [lint.severity]")));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_rule_names_are_named() {
+        let config = Config::parse("[lint.severity]\nnot-a-rule = \"error\"\n", "x.toml").unwrap();
+        let err = check_names(&config, "x.toml").unwrap_err().to_string();
+        assert!(err.contains("not-a-rule") && err.contains("x.toml"), "{err}");
+        let config = Config::parse("[lint]\nignore = [\"locking\", \"select-star\"]\n", "x.toml").unwrap();
+        assert!(check_names(&config, "x.toml").is_ok());
     }
 }

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Applicability, Edit};
 use crate::rules::Sink;
-use crate::rules::util::{Lock, table_locks};
+use crate::rules::locks::{Lock, table_locks};
 use crate::rules::{StatementRule, StmtCtx};
 
 pub struct MissingLockTimeout;
