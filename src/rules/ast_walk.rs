@@ -388,6 +388,11 @@ fn table_ref<'s>(f: &'s TableFactor, schema: &'s Schema, on: Option<&'s Expr>) -
     Some(TableRef { name: n, qualifier, table, on })
 }
 
+/// How messages name the table a statement writes: `` `name` ``, or "the table".
+pub(crate) fn target_name(from: &[TableWithJoins], schema: &Schema) -> String {
+    scope(from, schema).first().map_or_else(|| "the table".to_owned(), |t| format!("`{}`", t.name))
+}
+
 /// The tables of FROM items (joined ones included, derived tables excluded).
 pub(crate) fn scope<'s>(from: &'s [TableWithJoins], schema: &'s Schema) -> Vec<TableRef<'s>> {
     let mut out = Vec::new();

@@ -10,7 +10,7 @@ use super::sink::Sink;
 use crate::explain::plan::{Explain, Node};
 use crate::explain::{ExplainConfig, Facts, Timing};
 use crate::parse::Stmt;
-use crate::parse::ir::ObjName;
+use crate::parse::ir::{Action, AlterTable, ObjName};
 use crate::queries::{CapturedQuery, QuerySet};
 use crate::schema::{QualName, Schema, Table, free_name};
 
@@ -69,6 +69,15 @@ impl StmtCtx<'_> {
 
     pub fn sql(&self) -> &str {
         &self.text[self.stmt.range.clone()]
+    }
+
+    /// The statement's `ALTER TABLE`, when the table existed before this file (an `ALTER` of a
+    /// table created in the same file locks and rewrites nothing anyone waits for).
+    pub fn alter_of_existing_table(&self) -> Option<&AlterTable> {
+        match &self.stmt.action {
+            Action::AlterTable(at) if !self.is_new_table(&at.name) => Some(at),
+            _ => None,
+        }
     }
 }
 

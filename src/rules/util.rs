@@ -3,9 +3,11 @@
 use sqlparser::tokenizer::Token;
 
 use crate::diagnostic::{Applicability, Edit};
-use crate::parse::ir::{ObjName, TypeName, quote_ident};
+use crate::explain::plan::{Node, condition_columns};
+use crate::explain::{count, ms};
+use crate::parse::ir::{AlterTable, AlterTableOp, TypeName, quote_ident};
 use crate::parse::tokens;
-use crate::rules::StmtCtx;
+use crate::rules::{Report, StmtCtx};
 
 /// The comment text contains the word PHI.
 pub fn mentions_phi(text: &str) -> bool {
@@ -243,20 +245,56 @@ pub(crate) fn pct(part: f64, whole: f64) -> String {
     if whole <= 0.0 { "0%".into() } else { format!("{:.0}%", 100.0 * part / whole) }
 }
 
+/// A scan node that discards by its filter at least `min_rows` rows and at least `fraction` of
+/// the rows it `verb`s (reads, fetches): the message part that says so, and the filter's columns.
+pub fn discarded_by_filter(n: &Node, verb: &str, min_rows: f64, fraction: f64) -> Option<(String, Vec<String>)> {
+    let removed = n.total_removed_by_filter();
+    let read = removed + n.total_rows();
+    if removed < min_rows || removed < fraction * read {
+        return None;
+    }
+    let cols = n.filter.as_deref().map(condition_columns).unwrap_or_default();
+    let message = format!(
+        "{} {verb} {} rows and discarded {} ({}) by its filter on {} in {}",
+        n.describe(),
+        count(read),
+        count(removed),
+        pct(removed, read),
+        columns(&cols),
+        ms(n.inclusive_ms)
+    );
+    Some((message, cols))
+}
+
 /// A fix that adds `CONCURRENTLY` runs only outside a transaction block: safe there, to be
 /// moved to a migration of its own inside one.
 pub fn applicability_outside_transaction(ctx: &StmtCtx<'_>) -> Applicability {
     if ctx.in_transaction { Applicability::Unsafe } else { Applicability::Safe }
 }
 
-/// The two statements that add a constraint without a long lock: `ADD CONSTRAINT ... NOT VALID`
-/// (`op_sql` is the `ADD CONSTRAINT` sub-command), then `VALIDATE CONSTRAINT`.
-pub fn not_valid_then_validate(table: &ObjName, op_sql: &str, name: &str) -> String {
-    format!(
-        "ALTER TABLE {table} {} NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {};",
-        op_sql.trim_end(),
-        quote_ident(name)
-    )
+/// Offers the fix of an `ADD CONSTRAINT` sub-command (`op`) that validates every row under a
+/// lock: `ADD CONSTRAINT ... NOT VALID`, then `VALIDATE CONSTRAINT`. It replaces the statement,
+/// so only when the constraint is named and is all the statement does.
+pub fn offer_not_valid_fix(
+    report: Report<'_>,
+    ctx: &StmtCtx<'_>,
+    at: &AlterTable,
+    op: &AlterTableOp,
+    name: Option<&str>,
+) {
+    let op_sql = ctx.text.get(op.span.clone().unwrap_or(0..0)).unwrap_or("");
+    if let Some(name) = name
+        && at.ops.len() == 1
+        && !op_sql.is_empty()
+    {
+        let table = &at.name;
+        let fix = format!(
+            "ALTER TABLE {table} {} NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {};",
+            op_sql.trim_end(),
+            quote_ident(name)
+        );
+        report.fix_statement("add the constraint `NOT VALID`, then validate it", Applicability::Safe, fix);
+    }
 }
 
 #[cfg(test)]

@@ -150,24 +150,11 @@ fn create_table(schema: &mut Schema, ct: &CreateTable, info: &FileInfo) {
     }
     let origin = info.origin(ct.header.as_ref());
     let mut table = Table {
-        name: name.clone(),
-        columns: Vec::new(),
-        constraints: Vec::new(),
-        rls_enabled: false,
-        rls_forced: false,
-        policies: Vec::new(),
-        triggers: Vec::new(),
-        comment: None,
         phi_marked: info.phi_marked,
         partition_of: ct.partition_of.as_ref().map(QualName::resolve),
         columns_unknown: ct.columns_unknown,
         partitioned: ct.partitioned,
-        created: origin.clone(),
-        changed: origin,
-        stats: None,
-        owner: None,
-        grants: Vec::new(),
-        rewrite_rules: Vec::new(),
+        ..Table::new(name.clone(), origin)
     };
     if let Some(parent) = table.partition_of.as_ref().and_then(|p| schema.tables.get(p)) {
         table.columns.clone_from(&parent.columns);

@@ -1,8 +1,6 @@
 use crate::rules::{PlanCtx, PlanRule};
-use crate::rules::util::{columns, list, pct};
 use crate::rules::Sink;
-use crate::explain::plan::condition_columns;
-use crate::explain::{count, ms};
+use crate::rules::util::{discarded_by_filter, list};
 
 pub struct IndexScanDiscardsRows;
 
@@ -13,21 +11,8 @@ impl PlanRule for IndexScanDiscardsRows {
             .executed()
             .filter(|n| matches!(n.node_type.as_str(), "Index Scan" | "Index Only Scan" | "Bitmap Heap Scan"))
             .filter_map(|n| {
-                let removed = n.total_removed_by_filter();
-                let read = removed + n.total_rows();
-                if removed < c.index_scan_discard_min_rows || removed < c.index_scan_discard_fraction * read {
-                    return None;
-                }
-                let cols = n.filter.as_deref().map(condition_columns).unwrap_or_default();
-                Some(format!(
-                    "{} fetched {} rows and discarded {} ({}) by its filter on {} in {}: the index condition does not cover the filter",
-                    n.describe(),
-                    count(read),
-                    count(removed),
-                    pct(removed, read),
-                    columns(&cols),
-                    ms(n.inclusive_ms)
-                ))
+                discarded_by_filter(n, "fetched", c.index_scan_discard_min_rows, c.index_scan_discard_fraction)
+                    .map(|(m, _)| format!("{m}: the index condition does not cover the filter"))
             })
             .collect();
         if !hits.is_empty() {

@@ -1,9 +1,7 @@
 use crate::diagnostic::Applicability;
 use crate::rules::{PlanCtx, PlanRule};
-use crate::rules::util::{columns, list, pct};
 use crate::rules::Sink;
-use crate::explain::plan::condition_columns;
-use crate::explain::{count, ms};
+use crate::rules::util::{columns, discarded_by_filter, list};
 
 pub struct SeqScanDiscardsRows;
 
@@ -13,23 +11,13 @@ impl PlanRule for SeqScanDiscardsRows {
         let mut hits = Vec::new();
         let mut fix = None;
         for n in ctx.executed().filter(|n| n.is_seq_scan()) {
-            let removed = n.total_removed_by_filter();
-            let read = removed + n.total_rows();
-            if removed < c.seq_scan_discard_min_rows || removed < c.seq_scan_discard_fraction * read {
+            let Some((mut h, cols)) =
+                discarded_by_filter(n, "read", c.seq_scan_discard_min_rows, c.seq_scan_discard_fraction)
+            else {
                 continue;
-            }
-            let cols = n.filter.as_deref().map(condition_columns).unwrap_or_default();
+            };
             let table = n.relation.clone().unwrap_or_default();
             let unindexed = ctx.facts.unindexed_columns(&table, &cols);
-            let mut h = format!(
-                "{} read {} rows and discarded {} ({}) by its filter on {} in {}",
-                n.describe(),
-                count(read),
-                count(removed),
-                pct(removed, read),
-                columns(&cols),
-                ms(n.inclusive_ms)
-            );
             if !unindexed.is_empty() {
                 h.push_str(&format!(" (no index on `{table}` leads with {})", columns(&unindexed)));
                 if fix.is_none() && unindexed.len() == 1 {

@@ -11,9 +11,7 @@ impl QueryRule for DeleteWithoutWhere {
         if d.selection.is_some() {
             return;
         }
-        let table = crate::rules::ast_walk::scope(crate::rules::ast_walk::from_tables(&d.from), ctx.schema)
-            .first()
-            .map_or_else(|| "the table".to_owned(), |t| format!("`{}`", t.name));
+        let table = crate::rules::ast_walk::target_name(crate::rules::ast_walk::from_tables(&d.from), ctx.schema);
         sink.report(None, format!("`DELETE` without `WHERE` deletes every row of {table}"));
     }
 }

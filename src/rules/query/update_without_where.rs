@@ -11,9 +11,7 @@ impl QueryRule for UpdateWithoutWhere {
         if u.selection.is_some() {
             return;
         }
-        let table = crate::rules::ast_walk::scope(std::slice::from_ref(&u.table), ctx.schema)
-            .first()
-            .map_or_else(|| "the table".to_owned(), |t| format!("`{}`", t.name));
+        let table = crate::rules::ast_walk::target_name(std::slice::from_ref(&u.table), ctx.schema);
         sink.report(None, format!("`UPDATE` without `WHERE` changes every row of {table}"));
     }
 }

@@ -1,15 +1,12 @@
 use crate::rules::Sink;
-use crate::parse::ir::{Action, AlterOp, Generated};
+use crate::parse::ir::{AlterOp, Generated};
 use crate::rules::{StatementRule, StmtCtx};
 
 pub struct AddColumnRewrite;
 
 impl StatementRule for AddColumnRewrite {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
-        let Action::AlterTable(at) = &ctx.stmt.action else { return };
-        if ctx.is_new_table(&at.name) {
-            return;
-        }
+        let Some(at) = ctx.alter_of_existing_table() else { return };
         for op in &at.ops {
             let AlterOp::AddColumn { column, .. } = &op.op else { continue };
             let what = if column.ty.is_serial() {

@@ -1,5 +1,5 @@
 use crate::rules::Sink;
-use crate::parse::ir::{Action, AlterOp};
+use crate::parse::ir::{AlterOp};
 use crate::rules::util::volatile_call;
 use crate::rules::{StatementRule, StmtCtx};
 
@@ -7,10 +7,7 @@ pub struct AddColumnVolatileDefault;
 
 impl StatementRule for AddColumnVolatileDefault {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
-        let Action::AlterTable(at) = &ctx.stmt.action else { return };
-        if ctx.is_new_table(&at.name) {
-            return;
-        }
+        let Some(at) = ctx.alter_of_existing_table() else { return };
         for op in &at.ops {
             let AlterOp::AddColumn { column, .. } = &op.op else { continue };
             let Some(default) = &column.default else { continue };

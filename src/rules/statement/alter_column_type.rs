@@ -2,7 +2,7 @@ use crate::diagnostic::Impact;
 use sqlparser::tokenizer::Token;
 
 use crate::rules::Sink;
-use crate::parse::ir::{Action, AlterOp, TypeName, quote_ident};
+use crate::parse::ir::{AlterOp, TypeName, quote_ident};
 use crate::parse::tokens::{self, Tok};
 use crate::rules::util::{type_change_is_safe, type_shape};
 use crate::rules::{StatementRule, StmtCtx};
@@ -11,10 +11,7 @@ pub struct AlterColumnType;
 
 impl StatementRule for AlterColumnType {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
-        let Action::AlterTable(at) = &ctx.stmt.action else { return };
-        if ctx.is_new_table(&at.name) {
-            return;
-        }
+        let Some(at) = ctx.alter_of_existing_table() else { return };
         for op in &at.ops {
             let AlterOp::AlterType { column, ty, using } = &op.op else { continue };
             let col = quote_ident(column);

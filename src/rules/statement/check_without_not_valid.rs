@@ -1,36 +1,21 @@
-use crate::diagnostic::Applicability;
-use crate::rules::util::not_valid_then_validate;
+use crate::rules::util::offer_not_valid_fix;
 use crate::rules::Sink;
-use crate::parse::ir::{Action, AlterOp, ConstraintKind};
+use crate::parse::ir::{AlterOp, ConstraintKind};
 use crate::rules::{StatementRule, StmtCtx};
 
 pub struct CheckWithoutNotValid;
 
 impl StatementRule for CheckWithoutNotValid {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
-        let Action::AlterTable(at) = &ctx.stmt.action else { return };
-        if ctx.is_new_table(&at.name) {
-            return;
-        }
+        let Some(at) = ctx.alter_of_existing_table() else { return };
         for op in &at.ops {
             match &op.op {
                 AlterOp::AddConstraint(c) if !c.not_valid && matches!(c.kind, ConstraintKind::Check { .. }) => {
-                    let op_sql = ctx.text.get(op.span.clone().unwrap_or(0..0)).unwrap_or("");
                     let report = sink.report(
                         op.span.clone(),
                         format!("adding a `CHECK` constraint to `{}` without `NOT VALID` blocks reads and writes while every row is checked", at.name),
                     );
-                    // The fix replaces the statement: only offered when the constraint is all it does.
-                    if let Some(name) = &c.name
-                        && at.ops.len() == 1
-                        && !op_sql.is_empty()
-                    {
-                        report.fix_statement(
-                            "add the constraint `NOT VALID`, then validate it",
-                            Applicability::Safe,
-                            not_valid_then_validate(&at.name, op_sql, name),
-                        );
-                    }
+                    offer_not_valid_fix(report, ctx, at, op, c.name.as_deref());
                 }
                 // A column constraint cannot be `NOT VALID`: PostgreSQL checks it against every row,
                 // even when the new column is `NULL` everywhere.

@@ -1,7 +1,6 @@
-use crate::diagnostic::Applicability;
-use crate::rules::util::not_valid_then_validate;
+use crate::rules::util::offer_not_valid_fix;
 use crate::rules::Sink;
-use crate::parse::ir::{Action, AlterOp, AlterTable, ColumnDef, ConstraintKind, ForeignKey, Generated};
+use crate::parse::ir::{AlterOp, AlterTable, ColumnDef, ConstraintKind, ForeignKey, Generated};
 use crate::rules::{StatementRule, StmtCtx};
 use crate::schema::QualName;
 
@@ -9,10 +8,7 @@ pub struct ForeignKeyWithoutNotValid;
 
 impl StatementRule for ForeignKeyWithoutNotValid {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
-        let Action::AlterTable(at) = &ctx.stmt.action else { return };
-        if ctx.is_new_table(&at.name) {
-            return;
-        }
+        let Some(at) = ctx.alter_of_existing_table() else { return };
         let partitioned = ctx.table(&at.name).is_some_and(|t| t.partitioned);
         for op in &at.ops {
             match &op.op {
@@ -32,18 +28,7 @@ impl StatementRule for ForeignKeyWithoutNotValid {
                         continue;
                     }
                     let report = sink.report(op.span.clone(), message);
-                    let op_sql = ctx.text.get(op.span.clone().unwrap_or(0..0)).unwrap_or("");
-                    // The fix replaces the statement: only offered when the constraint is all it does.
-                    if let Some(name) = &c.name
-                        && at.ops.len() == 1
-                        && !op_sql.is_empty()
-                    {
-                        report.fix_statement(
-                            "add the constraint `NOT VALID`, then validate it",
-                            Applicability::Safe,
-                            not_valid_then_validate(&at.name, op_sql, name),
-                        );
-                    }
+                    offer_not_valid_fix(report, ctx, at, op, c.name.as_deref());
                 }
                 AlterOp::AddColumn { column, .. } => {
                     let Some(fk) = &column.references else { continue };

@@ -1,15 +1,12 @@
 use crate::rules::Sink;
-use crate::parse::ir::{Action, AlterOp};
+use crate::parse::ir::{AlterOp};
 use crate::rules::{StatementRule, StmtCtx};
 
 pub struct RenameTable;
 
 impl StatementRule for RenameTable {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
-        let Action::AlterTable(at) = &ctx.stmt.action else { return };
-        if ctx.is_new_table(&at.name) {
-            return;
-        }
+        let Some(at) = ctx.alter_of_existing_table() else { return };
         for op in &at.ops {
             match &op.op {
                 AlterOp::RenameTable { to } => {

@@ -3,7 +3,7 @@ use crate::schema::free_name;
 use sqlparser::tokenizer::Token;
 
 use crate::rules::Sink;
-use crate::parse::ir::{Action, AlterOp, ConstraintKind, quote_ident};
+use crate::parse::ir::{AlterOp, ConstraintKind, quote_ident};
 use crate::parse::tokens::{self, Tok};
 use crate::rules::{StatementRule, StmtCtx};
 
@@ -11,10 +11,7 @@ pub struct SetNotNull;
 
 impl StatementRule for SetNotNull {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
-        let Action::AlterTable(at) = &ctx.stmt.action else { return };
-        if ctx.is_new_table(&at.name) {
-            return;
-        }
+        let Some(at) = ctx.alter_of_existing_table() else { return };
         let table = ctx.table(&at.name);
         for op in &at.ops {
             let AlterOp::SetNotNull { column } = &op.op else { continue };

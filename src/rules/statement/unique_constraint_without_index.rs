@@ -1,6 +1,6 @@
 use crate::rules::util::applicability_outside_transaction;
 use crate::rules::Sink;
-use crate::parse::ir::{Action, AlterOp, ConstraintKind, quote_ident};
+use crate::parse::ir::{AlterOp, ConstraintKind, quote_ident};
 use crate::parse::tokens;
 use crate::rules::{StatementRule, StmtCtx};
 
@@ -17,10 +17,7 @@ fn has_options(text: &str) -> bool {
 
 impl StatementRule for UniqueConstraintWithoutIndex {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
-        let Action::AlterTable(at) = &ctx.stmt.action else { return };
-        if ctx.is_new_table(&at.name) {
-            return;
-        }
+        let Some(at) = ctx.alter_of_existing_table() else { return };
         let table = ctx.table(&at.name);
         let partitioned = table.is_some_and(|t| t.partitioned);
         for op in &at.ops {
