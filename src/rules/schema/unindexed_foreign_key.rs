@@ -42,7 +42,7 @@ fn key_column(key: &IndexKey) -> Option<String> {
     }
     let plain = inner.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && inner.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$');
-    plain.then(|| inner.to_lowercase())
+    plain.then(|| crate::parse::lex::fold_ident(inner, false))
 }
 
 /// A valid btree index whose leading key columns are exactly the foreign key's columns.

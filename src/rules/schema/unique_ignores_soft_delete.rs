@@ -22,8 +22,9 @@ fn only_live_rows(predicate: &str, col: &str) -> bool {
 /// The key expression uses the column (e.g. `COALESCE(deleted_at, 'infinity')`), so a deleted
 /// row and its live re-creation have different keys.
 fn mentions(expr: &str, col: &str) -> bool {
-    let col = col.to_lowercase();
-    expr.to_lowercase().split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).any(|w| w == col)
+    // Unquoted words fold ASCII only, as PostgreSQL folds them.
+    let col = col.to_ascii_lowercase();
+    expr.to_ascii_lowercase().split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).any(|w| w == col)
 }
 
 impl SchemaRule for UniqueIgnoresSoftDelete {
