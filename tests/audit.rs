@@ -17,41 +17,6 @@ use dbwarden::rules::{self, Kind, RULES, Settings};
 use dbwarden::schema::catalog::{self, LoadOptions};
 use dbwarden::source::SourceFile;
 
-/// Runs a psql-style script statement by statement (as `psql -f` does, without stopping at
-/// errors), expanding `\ir FILE` relative to the script. Returns the statements that failed, as
-/// `first line: error`. After each statement the session's statistics are flushed, so the
-/// counters the audit reads are exact.
-fn run_script(client: &mut postgres::Client, text: &str, dir: &Path) -> Vec<String> {
-    let mut failures = Vec::new();
-    let mut sql = String::new();
-    let flush = |client: &mut postgres::Client, sql: &mut String, failures: &mut Vec<String>| {
-        let split = dbwarden::parse::split::split(sql);
-        for stmt in &split.stmts {
-            let s = &sql[stmt.range.clone()];
-            if let Err(e) = client.batch_execute(s) {
-                let msg = e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned());
-                failures.push(format!("{}: {msg}", s.lines().next().unwrap_or_default()));
-            }
-            // Fails inside an aborted transaction block; harmless then.
-            let _ = client.batch_execute("SELECT pg_stat_force_next_flush()");
-        }
-        sql.clear();
-    };
-    for line in text.lines() {
-        if let Some(file) = line.strip_prefix("\\ir ") {
-            flush(client, &mut sql, &mut failures);
-            let path = dir.join(file.trim());
-            let inner = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            failures.extend(run_script(client, &inner, path.parent().unwrap_or(dir)));
-        } else {
-            sql.push_str(line);
-            sql.push('\n');
-        }
-    }
-    flush(client, &mut sql, &mut failures);
-    failures
-}
-
 fn settings(config: Option<&str>) -> Settings {
     let config = config.map_or_else(Config::default, |c| Config::parse(c, "test").expect("test config"));
     Settings::new(&config)
@@ -94,7 +59,7 @@ fn live_rule_examples_behave_as_documented() {
                 Some((m, d)) => (Some(m.to_owned()), d.to_owned()),
                 None => (None, ex.sql.clone()),
             };
-            let failed = run_script(&mut client, &database, Path::new("."));
+            let failed = common::db::run_script(&mut client, &database, Path::new("."));
             let expected_failures = database.matches("-- fails").count();
             assert_eq!(failed.len(), expected_failures, "{} example {k}: statements failed: {failed:?}", r.name);
             let settings = settings(ex.config.as_deref());
@@ -170,7 +135,8 @@ const NEEDS_SEQUENCE_GRANT: &[&str] = &["sequence-near-overflow"];
 fn build_target(db: &TestDb) {
     let mut client = db.client();
     let script = common::root().join("fixtures/audit/build_target.sql");
-    let failures = run_script(&mut client, &std::fs::read_to_string(&script).unwrap(), script.parent().unwrap());
+    let failures =
+        common::db::run_script(&mut client, &std::fs::read_to_string(&script).unwrap(), script.parent().unwrap());
     assert_eq!(
         failures,
         [
@@ -367,7 +333,7 @@ CREATE INDEX patients_org_idx ON patients (org_id);
 fn live_rules_leave_sound_objects_alone() {
     let Some(db) = TestDb::create("audit_negative") else { return };
     let mut c = db.client();
-    let failed = run_script(
+    let failed = common::db::run_script(
         &mut c,
         "CREATE TABLE parents (id bigint PRIMARY KEY);
 -- the only index of a foreign key, never scanned: not unused (it serves parent deletes)

@@ -3,8 +3,7 @@
 //!
 //! `new-rule` writes everything a rule needs and nothing else: its catalogue entry
 //! `rules/NAME.toml`, its file `src/rules/KIND/NAME.rs`, its line in `src/rules/list.rs`, and a
-//! `fail_` and a `pass_` fixture in `fixtures/rules/NAME/` (live rules are tested on a database,
-//! in tests/audit.rs: they get no fixtures). The tests then say what is left to write.
+//! `fail_` and a `pass_` fixture in `fixtures/rules/NAME/`. The tests then say what is left.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -208,12 +207,17 @@ fn rule_file(kind: &str, camel: &str) -> String {
     format!("{imports}\n\npub(crate) struct {camel};\n\n{body}")
 }
 
-/// (extension, fail case, pass case) per kind; live rules have none here.
+/// (extension, fail case, pass case) per kind.
 fn fixtures(kind: &str) -> Option<(&'static str, &'static str, &'static str)> {
     match kind {
         "statement" | "schema" => {
             Some(("sql", "-- A migration the rule must report.\n", "-- The safe way: the rule must stay silent.\n"))
         }
+        "live" => Some((
+            "sql",
+            "-- SQL run on a new database, whose catalog the rule must report.\n",
+            "-- SQL run on a new database, whose catalog the rule must leave alone.\n",
+        )),
         "query" => Some((
             "sql",
             "-- A query the rule must report.\nSELECT 1;\n",
@@ -259,7 +263,7 @@ mod tests {
             let code = fs::read_to_string(root.join(format!("src/rules/{kind}/{module}.rs"))).unwrap();
             assert!(code.contains(&format!("pub(crate) struct {camel};")));
             let fixtures = written.iter().filter(|p| p.starts_with(root.join("fixtures"))).count();
-            assert_eq!(fixtures, if *kind == "live" { 0 } else { 2 }, "{kind}");
+            assert_eq!(fixtures, 2, "{kind}");
             // Nothing else is touched.
             assert_eq!(written.len(), 3 + fixtures);
             assert!(new_rule(&root, &name, kind).is_err(), "a second run must not overwrite");

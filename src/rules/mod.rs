@@ -29,8 +29,8 @@ pub enum Kind {
     /// Judges the schema after the last migration (and a live database's, in `dbwarden audit`).
     Schema(&'static dyn SchemaRule),
     /// A schema rule that needs a live database (statistics, validity, sequences): run by
-    /// `dbwarden audit` only. Its fixtures are live-database tests (`tests/audit.rs`), and its
-    /// catalogue examples are SQL run on a database there, not migrations.
+    /// `dbwarden audit` only. Its fixtures (`fixtures/rules/NAME/`) and catalogue examples are SQL
+    /// run on a new database, whose catalog is then audited.
     Live(&'static dyn SchemaRule),
     /// A rule on captured queries (`dbwarden lint --queries`), with the schema from the
     /// migrations. Its fixtures are query files in `fixtures/rules/NAME/` (tests/fixtures.rs), and its

@@ -2,6 +2,7 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`). In CI (`CI=true`) a test that cannot connect
 //! fails; elsewhere it is skipped with a note.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use dbwarden::db::Target;
@@ -83,4 +84,39 @@ pub fn wait_for_other_sessions(c: &mut postgres::Client, keep: Option<&str>) {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// Runs a psql-style script statement by statement (as `psql -f` does, without stopping at
+/// errors), expanding `\ir FILE` relative to the script. Returns the statements that failed, as
+/// `first line: error`. After each statement the session's statistics are flushed, so the
+/// counters the audit reads are exact.
+pub fn run_script(client: &mut postgres::Client, text: &str, dir: &Path) -> Vec<String> {
+    let mut failures = Vec::new();
+    let mut sql = String::new();
+    let flush = |client: &mut postgres::Client, sql: &mut String, failures: &mut Vec<String>| {
+        let split = dbwarden::parse::split::split(sql);
+        for stmt in &split.stmts {
+            let s = &sql[stmt.range.clone()];
+            if let Err(e) = client.batch_execute(s) {
+                let msg = e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned());
+                failures.push(format!("{}: {msg}", s.lines().next().unwrap_or_default()));
+            }
+            // Fails inside an aborted transaction block; harmless then.
+            let _ = client.batch_execute("SELECT pg_stat_force_next_flush()");
+        }
+        sql.clear();
+    };
+    for line in text.lines() {
+        if let Some(file) = line.strip_prefix("\\ir ") {
+            flush(client, &mut sql, &mut failures);
+            let path = dir.join(file.trim());
+            let inner = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            failures.extend(run_script(client, &inner, path.parent().unwrap_or(dir)));
+        } else {
+            sql.push_str(line);
+            sql.push('\n');
+        }
+    }
+    flush(client, &mut sql, &mut failures);
+    failures
 }
