@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod explain;
+mod report;
 
 use crate::config::Config;
-use crate::diagnostic::Severity;
 use crate::diagnostic::Stats;
 use crate::diagnostic::baseline::Baseline;
 use crate::pipeline;
@@ -17,9 +17,8 @@ use crate::render;
 use crate::rules::{self, RULES, Settings};
 use crate::source;
 
-pub const EXIT_CLEAN: u8 = 0;
-pub const EXIT_FINDINGS: u8 = 1;
-pub const EXIT_ERROR: u8 = 2;
+pub use report::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
+use report::{Extras, emit, exit_status, format_or_default, now_utc};
 
 #[derive(Parser, Debug)]
 #[command(name = "dbwarden", version, about = "PostgreSQL migration linter and query-plan auditor")]
@@ -391,58 +390,20 @@ fn lint(args: &LintArgs) -> Result<u8, CliError> {
         })
         .collect();
     let report = render::Report { files, diagnostics: &diagnostics, stats: &output.stats, baseline_fixed };
-    let threshold = match args.report.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
+    let code = exit_status(&output.diagnostics, &diagnostics, args.report.fail_on, args.exit_zero);
+    let at = now_utc();
+    let extras = Extras {
+        enabled: &settings.enabled,
+        html: render::HtmlContext {
+            title: "dbwarden lint",
+            generated_at: Some(&at),
+            schema: Some(&output.schema),
+            ..render::HtmlContext::default()
+        },
+        step_summary: true,
+        ..Extras::default()
     };
-    let internal = output.diagnostics.iter().any(|d| d.rule == "internal-error");
-    let code = if internal {
-        EXIT_ERROR
-    } else if !args.exit_zero && diagnostics.iter().any(|d| d.severity >= threshold) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let format = args.report.format.unwrap_or_else(|| {
-        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") { Format::Github } else { Format::Human }
-    });
-    match format {
-        Format::Human => render::human(&mut out, &report)?,
-        Format::Json => render::json(&mut out, &report)?,
-        Format::Github => {
-            render::github(&mut out, &report)?;
-            // The summary is a courtesy: failing to write it is a warning, not a failed lint.
-            if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-                let written = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                    .and_then(|mut f| f.write_all(render::step_summary(&report).as_bytes()));
-                if let Err(e) = written {
-                    eprintln!(
-                        "dbwarden: warning: cannot write the step summary to {} (GITHUB_STEP_SUMMARY): {e}",
-                        Path::new(&path).display()
-                    );
-                }
-            }
-        }
-        Format::Sarif => render::sarif(&mut out, &report, &settings.enabled)?,
-        Format::Gitlab => render::gitlab(&mut out, &report)?,
-        Format::Html => {
-            let at = now_utc();
-            let ctx = render::HtmlContext {
-                title: "dbwarden lint",
-                generated_at: Some(&at),
-                schema: Some(&output.schema),
-                ..render::HtmlContext::default()
-            };
-            render::html(&mut out, &report, &ctx)?;
-        }
-    }
-    out.flush()?;
+    emit(format_or_default(args.report.format), &report, None, &extras)?;
     // The process ends after this: freeing every parsed file, AST-derived statement and the
     // model piece by piece costs about as much as rendering them (3 % of linting the corpus);
     // the operating system takes the memory back at once.
@@ -494,71 +455,26 @@ fn audit(args: &AuditArgs) -> Result<u8, CliError> {
     files.extend(query_files.iter());
     let stats = Stats { files: files.len(), ..Stats::default() };
     let report = render::Report { files, diagnostics: &output.diagnostics, stats: &stats, baseline_fixed: 0 };
-    // Errors writing to --output name the file.
-    let output_err = |e: std::io::Error| match &args.output {
-        Some(path) => CliError::OutputFile { path: path.display().to_string(), source: e },
-        None => CliError::Output(e),
+    let at = now_utc();
+    let live = output.schema.live.as_ref();
+    let info = render::TargetInfo {
+        name: target.display().to_owned(),
+        version: live.map(|l| l.server_version.clone()),
+        size_bytes: live.map(|l| l.size_bytes),
     };
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path).map_err(output_err)?)),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    let extras = Extras {
+        enabled: &settings.enabled,
+        html: render::HtmlContext {
+            title: "dbwarden audit",
+            target: Some(&info),
+            generated_at: Some(&at),
+            schema: Some(&output.schema),
+            queries: &timings,
+        },
+        ..Extras::default()
     };
-    render_audit(&mut out, args, &report, &output, &target, &timings, &settings).map_err(output_err)?;
-    let threshold = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-    };
-    Ok(if output.diagnostics.iter().any(|d| d.rule == "internal-error") {
-        EXIT_ERROR
-    } else if output.diagnostics.iter().any(|d| d.severity >= threshold) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    })
-}
-
-/// Renders an audit report in the format asked for.
-fn render_audit(
-    mut out: &mut dyn Write,
-    args: &AuditArgs,
-    report: &render::Report<'_>,
-    output: &crate::audit::AuditOutput,
-    target: &crate::db::Target,
-    timings: &[render::html::QueryTiming],
-    settings: &Settings,
-) -> std::io::Result<()> {
-    match args.format {
-        Format::Human => render::human(&mut out, report)?,
-        Format::Json => render::json(&mut out, report)?,
-        Format::Github => render::github(&mut out, report)?,
-        Format::Sarif => render::sarif(&mut out, report, &settings.enabled)?,
-        Format::Gitlab => render::gitlab(&mut out, report)?,
-        Format::Html => {
-            let at = now_utc();
-            let live = output.schema.live.as_ref();
-            let info = render::TargetInfo {
-                name: target.display().to_owned(),
-                version: live.map(|l| l.server_version.clone()),
-                size_bytes: live.map(|l| l.size_bytes),
-            };
-            let ctx = render::HtmlContext {
-                title: "dbwarden audit",
-                target: Some(&info),
-                generated_at: Some(&at),
-                schema: Some(&output.schema),
-                queries: timings,
-            };
-            render::html(&mut out, report, &ctx)?;
-        }
-    }
-    out.flush()
-}
-
-/// The current time for reports, `YYYY-MM-DD HH:MM:SS UTC`.
-fn now_utc() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    render::html::format_utc(secs)
+    emit(args.format, &report, args.output.as_deref(), &extras)?;
+    Ok(exit_status(&output.diagnostics, &output.diagnostics, args.fail_on, false))
 }
 
 /// `dbwarden pre-commit FILE...`: `dbwarden lint --report-only FILE...` over the config's paths.
