@@ -4,8 +4,9 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use super::input::{load_config, warn_inputs};
 use super::report::{Extras, emit, exit_status, format_or_default};
-use super::{CliError, FailOn, Format, load_config};
+use super::{CliError, FailOn, Format};
 use crate::diagnostic::Stats;
 use crate::explain::report;
 use crate::explain::runner::{self, Options};
@@ -93,7 +94,7 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     let target = crate::db::Target::resolve(args.database_url.as_deref())?;
     let pgss = args.from_pg_stat_statements.then_some(&target);
     let set = crate::queries::read_inputs(&args.queries, &read, pgss).map_err(|e| CliError::Explain(e.to_string()))?;
-    super::warn_inputs(&set);
+    warn_inputs(&set);
 
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(set.queries.len() as u64);
@@ -175,7 +176,7 @@ pub(super) fn run_for_audit(
     validate(&opts).map_err(CliError::Explain)?;
     let read = ReadOptions { format: None, show_values: false };
     let set = crate::queries::read_inputs(paths, &read, None).map_err(|e| CliError::Explain(e.to_string()))?;
-    super::warn_inputs(&set);
+    warn_inputs(&set);
     // The audit already warned about the role.
     let (outcomes, facts, _) = runner::run_all(target, &set.queries, &opts, &|| {})?;
     let diagnostics = crate::pipeline::plans::findings(&set, &outcomes, &facts, &config.explain, settings);

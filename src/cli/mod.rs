@@ -1,24 +1,24 @@
-//! Command line: clap definitions and the subcommands. Only `run` decides the exit status.
+//! Command line: the clap definitions and [`run`], which alone turns a subcommand's result into
+//! the exit status. The subcommands: `lint` (lint, pre-commit), `audit`, `explain`, `rules`
+//! (rules, rule). Those that print findings write them with [`report::emit`] and take their exit
+//! status from [`report::exit_status`]; `input` holds what they read alike.
 
-use std::collections::HashSet;
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod audit;
 mod explain;
+mod input;
+mod lint;
 mod report;
+mod rules;
 
-use crate::config::Config;
-use crate::diagnostic::Stats;
-use crate::diagnostic::baseline::Baseline;
-use crate::pipeline;
 use crate::render;
-use crate::rules::{self, RULES, Settings};
 use crate::source;
 
 pub use report::{EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS};
-use report::{Extras, emit, exit_status, format_or_default, now_utc};
 
 #[derive(Parser, Debug)]
 #[command(name = "dbwarden", version, about = "PostgreSQL migration linter and query-plan auditor")]
@@ -212,12 +212,12 @@ fn run_inner() -> u8 {
         colored::control::set_override(false);
     }
     let result = match cli.command {
-        Command::Lint(args) => lint(&args),
-        Command::PreCommit(args) => pre_commit(args),
-        Command::Audit(args) => audit(&args),
+        Command::Lint(args) => lint::lint(&args),
+        Command::PreCommit(args) => lint::pre_commit(args),
+        Command::Audit(args) => audit::audit(&args),
         Command::Explain(args) => explain::run(&args),
-        Command::Rules => list_rules().map(|()| EXIT_CLEAN),
-        Command::Rule { name } => show_rule(&name),
+        Command::Rules => rules::list_rules(),
+        Command::Rule { name } => rules::show_rule(&name),
     };
     match result {
         Ok(code) => code,
@@ -263,313 +263,4 @@ pub enum CliError {
     Db(#[from] crate::db::DbError),
     #[error("{0}")]
     Explain(String),
-}
-
-fn load_config(path: Option<&PathBuf>) -> Result<Config, CliError> {
-    let found = match path {
-        Some(p) => Some(p.clone()),
-        // Found in the current folder: keep it relative, so that its `[lint] paths` and so every
-        // file name in the output are relative too (`db/1.sql`, not `/home/ci/repo/db/1.sql`),
-        // as GitLab Code Quality reports and readers expect.
-        None => std::env::current_dir()
-            .ok()
-            .and_then(|d| Config::find(&d).map(|p| p.strip_prefix(&d).map(Path::to_path_buf).unwrap_or(p))),
-    };
-    Ok(match found {
-        Some(p) => Config::load(&p)?,
-        None => Config::default(),
-    })
-}
-
-fn lint(args: &LintArgs) -> Result<u8, CliError> {
-    let mut config = load_config(args.report.config.as_ref())?;
-    if let Some(v) = args.report.pg_version {
-        if !(9..=40).contains(&v) {
-            return Err(CliError::PgVersion(v));
-        }
-        config.lint.pg_version = v;
-    }
-    let paths = if args.paths.is_empty() { config.lint.paths.clone() } else { args.paths.clone() };
-    let capture = !args.queries.is_empty() || args.from_pg_stat_statements;
-    if paths.is_empty() && !capture {
-        return Err(CliError::NoPaths);
-    }
-    let found = source::discover_files(&paths, &source::DiscoverOptions { follow_symlinks: args.follow_symlinks })?;
-    warn_skipped(&found.skipped);
-    let files = found.files;
-    // Reading files is I/O and UTF-8 checking: done in parallel, in migration order.
-    let sources = {
-        use rayon::prelude::*;
-        files.par_iter().map(|f| source::load(f)).collect::<Result<Vec<_>, _>>()?
-    };
-    let settings = Settings::new(&config);
-    let mut output = pipeline::lint(sources, &settings);
-    if args.statistics {
-        print_statistics(&output.stats);
-    }
-    // Captured queries, judged against the schema the migrations built; their files follow the
-    // migration files in the report.
-    let captured = if capture {
-        let opts = crate::queries::ReadOptions { format: args.queries_format, show_values: args.show_values };
-        let target = match args.from_pg_stat_statements {
-            true => Some(
-                crate::db::Target::resolve(args.database_url.as_deref()).map_err(crate::queries::InputError::from)?,
-            ),
-            false => None,
-        };
-        let set = crate::queries::read_inputs(&args.queries, &opts, target.as_ref())?;
-        warn_inputs(&set);
-        for path in set.empty_inputs() {
-            eprintln!(
-                "dbwarden: note: no queries found in {path} (check --queries-format and the server's log settings)"
-            );
-        }
-        output.stats.files += set.files.len();
-        let qopts = rules::QueryOptions::from_config(&config.queries, args.show_values);
-        let base = output.files.len();
-        output.diagnostics.extend(pipeline::lint_queries(&set, &output.schema, &settings, &qopts).into_iter().map(
-            |mut d| {
-                d.file += base;
-                d
-            },
-        ));
-        Some(set)
-    } else {
-        None
-    };
-    let files: Vec<&source::SourceFile> =
-        output.files.iter().map(|f| &f.source).chain(captured.iter().flat_map(|s| s.files.iter())).collect();
-    // Baseline keys (and fingerprints that must not depend on what is filtered out) are only
-    // computed when a baseline or a filter is in play: they cost a hash per finding.
-    let filtered = args.report.baseline.is_some() || !args.report_only.is_empty() || args.changed_only;
-    let keys: Vec<(String, String)> = if filtered || args.write_baseline.is_some() {
-        let fingerprints = render::fingerprint::fingerprints_of(&files, &output.diagnostics);
-        output
-            .diagnostics
-            .iter()
-            .zip(fingerprints)
-            .map(|(d, fp)| (d.object.clone().unwrap_or_else(|| source::repo_relative(&files[d.file].path)), fp))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if let Some(path) = &args.write_baseline {
-        // Every current finding: a baseline written with `--baseline` or `--report-only` in effect
-        // must not forget what those options hid.
-        Baseline::from_findings(&output.diagnostics, &keys).save(path)?;
-        eprintln!("dbwarden: wrote {} findings to {}", output.diagnostics.len(), path.display());
-        return Ok(EXIT_CLEAN);
-    }
-    let mut keep = vec![true; output.diagnostics.len()];
-    if let Some(only) = report_only_set(args)? {
-        let wanted: Vec<bool> = files.iter().map(|f| only.contains(&same_file(Path::new(&f.path)))).collect();
-        for (k, d) in keep.iter_mut().zip(&output.diagnostics) {
-            *k &= wanted[d.file];
-        }
-    }
-    let mut baseline_fixed = 0;
-    if let Some(path) = &args.report.baseline {
-        let (known, fixed) = Baseline::load(path)?.apply(&output.diagnostics, &keys);
-        for (k, known) in keep.iter_mut().zip(known) {
-            *k &= !known;
-        }
-        baseline_fixed = fixed;
-    }
-    // The reported findings keep the fingerprints of the whole run, so SARIF and GitLab say the
-    // same as the baseline whatever `--baseline` / `--report-only` hid.
-    let diagnostics: Vec<_> = output
-        .diagnostics
-        .iter()
-        .zip(&keep)
-        .enumerate()
-        .filter(|(_, (_, k))| **k)
-        .map(|(i, (d, _))| {
-            let mut d = d.clone();
-            d.fingerprint = keys.get(i).map(|(_, fp)| fp.clone());
-            d
-        })
-        .collect();
-    let report = render::Report { files, diagnostics: &diagnostics, stats: &output.stats, baseline_fixed };
-    let code = exit_status(&output.diagnostics, &diagnostics, args.report.fail_on, args.exit_zero);
-    let at = now_utc();
-    let extras = Extras {
-        enabled: &settings.enabled,
-        html: render::HtmlContext {
-            title: "dbwarden lint",
-            generated_at: Some(&at),
-            schema: Some(&output.schema),
-            ..render::HtmlContext::default()
-        },
-        step_summary: true,
-        ..Extras::default()
-    };
-    emit(format_or_default(args.report.format), &report, None, &extras)?;
-    // The process ends after this: freeing every parsed file, AST-derived statement and the
-    // model piece by piece costs about as much as rendering them (3 % of linting the corpus);
-    // the operating system takes the memory back at once.
-    std::mem::forget(diagnostics);
-    std::mem::forget(output);
-    Ok(code)
-}
-
-/// Says on stderr which files found in folders were not read, and why.
-fn warn_skipped(skipped: &[source::Skipped]) {
-    for s in skipped {
-        eprintln!("dbwarden: {}", render::visible(&s.to_string()));
-    }
-}
-
-/// Says on stderr what of the captured queries' inputs was skipped or read only in part.
-fn warn_inputs(set: &crate::queries::QuerySet) {
-    warn_skipped(&set.skipped);
-    for w in &set.warnings {
-        eprintln!("dbwarden: warning: {}", render::visible(w));
-    }
-}
-
-/// `dbwarden audit`: the logic is in [`crate::audit`]; this renders and decides the exit status.
-fn audit(args: &AuditArgs) -> Result<u8, CliError> {
-    let config = load_config(args.config.as_ref())?;
-    let settings = Settings::new(&config);
-    let target = crate::db::Target::resolve(args.database_url.as_deref()).map_err(crate::audit::AuditError::from)?;
-    let opts = crate::audit::AuditOptions { schemas: args.schemas.clone(), migrations: args.migrations.clone() };
-    let mut output = crate::audit::run(&target, &opts, &settings)?;
-    warn_skipped(&output.skipped);
-    if let Some(w) = &output.privilege_warning {
-        eprintln!("warning: {w}");
-    }
-    let mut files: Vec<&source::SourceFile> =
-        output.migrations.as_ref().map(|m| m.files.iter().map(|f| &f.source).collect()).unwrap_or_default();
-    // Captured queries run on the same database; their findings point into their own files,
-    // which follow the migration files.
-    let (query_files, timings) = if args.queries.is_empty() {
-        (Vec::new(), Vec::new())
-    } else {
-        let (qfiles, mut qdiags, timings) = explain::run_for_audit(&target, &args.queries, &config, &settings)?;
-        for d in &mut qdiags {
-            d.file += files.len();
-        }
-        output.diagnostics.extend(qdiags);
-        (qfiles, timings)
-    };
-    files.extend(query_files.iter());
-    let stats = Stats { files: files.len(), ..Stats::default() };
-    let report = render::Report { files, diagnostics: &output.diagnostics, stats: &stats, baseline_fixed: 0 };
-    let at = now_utc();
-    let live = output.schema.live.as_ref();
-    let info = render::TargetInfo {
-        name: target.display().to_owned(),
-        version: live.map(|l| l.server_version.clone()),
-        size_bytes: live.map(|l| l.size_bytes),
-    };
-    let extras = Extras {
-        enabled: &settings.enabled,
-        html: render::HtmlContext {
-            title: "dbwarden audit",
-            target: Some(&info),
-            generated_at: Some(&at),
-            schema: Some(&output.schema),
-            queries: &timings,
-        },
-        ..Extras::default()
-    };
-    emit(args.format, &report, args.output.as_deref(), &extras)?;
-    Ok(exit_status(&output.diagnostics, &output.diagnostics, args.fail_on, false))
-}
-
-/// `dbwarden pre-commit FILE...`: `dbwarden lint --report-only FILE...` over the config's paths.
-fn pre_commit(args: PreCommitArgs) -> Result<u8, CliError> {
-    if args.files.is_empty() {
-        return Ok(EXIT_CLEAN);
-    }
-    let lint_args = LintArgs { report: args.report, report_only: args.files, ..LintArgs::default() };
-    match lint(&lint_args) {
-        // No `[lint] paths` to replay: lint the given files on their own.
-        Err(CliError::NoPaths) => lint(&LintArgs { paths: lint_args.report_only.clone(), ..lint_args }),
-        other => other,
-    }
-}
-
-/// A path as `--report-only` and `--changed-only` compare files: canonical where the file exists,
-/// so `db/1.sql`, `./db/1.sql` and `/repo/db/1.sql` are one file, inside a git repository or not.
-fn same_file(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// The files to report on, from `--report-only` and `--changed-only` (see [`same_file`]).
-fn report_only_set(args: &LintArgs) -> Result<Option<HashSet<PathBuf>>, CliError> {
-    if args.report_only.is_empty() && !args.changed_only {
-        return Ok(None);
-    }
-    let mut set: HashSet<PathBuf> = args.report_only.iter().map(|p| same_file(p)).collect();
-    if args.changed_only {
-        let base = args.base.as_deref().unwrap_or("HEAD");
-        // git would read `--base=--output=FILE` as its own option (and write FILE): a revision
-        // never starts with `-`.
-        if base.is_empty() || base.starts_with('-') {
-            return Err(CliError::Git(format!("--base `{base}` is not a revision")));
-        }
-        let git = |dir: &Path, git_args: &[&str]| -> Result<String, CliError> {
-            let out = std::process::Command::new("git")
-                .current_dir(dir)
-                .args(git_args)
-                .output()
-                .map_err(|e| CliError::Git(format!("cannot run git: {e}")))?;
-            if !out.status.success() {
-                return Err(CliError::Git(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
-            }
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        };
-        // Run from the top of the work tree, so that both lists hold every changed file, named
-        // relative to the top, whichever folder dbwarden runs in.
-        let top = PathBuf::from(git(Path::new("."), &["rev-parse", "--show-toplevel"])?.trim_end_matches(['\n', '\r']));
-        // Committed and uncommitted changes since the base, plus new untracked files.
-        let changed = git(&top, &["diff", "--name-only", "-z", "--no-renames", base, "--"])?;
-        let untracked = git(&top, &["ls-files", "--others", "--exclude-standard", "-z"])?;
-        set.extend(
-            changed.split('\0').chain(untracked.split('\0')).filter(|s| !s.is_empty()).map(|s| same_file(&top.join(s))),
-        );
-    }
-    Ok(Some(set))
-}
-
-fn print_statistics(s: &Stats) {
-    {
-        let pct = |n: usize| if s.statements == 0 { 0.0 } else { n as f64 * 100.0 / s.statements as f64 };
-        eprintln!(
-            "files: {}, statements: {}, parsed: {} ({:.2}%), recognised: {} ({:.2}%), not understood: {} ({:.2}%)",
-            s.files,
-            s.statements,
-            s.parsed,
-            pct(s.parsed),
-            s.recognised,
-            pct(s.recognised),
-            s.failed,
-            pct(s.failed)
-        );
-        let mut kinds: Vec<_> = s.recognised_kinds.iter().collect();
-        kinds.sort_by(|a, b| b.1.cmp(a.1));
-        let kinds: Vec<String> = kinds.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        eprintln!("recognised by kind: {}", kinds.join(", "));
-    }
-}
-
-fn list_rules() -> Result<(), CliError> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let width = RULES.iter().map(|r| r.name.len()).max().unwrap_or(10);
-    writeln!(out, "{:<width$}  {:<13}  {:<8}  summary", "rule", "category", "severity")?;
-    for (i, r) in RULES.iter().enumerate() {
-        let e = rules::entry(i);
-        writeln!(out, "{:<width$}  {:<13}  {:<8}  {}", r.name, e.category, e.severity.as_str(), e.summary)?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
-fn show_rule(name: &str) -> Result<u8, CliError> {
-    let i = rules::lookup(name).ok_or_else(|| CliError::UnknownRule(name.to_owned()))?;
-    let mut out = std::io::stdout().lock();
-    out.write_all(i.entry().to_markdown().as_bytes())?;
-    Ok(EXIT_CLEAN)
 }
