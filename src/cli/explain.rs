@@ -1,11 +1,12 @@
 //! `dbwarden explain`: run captured queries on a target database under the safety contract,
 //! measure them against the budget, and report the plan rules' findings.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use super::{CliError, EXIT_CLEAN, EXIT_FINDINGS, FailOn, Format, load_config};
-use crate::diagnostic::Severity;
+use super::input::{load_config, warn_inputs};
+use super::report::{Extras, emit, exit_status, format_or_default};
+use super::{CliError, FailOn, Format};
 use crate::diagnostic::Stats;
 use crate::explain::report;
 use crate::explain::runner::{self, Options};
@@ -93,7 +94,7 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     let target = crate::db::Target::resolve(args.database_url.as_deref())?;
     let pgss = args.from_pg_stat_statements.then_some(&target);
     let set = crate::queries::read_inputs(&args.queries, &read, pgss).map_err(|e| CliError::Explain(e.to_string()))?;
-    super::warn_inputs(&set);
+    warn_inputs(&set);
 
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(set.queries.len() as u64);
@@ -121,49 +122,25 @@ pub(super) fn run(args: &ExplainArgs) -> Result<u8, CliError> {
     let files: Vec<&crate::source::SourceFile> = set.files.iter().collect();
     let stats = Stats { files: files.len(), statements: set.queries.len(), ..Stats::default() };
     let rep = render::Report { files, diagnostics: &diagnostics, stats: &stats, baseline_fixed: 0 };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let format = args.format.unwrap_or_else(|| {
-        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") { Format::Github } else { Format::Human }
-    });
-    match format {
-        Format::Human => render::human(&mut out, &rep)?,
-        Format::Json => {
-            // The findings exactly as `lint --format json` prints them, plus every query's
-            // outcome and plan.
-            let mut buf = Vec::new();
-            render::json(&mut buf, &rep)?;
-            let mut v: serde_json::Value = serde_json::from_slice(&buf).map_err(std::io::Error::other)?;
-            let per_query: Vec<serde_json::Value> =
-                outcomes.iter().map(|o| report::query_json(&set.queries[o.query], o, &opts)).collect();
-            if let Some(obj) = v.as_object_mut() {
-                obj.insert("queries".into(), serde_json::Value::Array(per_query));
-            }
-            serde_json::to_writer(&mut out, &v).map_err(std::io::Error::other)?;
-            out.write_all(b"\n")?;
-        }
-        Format::Github => render::github(&mut out, &rep)?,
-        Format::Sarif => render::sarif(&mut out, &rep, &settings.enabled)?,
-        Format::Gitlab => render::gitlab(&mut out, &rep)?,
-        Format::Html => {
-            let timings = query_timings(&set.queries, &outcomes);
-            let info = render::TargetInfo { name: target.display().to_owned(), ..render::TargetInfo::default() };
-            let ctx = render::HtmlContext {
-                title: "dbwarden explain",
-                target: Some(&info),
-                queries: &timings,
-                ..render::HtmlContext::default()
-            };
-            render::html(&mut out, &rep, &ctx)?;
-        }
-    }
-    out.flush()?;
-    let threshold = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
+    let timings = query_timings(&set.queries, &outcomes);
+    let info = render::TargetInfo { name: target.display().to_owned(), ..render::TargetInfo::default() };
+    // With `json`, every query's outcome and plan follow the findings.
+    let per_query = || {
+        serde_json::Value::Array(outcomes.iter().map(|o| report::query_json(&set.queries[o.query], o, &opts)).collect())
     };
-    Ok(if diagnostics.iter().any(|d| d.severity >= threshold) { EXIT_FINDINGS } else { EXIT_CLEAN })
+    let extras = Extras {
+        enabled: &settings.enabled,
+        html: render::HtmlContext {
+            title: "dbwarden explain",
+            target: Some(&info),
+            queries: &timings,
+            ..render::HtmlContext::default()
+        },
+        json_queries: Some(&per_query),
+        ..Extras::default()
+    };
+    emit(format_or_default(args.format), &rep, None, &extras)?;
+    Ok(exit_status(&diagnostics, &diagnostics, args.fail_on, false))
 }
 
 /// The budget and timeouts from the command line and `[explain]`: finite, positive, bounded.
@@ -199,7 +176,7 @@ pub(super) fn run_for_audit(
     validate(&opts).map_err(CliError::Explain)?;
     let read = ReadOptions { format: None, show_values: false };
     let set = crate::queries::read_inputs(paths, &read, None).map_err(|e| CliError::Explain(e.to_string()))?;
-    super::warn_inputs(&set);
+    warn_inputs(&set);
     // The audit already warned about the role.
     let (outcomes, facts, _) = runner::run_all(target, &set.queries, &opts, &|| {})?;
     let diagnostics = crate::pipeline::plans::findings(&set, &outcomes, &facts, &config.explain, settings);
