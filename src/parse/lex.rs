@@ -1,8 +1,10 @@
 //! The one SQL scanner: literals, comments, dollar quotes, `E''` and `U&''` strings, quoted
 //! identifiers and operators exactly as PostgreSQL's lexer (`scan.l`) reads them, and the one
-//! identifier fold. The splitter, the fingerprints, the explain safety check and the
-//! suppressions all skip what is not code with [`skip_literal`]; [`tokens`] gives the token
-//! stream for the scanners that need more than skipping.
+//! identifier fold. [`tokens`] (or [`Tokens`], one at a time) gives the token stream; the
+//! splitter, the fingerprints, the explain safety check and the parser's fallbacks all read
+//! SQL through it, token by token from the start of the text, as the server does: whether
+//! `E'...'` is an escape string depends on where the token starts (`someE'...'` is a word and a
+//! plain string), which no look at the bytes before a quote can tell (`$$x$$E'...'`).
 //!
 //! `standard_conforming_strings` decides whether a backslash escapes in `'...'`: it does not when
 //! the setting is on (the default since PostgreSQL 9.1, and what migrations are written for); it
@@ -153,51 +155,6 @@ pub(crate) fn scan_block_comment(b: &[u8], i: usize) -> (usize, bool) {
         }
     }
     (b.len(), false)
-}
-
-/// The string whose opening quote is at `i` is an escape string (`E'...'`: backslashes escape).
-pub(crate) fn is_escape_string(b: &[u8], i: usize) -> bool {
-    i > 0 && b[i - 1].eq_ignore_ascii_case(&b'e') && (i < 2 || !is_ident_char(b[i - 2]))
-}
-
-/// The string whose opening quote is at `i` is a Unicode-escape string (`U&'...'`): backslashes
-/// introduce code points, never a quote.
-fn is_unicode_string(b: &[u8], i: usize) -> bool {
-    i > 1 && b[i - 1] == b'&' && b[i - 2].eq_ignore_ascii_case(&b'u') && (i < 3 || !is_ident_char(b[i - 3]))
-}
-
-/// Whether a backslash escapes inside the `'` string whose quote is at `i`, under `mode`.
-pub(crate) fn backslash_escapes(b: &[u8], i: usize, mode: Mode) -> bool {
-    is_escape_string(b, i) || (!mode.standard_conforming_strings && !is_unicode_string(b, i))
-}
-
-/// Whether a literal or comment can start with this byte (see [`skip_literal`]); lets a hot
-/// loop skip the call for ordinary bytes.
-pub(crate) fn may_start_literal(c: u8) -> bool {
-    matches!(c, b'\'' | b'"' | b'-' | b'/' | b'$')
-}
-
-/// A literal or comment starting at `i`, as PostgreSQL reads them with
-/// `standard_conforming_strings` on: a string (`'...'`, and `E'...'` with backslash escapes), a
-/// quoted identifier, a line or (nested) block comment, or a dollar-quoted string. Its end
-/// (exclusive) and whether it is closed; `None` when none starts at `i`.
-pub(crate) fn skip_literal(b: &[u8], i: usize) -> Option<(usize, bool)> {
-    skip_literal_in(b, i, Mode::default())
-}
-
-/// [`skip_literal`] under a given [`Mode`].
-pub(crate) fn skip_literal_in(b: &[u8], i: usize, mode: Mode) -> Option<(usize, bool)> {
-    match *b.get(i)? {
-        b'\'' => Some(scan_quoted(b, i, b'\'', backslash_escapes(b, i, mode))),
-        b'"' => Some(scan_quoted(b, i, b'"', false)),
-        b'-' if b.get(i + 1) == Some(&b'-') => Some((line_end(b, i), true)),
-        b'/' if b.get(i + 1) == Some(&b'*') => Some(scan_block_comment(b, i)),
-        b'$' => {
-            let len = dollar_tag_len(b, i)?;
-            Some(find(b, i + len, &b[i..i + len]).map_or((b.len(), false), |p| (p + len, true)))
-        }
-        _ => None,
-    }
 }
 
 /// If a dollar-quote delimiter starts at `i`, its length.
