@@ -190,7 +190,7 @@ pub enum Kind {
     Operator,
     /// `::`
     Cast,
-    /// One of `( ) [ ] , ; : .`
+    /// One of `( ) [ ] , ; : .`, or `..` (`scan.l`'s `dot_dot`: `1..10` is `1` `..` `10`)
     Punct,
     /// A comment (line or block).
     Comment,
@@ -264,6 +264,9 @@ pub(crate) fn token_at(b: &[u8], i: usize, mode: Mode) -> Token {
     } else if c == b':' && b.get(i + 1) == Some(&b':') {
         end = i + 2;
         Kind::Cast
+    } else if c == b'.' && b.get(i + 1) == Some(&b'.') {
+        end = i + 2;
+        Kind::Punct
     } else if matches!(c, b'(' | b')' | b'[' | b']' | b',' | b';' | b':' | b'.') {
         Kind::Punct
     } else if is_op_char(c) {
@@ -474,6 +477,23 @@ mod tests {
         assert_eq!(ops("a </*c*/b"), ["<"]);
         assert_eq!(ops("a::int >= 2"), [">="]);
         assert_eq!(kinds("x::text", Mode::default())[1], (Kind::Cast, "::"));
+    }
+
+    /// A number ends before a second `.` or a `..`, which is one token (`scan.l`'s `numericfail`
+    /// and `dot_dot`): `FOR i IN 1..10` is `1` `..` `10`, `1.2.3` is `1.2` `.3`.
+    #[test]
+    fn numbers_end_before_a_second_dot() {
+        let k = kinds("FOR i IN 1..10 LOOP; SELECT 1.2.3, 1.5..2, a..b, 1...", Mode::default());
+        let texts: Vec<&str> = k.iter().map(|(_, s)| *s).collect();
+        assert_eq!(
+            texts,
+            [
+                "FOR", "i", "IN", "1", "..", "10", "LOOP", ";", "SELECT", "1.2", ".3", ",", "1.5", "..", "2", ",", "a",
+                "..", "b", ",", "1", "..", "."
+            ]
+        );
+        assert_eq!(k[4], (Kind::Punct, ".."));
+        assert_eq!(k[10], (Kind::Number, ".3"));
     }
 
     #[test]
