@@ -131,12 +131,8 @@ pub(crate) fn scan_quoted(b: &[u8], i: usize, quote: u8, backslash_escapes: bool
     (b.len(), false)
 }
 
-/// End (exclusive) of a (nested) block comment starting at `i`. Unterminated: the end of the text.
-pub(crate) fn skip_block_comment(b: &[u8], i: usize) -> usize {
-    scan_block_comment(b, i).0
-}
-
-/// [`skip_block_comment`], and whether the comment is closed.
+/// End (exclusive) of a (nested) block comment starting at `i` (the end of the text when it is
+/// not closed), and whether it is closed.
 pub(crate) fn scan_block_comment(b: &[u8], i: usize) -> (usize, bool) {
     let mut depth = 0usize;
     let mut j = i;
