@@ -334,7 +334,7 @@ pub fn condition_columns(cond: &str) -> Vec<String> {
         let c = b[i];
         if c == b'\'' {
             // Skip a literal ('' escapes a quote).
-            i = crate::parse::split::skip_quoted(b, i, b'\'', false);
+            i = crate::parse::lex::skip_quoted(b, i, b'\'', false);
             continue;
         }
         if c.is_ascii_alphabetic() || c == b'_' || c == b'"' {
@@ -440,7 +440,7 @@ pub fn redact_expression(s: &str) -> String {
     while i < b.len() {
         let c = b[i];
         if c == b'\'' {
-            i = crate::parse::split::skip_quoted(b, i, b'\'', false);
+            i = crate::parse::lex::skip_quoted(b, i, b'\'', false);
             out.push_str("'?'");
             continue;
         }

@@ -1368,6 +1368,7 @@ fn simple_tokens(sql: &str) -> Vec<Tok> {
                 Kind::Word => Tok::Word(s.to_ascii_lowercase()),
                 Kind::QuotedIdent => lex::ident(sql, &t).map_or(Tok::Other, Tok::Quoted),
                 Kind::Param => s[1..].parse().map_or(Tok::Other, Tok::Param),
+                Kind::Punct if s == ".." => Tok::Other,
                 Kind::Punct | Kind::Operator => s.chars().next().map_or(Tok::Other, Tok::Punct),
                 _ => Tok::Other,
             }

@@ -1,8 +1,10 @@
 //! The one SQL scanner: literals, comments, dollar quotes, `E''` and `U&''` strings, quoted
 //! identifiers and operators exactly as PostgreSQL's lexer (`scan.l`) reads them, and the one
-//! identifier fold. The splitter, the fingerprints, the explain safety check and the
-//! suppressions all skip what is not code with [`skip_literal`]; [`tokens`] gives the token
-//! stream for the scanners that need more than skipping.
+//! identifier fold. [`tokens`] (or [`Tokens`], one at a time) gives the token stream; the
+//! splitter, the fingerprints, the explain safety check and the parser's fallbacks all read
+//! SQL through it, token by token from the start of the text, as the server does: whether
+//! `E'...'` is an escape string depends on where the token starts (`someE'...'` is a word and a
+//! plain string), which no look at the bytes before a quote can tell (`$$x$$E'...'`).
 //!
 //! `standard_conforming_strings` decides whether a backslash escapes in `'...'`: it does not when
 //! the setting is on (the default since PostgreSQL 9.1, and what migrations are written for); it
@@ -129,12 +131,8 @@ pub(crate) fn scan_quoted(b: &[u8], i: usize, quote: u8, backslash_escapes: bool
     (b.len(), false)
 }
 
-/// End (exclusive) of a (nested) block comment starting at `i`. Unterminated: the end of the text.
-pub(crate) fn skip_block_comment(b: &[u8], i: usize) -> usize {
-    scan_block_comment(b, i).0
-}
-
-/// [`skip_block_comment`], and whether the comment is closed.
+/// End (exclusive) of a (nested) block comment starting at `i` (the end of the text when it is
+/// not closed), and whether it is closed.
 pub(crate) fn scan_block_comment(b: &[u8], i: usize) -> (usize, bool) {
     let mut depth = 0usize;
     let mut j = i;
@@ -153,51 +151,6 @@ pub(crate) fn scan_block_comment(b: &[u8], i: usize) -> (usize, bool) {
         }
     }
     (b.len(), false)
-}
-
-/// The string whose opening quote is at `i` is an escape string (`E'...'`: backslashes escape).
-pub(crate) fn is_escape_string(b: &[u8], i: usize) -> bool {
-    i > 0 && b[i - 1].eq_ignore_ascii_case(&b'e') && (i < 2 || !is_ident_char(b[i - 2]))
-}
-
-/// The string whose opening quote is at `i` is a Unicode-escape string (`U&'...'`): backslashes
-/// introduce code points, never a quote.
-fn is_unicode_string(b: &[u8], i: usize) -> bool {
-    i > 1 && b[i - 1] == b'&' && b[i - 2].eq_ignore_ascii_case(&b'u') && (i < 3 || !is_ident_char(b[i - 3]))
-}
-
-/// Whether a backslash escapes inside the `'` string whose quote is at `i`, under `mode`.
-pub(crate) fn backslash_escapes(b: &[u8], i: usize, mode: Mode) -> bool {
-    is_escape_string(b, i) || (!mode.standard_conforming_strings && !is_unicode_string(b, i))
-}
-
-/// Whether a literal or comment can start with this byte (see [`skip_literal`]); lets a hot
-/// loop skip the call for ordinary bytes.
-pub(crate) fn may_start_literal(c: u8) -> bool {
-    matches!(c, b'\'' | b'"' | b'-' | b'/' | b'$')
-}
-
-/// A literal or comment starting at `i`, as PostgreSQL reads them with
-/// `standard_conforming_strings` on: a string (`'...'`, and `E'...'` with backslash escapes), a
-/// quoted identifier, a line or (nested) block comment, or a dollar-quoted string. Its end
-/// (exclusive) and whether it is closed; `None` when none starts at `i`.
-pub(crate) fn skip_literal(b: &[u8], i: usize) -> Option<(usize, bool)> {
-    skip_literal_in(b, i, Mode::default())
-}
-
-/// [`skip_literal`] under a given [`Mode`].
-pub(crate) fn skip_literal_in(b: &[u8], i: usize, mode: Mode) -> Option<(usize, bool)> {
-    match *b.get(i)? {
-        b'\'' => Some(scan_quoted(b, i, b'\'', backslash_escapes(b, i, mode))),
-        b'"' => Some(scan_quoted(b, i, b'"', false)),
-        b'-' if b.get(i + 1) == Some(&b'-') => Some((line_end(b, i), true)),
-        b'/' if b.get(i + 1) == Some(&b'*') => Some(scan_block_comment(b, i)),
-        b'$' => {
-            let len = dollar_tag_len(b, i)?;
-            Some(find(b, i + len, &b[i..i + len]).map_or((b.len(), false), |p| (p + len, true)))
-        }
-        _ => None,
-    }
 }
 
 /// If a dollar-quote delimiter starts at `i`, its length.
@@ -233,7 +186,7 @@ pub enum Kind {
     Operator,
     /// `::`
     Cast,
-    /// One of `( ) [ ] , ; : .`
+    /// One of `( ) [ ] , ; : .`, or `..` (`scan.l`'s `dot_dot`: `1..10` is `1` `..` `10`)
     Punct,
     /// A comment (line or block).
     Comment,
@@ -251,81 +204,108 @@ pub struct Token {
 /// The tokens of `text` under `mode`, comments included, whitespace dropped. Never fails: an
 /// unterminated literal or comment becomes an [`Kind::Unterminated`] token running to the end.
 pub fn tokens(text: &str, mode: Mode) -> Vec<Token> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let push = |out: &mut Vec<Token>, kind, range: Range<usize>| out.push(Token { kind, range });
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        // Prefixed strings and identifiers: E'', U&'', U&"", B'', X'', N''.
-        let prefix = match c {
-            b'e' | b'E' | b'b' | b'B' | b'x' | b'X' | b'n' | b'N' if b.get(i + 1) == Some(&b'\'') => Some(1),
-            b'u' | b'U' if b.get(i + 1) == Some(&b'&') && matches!(b.get(i + 2), Some(b'\'' | b'"')) => Some(2),
-            _ => None,
-        };
-        if let Some(p) = prefix {
-            let q = i + p;
-            let (end, closed) = skip_literal_in(b, q, mode).unwrap_or((q + 1, false));
-            let kind = if !closed {
-                Kind::Unterminated
-            } else if b[q] == b'"' {
-                Kind::QuotedIdent
-            } else {
-                Kind::String
-            };
-            push(&mut out, kind, i..end);
-            i = end;
-            continue;
-        }
-        if may_start_literal(c)
-            && let Some((end, closed)) = skip_literal_in(b, i, mode)
-        {
-            let kind = match (closed, c) {
-                (false, _) => Kind::Unterminated,
-                (true, b'\'' | b'$') => Kind::String,
-                (true, b'"') => Kind::QuotedIdent,
-                _ => Kind::Comment,
-            };
-            push(&mut out, kind, i..end);
-            i = end;
-            continue;
-        }
-        let start = i;
-        let kind = if is_ident_start(c) {
-            while i < b.len() && is_ident_char(b[i]) {
-                i += 1;
-            }
-            Kind::Word
-        } else if c == b'$' {
-            i += 1;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i == start + 1 { Kind::Operator } else { Kind::Param }
-        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
-            i = number_end(b, i);
-            Kind::Number
-        } else if c == b':' && b.get(i + 1) == Some(&b':') {
-            i += 2;
-            Kind::Cast
-        } else if matches!(c, b'(' | b')' | b'[' | b']' | b',' | b';' | b':' | b'.') {
-            i += 1;
-            Kind::Punct
-        } else if is_op_char(c) {
-            i = operator_end(b, i);
-            Kind::Operator
-        } else {
-            // Anything else PostgreSQL would reject; one character, kept as an operator.
-            i += text[i..].chars().next().map_or(1, char::len_utf8);
-            Kind::Operator
-        };
-        push(&mut out, kind, start..i);
+    Tokens::new(text, mode).collect()
+}
+
+/// [`tokens`] one at a time, without allocating.
+#[derive(Debug, Clone)]
+pub struct Tokens<'a> {
+    b: &'a [u8],
+    i: usize,
+    mode: Mode,
+}
+
+impl<'a> Tokens<'a> {
+    pub fn new(text: &'a str, mode: Mode) -> Self {
+        Self { b: text.as_bytes(), i: 0, mode }
     }
-    out
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = Token;
+
+    fn next(&mut self) -> Option<Token> {
+        while self.b.get(self.i)?.is_ascii_whitespace() {
+            self.i += 1;
+        }
+        let t = token_at(self.b, self.i, self.mode);
+        self.i = t.range.end;
+        Some(t)
+    }
+}
+
+/// The token that starts at `i` (which holds no whitespace), as PostgreSQL's lexer reads it from
+/// there: the longest match, so a prefix letter starts a string only where no word or number
+/// runs over it (`E'...'` after `1`, `$1` or `$$x$$` is an escape string; in `someE'...'` the word
+/// takes the `E`).
+pub(crate) fn token_at(b: &[u8], i: usize, mode: Mode) -> Token {
+    if let Some((end, kind)) = literal_at(b, i, mode) {
+        return Token { kind, range: i..end };
+    }
+    let c = b[i];
+    let mut end = i + 1;
+    let kind = if is_ident_start(c) {
+        while end < b.len() && is_ident_char(b[end]) {
+            end += 1;
+        }
+        Kind::Word
+    } else if c == b'$' {
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
+        }
+        if end == i + 1 { Kind::Operator } else { Kind::Param }
+    } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        end = number_end(b, i);
+        Kind::Number
+    } else if c == b':' && b.get(i + 1) == Some(&b':') {
+        end = i + 2;
+        Kind::Cast
+    } else if c == b'.' && b.get(i + 1) == Some(&b'.') {
+        end = i + 2;
+        Kind::Punct
+    } else if matches!(c, b'(' | b')' | b'[' | b']' | b',' | b';' | b':' | b'.') {
+        Kind::Punct
+    } else if is_op_char(c) {
+        end = operator_end(b, i);
+        Kind::Operator
+    } else {
+        // Anything else PostgreSQL would reject (an ASCII byte: bytes from 0x80 start words);
+        // one character, kept as an operator.
+        Kind::Operator
+    };
+    Token { kind, range: i..end }
+}
+
+/// A literal or comment starting a token at `i`: its end and kind ([`Kind::Unterminated`] when
+/// it is not closed). Prefixes are read as `scan.l` reads them: `E'...'` always has backslash
+/// escapes; `'...'` and `N'...'` have them only without `standard_conforming_strings`;
+/// `U&'...'`, `B'...'` and `X'...'` never do.
+fn literal_at(b: &[u8], i: usize, mode: Mode) -> Option<(usize, Kind)> {
+    let quoted = |q: usize, escapes: bool, kind: Kind| {
+        let (end, closed) = scan_quoted(b, q, b[q], escapes);
+        (end, if closed { kind } else { Kind::Unterminated })
+    };
+    let at = |k: usize| b.get(i + k).copied();
+    let escapes = !mode.standard_conforming_strings;
+    Some(match b[i] {
+        b'\'' => quoted(i, escapes, Kind::String),
+        b'"' => quoted(i, false, Kind::QuotedIdent),
+        b'e' | b'E' if at(1) == Some(b'\'') => quoted(i + 1, true, Kind::String),
+        b'n' | b'N' if at(1) == Some(b'\'') => quoted(i + 1, escapes, Kind::String),
+        b'b' | b'B' | b'x' | b'X' if at(1) == Some(b'\'') => quoted(i + 1, false, Kind::String),
+        b'u' | b'U' if at(1) == Some(b'&') && at(2) == Some(b'\'') => quoted(i + 2, false, Kind::String),
+        b'u' | b'U' if at(1) == Some(b'&') && at(2) == Some(b'"') => quoted(i + 2, false, Kind::QuotedIdent),
+        b'-' if at(1) == Some(b'-') => (line_end(b, i), Kind::Comment),
+        b'/' if at(1) == Some(b'*') => {
+            let (end, closed) = scan_block_comment(b, i);
+            (end, if closed { Kind::Comment } else { Kind::Unterminated })
+        }
+        b'$' => {
+            let len = dollar_tag_len(b, i)?;
+            find(b, i + len, &b[i..i + len]).map_or((b.len(), Kind::Unterminated), |p| (p + len, Kind::String))
+        }
+        _ => return None,
+    })
 }
 
 /// End of a numeric constant starting at `i` (digits, `_` separators, one `.`, an exponent,
@@ -430,6 +410,38 @@ mod tests {
         assert!(w.contains(&(Kind::Word, "f")), "{w:?}");
     }
 
+    /// A prefix letter starts a string wherever a token starts, as in `scan.l` (the longest match
+    /// wins): after a number, a parameter or a dollar-quoted string too. PostgreSQL 15 and later
+    /// reject a word glued to a number or parameter (`1E`, `$1E`: "trailing junk"); 14 and
+    /// earlier read `E'...'` there, and that is the only reading any server gives.
+    #[test]
+    fn prefixes_start_strings_at_token_starts() {
+        let hidden = r"'\'; DROP TABLE t; --'";
+        for before in ["", "1", "1.5", "1e5", "$1", "$$x$$", "$t$x$t$", "\"q\"", "'s'", "(", "a."] {
+            let sql = format!("SELECT {before}E{hidden}");
+            let k = kinds(&sql, Mode::default());
+            assert_eq!(k.last(), Some(&(Kind::String, &sql[sql.len() - hidden.len() - 1..])), "{sql}: {k:?}");
+            assert!(!k.iter().any(|(_, s)| s.eq_ignore_ascii_case("drop")), "{sql}: {k:?}");
+        }
+        // The word or number takes the letter: a plain string follows.
+        for (sql, word) in
+            [("SELECT someE'a\\', f()", "someE"), ("SELECT x$E'a\\', f()", "x$E"), ("SELECT 1xE'a\\', f()", "xE")]
+        {
+            let k = kinds(sql, Mode::default());
+            assert!(k.contains(&(Kind::Word, word)) && k.contains(&(Kind::String, r"'a\'")), "{sql}: {k:?}");
+        }
+        let k = kinds(r"SELECT 0x1E'a\', f()", Mode::default());
+        assert_eq!(k[1..3], [(Kind::Number, "0x1E"), (Kind::String, r"'a\'")]);
+        // U&'' and B''/X'' never let a backslash escape the quote, N'' does without
+        // standard_conforming_strings.
+        for sql in [r"SELECT $$x$$U&'a\', f()", r"SELECT 1U&'a\', f()", r"SELECT B'\', f()", r"SELECT X'\', f()"] {
+            let k = kinds(sql, OFF);
+            assert!(k.contains(&(Kind::Word, "f")), "{sql}: {k:?}");
+        }
+        let k = kinds(r"SELECT N'a\', f(), 'b'", OFF);
+        assert_eq!(k[1], (Kind::String, r"N'a\', f(), '"));
+    }
+
     #[test]
     fn dollar_quotes_comments_and_identifiers() {
         let k = kinds(
@@ -461,6 +473,23 @@ mod tests {
         assert_eq!(ops("a </*c*/b"), ["<"]);
         assert_eq!(ops("a::int >= 2"), [">="]);
         assert_eq!(kinds("x::text", Mode::default())[1], (Kind::Cast, "::"));
+    }
+
+    /// A number ends before a second `.` or a `..`, which is one token (`scan.l`'s `numericfail`
+    /// and `dot_dot`): `FOR i IN 1..10` is `1` `..` `10`, `1.2.3` is `1.2` `.3`.
+    #[test]
+    fn numbers_end_before_a_second_dot() {
+        let k = kinds("FOR i IN 1..10 LOOP; SELECT 1.2.3, 1.5..2, a..b, 1...", Mode::default());
+        let texts: Vec<&str> = k.iter().map(|(_, s)| *s).collect();
+        assert_eq!(
+            texts,
+            [
+                "FOR", "i", "IN", "1", "..", "10", "LOOP", ";", "SELECT", "1.2", ".3", ",", "1.5", "..", "2", ",", "a",
+                "..", "b", ",", "1", "..", "."
+            ]
+        );
+        assert_eq!(k[4], (Kind::Punct, ".."));
+        assert_eq!(k[10], (Kind::Number, ".3"));
     }
 
     #[test]

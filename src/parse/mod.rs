@@ -16,6 +16,7 @@ use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use crate::source::SourceFile;
 use ir::Action;
+use lex::{Kind, Mode};
 use tokens::{OffsetCursor, Tok};
 
 /// How a statement was understood.
@@ -128,53 +129,39 @@ fn is_data_load(stmt_text: &str) -> bool {
 /// Whether a data load can be judged without sqlparser's tokenizer: it ends at a `;`, its
 /// quotes, comments and parentheses are closed and matched, and it holds nothing else the
 /// tokenizer could reject: no escape string with a backslash (`E'\n'`), no `$` (dollar quotes,
-/// parameters), none of the characters that start custom operators or `U&` strings, no `_` in a
-/// number (`1__0`).
+/// parameters), none of the characters that start custom operators, no `U&` string, no `_` in a
+/// number (`1__0`) and nothing glued to one (`1a_0`).
 fn plain_data_load(text: &str) -> bool {
     let b = text.as_bytes();
     if b.last() != Some(&b';') {
         return false;
     }
     let mut depth = 0i64;
-    let mut i = 0;
-    while i < b.len() {
-        if split::may_start_literal(b[i])
-            && let Some((end, closed)) = split::skip_literal(b, i)
-        {
-            let escapes = b[i] == b'\'' && split::is_escape_string(b, i) && b[i..end].contains(&b'\\');
-            if !closed || b[i] == b'$' || escapes {
-                return false;
-            }
-            i = end;
-            continue;
-        }
-        match b[i] {
-            b'0'..=b'9' => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
-                    i += 1;
-                }
-                if b.get(i) == Some(&b'_') {
-                    return false;
-                }
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
-                    i += 1;
-                }
-            }
-            b'(' => {
+    for t in lex::Tokens::new(text, Mode::default()) {
+        let s = &b[t.range.clone()];
+        let plain = match t.kind {
+            Kind::Unterminated | Kind::Param => false,
+            Kind::String => match s[0] {
+                b'$' | b'u' | b'U' => false,
+                b'e' | b'E' => !s.contains(&b'\\'),
+                _ => true,
+            },
+            Kind::QuotedIdent => s[0] == b'"',
+            Kind::Number => !s.contains(&b'_') && !b.get(t.range.end).copied().is_some_and(lex::is_ident_char),
+            Kind::Word => !s.contains(&b'$'),
+            Kind::Operator => !s.iter().any(|c| b"\\&$!~|#@^?`".contains(c)),
+            Kind::Punct if s == b"(" => {
                 depth += 1;
-                i += 1;
+                true
             }
-            b')' => {
+            Kind::Punct if s == b")" => {
                 depth -= 1;
-                if depth < 0 {
-                    return false;
-                }
-                i += 1;
+                depth >= 0
             }
-            b'\\' | b'&' | b'$' | b'!' | b'~' | b'|' | b'#' | b'@' | b'^' | b'?' | b'`' => return false,
-            _ => i += 1,
+            Kind::Punct | Kind::Cast | Kind::Comment => true,
+        };
+        if !plain {
+            return false;
         }
     }
     depth == 0
@@ -245,7 +232,7 @@ fn parse_text(stmt_text: &str, base: usize, tokens: &mut Vec<TokenWithSpan>) -> 
     if let Err(e) = tokens::tokenize_into(stmt_text, tokens) {
         let mut at = base + OffsetCursor::new(stmt_text).offset(e.location.line, e.location.column);
         if e.message.contains("dollar-quoted")
-            && let Some(open) = (0..stmt_text.len()).find(|&i| split::dollar_tag_len(stmt_text.as_bytes(), i).is_some())
+            && let Some(open) = (0..stmt_text.len()).find(|&i| lex::dollar_tag_len(stmt_text.as_bytes(), i).is_some())
         {
             at = base + open;
         }
@@ -300,17 +287,16 @@ fn ascii_dollar_tags(text: &str) -> Option<String> {
         return None;
     }
     let mut out: Option<Vec<u8>> = None;
-    let mut i = 0;
-    while i < b.len() {
-        let Some((end, closed)) = split::skip_literal(b, i) else {
-            i += 1;
+    for t in lex::Tokens::new(text, Mode::default()) {
+        let i = t.range.start;
+        if !matches!(t.kind, Kind::String | Kind::Unterminated) || b[i] != b'$' {
             continue;
-        };
-        let len = if b[i] == b'$' { split::dollar_tag_len(b, i).unwrap_or(0) } else { 0 };
-        if len > 0 && !b[i..i + len].is_ascii() {
+        }
+        let Some(len) = lex::dollar_tag_len(b, i) else { continue };
+        if !b[i..i + len].is_ascii() {
             let o = out.get_or_insert_with(|| b.to_vec());
             // The opening tag, and the closing one when there is one.
-            let close = closed.then(|| end - len);
+            let close = (t.kind == Kind::String).then(|| t.range.end - len);
             for at in [Some(i), close].into_iter().flatten() {
                 for c in &mut o[at + 1..at + len - 1] {
                     if *c >= 0x80 {
@@ -319,7 +305,6 @@ fn ascii_dollar_tags(text: &str) -> Option<String> {
                 }
             }
         }
-        i = end;
     }
     out.and_then(|v| String::from_utf8(v).ok())
 }
@@ -328,15 +313,9 @@ fn ascii_dollar_tags(text: &str) -> Option<String> {
 fn blank_psql_variables(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
-    let mut i = 0;
-    while i < b.len() {
-        if split::may_start_literal(b[i])
-            && let Some((end, _)) = split::skip_literal(b, i)
-        {
-            i = end;
-            continue;
-        }
-        if b[i] == b':' {
+    for t in lex::Tokens::new(text, Mode::default()) {
+        let i = t.range.start;
+        if t.kind == Kind::Punct && b[i] == b':' {
             let prev_colon = i > 0 && b[i - 1] == b':';
             let next = b.get(i + 1).copied().unwrap_or(0);
             let var = next == b'\'' || next == b'"' || next.is_ascii_alphabetic() || next == b'_';
@@ -344,7 +323,6 @@ fn blank_psql_variables(text: &str) -> Option<String> {
                 out.get_or_insert_with(|| b.to_vec())[i] = b' ';
             }
         }
-        i += 1;
     }
     out.and_then(|v| String::from_utf8(v).ok())
 }
@@ -384,8 +362,8 @@ fn do_block_statements(
 ) {
     let b = text.as_bytes();
     // The body: the first dollar-quoted string of the statement.
-    let Some(open) = (range.start..range.end).find(|&i| split::dollar_tag_len(b, i).is_some()) else { return };
-    let Some(tag_len) = split::dollar_tag_len(b, open) else { return };
+    let Some(open) = (range.start..range.end).find(|&i| lex::dollar_tag_len(b, i).is_some()) else { return };
+    let Some(tag_len) = lex::dollar_tag_len(b, open) else { return };
     let tag = &text[open..open + tag_len];
     let body_start = open + tag_len;
     let Some(close) = text[body_start..range.end].find(tag) else { return };

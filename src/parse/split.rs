@@ -36,10 +36,7 @@ pub struct RawStmt {
     pub leading_comments: Range<usize>,
 }
 
-pub(crate) use super::lex::{
-    dollar_tag_len, is_escape_string, is_ident_char, is_ident_start, line_end, may_start_literal, scan_block_comment,
-    skip_literal, skip_quoted,
-};
+use super::lex::{Kind, Mode, line_end, scan_block_comment, token_at};
 
 #[derive(Default)]
 struct Current {
@@ -218,7 +215,6 @@ impl Splitter<'_> {
                 self.cur.active = self.active;
             }
             match c {
-                b'\'' | b'"' | b'$' => i = skip_literal(b, i).map_or(i + 1, |(end, _)| end),
                 b'(' => {
                     self.cur.paren += 1;
                     i += 1;
@@ -248,14 +244,15 @@ impl Splitter<'_> {
                     }
                     continue;
                 }
-                c if is_ident_start(c) => {
-                    let s = i;
-                    while i < n && is_ident_char(b[i]) {
-                        i += 1;
+                _ => {
+                    // Words, literals (prefixed ones from their prefix: `E'\''` is one string),
+                    // numbers and operators, as the one scanner reads them from a token start.
+                    let t = token_at(b, i, Mode::default());
+                    if t.kind == Kind::Word {
+                        self.word(t.range.clone());
                     }
-                    self.word(s..i);
+                    i = t.range.end;
                 }
-                _ => i += 1,
             }
             self.cur.last_end = i;
         }
@@ -308,6 +305,19 @@ mod tests {
     fn splits_on_semicolons_outside_quotes() {
         let src = "SELECT ';'; SELECT \"a;b\" FROM t; -- c;\nSELECT $x$ ; $x$;\nSELECT E'\\';'";
         assert_eq!(texts(src), ["SELECT ';';", "SELECT \"a;b\" FROM t;", "SELECT $x$ ; $x$;", "SELECT E'\\';'"]);
+    }
+
+    /// The splitter reads strings as the one scanner does: an `E` that starts a token (after a
+    /// dollar quote, a parameter or a number) starts an escape string; one that ends a word does not.
+    #[test]
+    fn escape_strings_where_a_token_starts() {
+        for before in ["$$x$$", "$1", "1", "\"q\""] {
+            let src = format!("SELECT {before}E'\\'; DROP TABLE t; --';\nSELECT 2;");
+            let t = texts(&src);
+            assert_eq!(t.len(), 2, "{t:?}");
+            assert!(t[0].ends_with("--';"), "{t:?}");
+        }
+        assert_eq!(texts("SELECT someE'\\'; SELECT 2;"), ["SELECT someE'\\';", "SELECT 2;"]);
     }
 
     #[test]

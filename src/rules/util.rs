@@ -177,7 +177,7 @@ fn leading_keyword_end(sql: &str, kw: &str) -> Option<usize> {
         loop {
             match b.get(i)? {
                 c if c.is_ascii_whitespace() => i += 1,
-                b'-' if b.get(i + 1) == Some(&b'-') => i = crate::parse::split::line_end(b, i),
+                b'-' if b.get(i + 1) == Some(&b'-') => i = crate::parse::lex::line_end(b, i),
                 _ => break,
             }
         }
