@@ -55,13 +55,12 @@ pub fn run(target: &Target, opts: &AuditOptions, settings: &Settings) -> Result<
         None
     } else {
         let found = source::discover_files(&opts.migrations, &source::DiscoverOptions::default())?;
-        skipped = found.skipped;
-        let files = found.files;
-        if files.is_empty() {
+        skipped = found.skipped.clone();
+        if found.files.is_empty() {
             let list = opts.migrations.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             return Err(AuditError::NoMigrations(list));
         }
-        let sources = files.iter().map(|f| source::load(f)).collect::<Result<Vec<_>, _>>()?;
+        let sources = found.load()?;
         Some(pipeline::lint(sources, settings))
     };
     let mut client = target.connect()?;

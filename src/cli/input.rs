@@ -40,3 +40,23 @@ pub(super) fn warn_inputs(set: &crate::queries::QuerySet) {
         eprintln!("dbwarden: warning: {}", render::visible(w));
     }
 }
+
+/// `[lint] layout`, `baseline` and `forward`, checked and compiled.
+pub(super) fn layout_options(config: &crate::config::Config) -> Result<crate::source::layout::LayoutOptions, String> {
+    use crate::source::layout::{Glob, LayoutOptions, Tool};
+    let forced = match &config.lint.layout {
+        None => None,
+        Some(name) => Some(Tool::from_name(name).ok_or_else(|| {
+            let known: Vec<&str> = Tool::ALL.iter().map(|t| t.name()).collect();
+            format!("[lint] layout `{name}` is not a known layout (one of: {})", known.join(", "))
+        })?),
+    };
+    let globs = |list: &[String], key: &str| {
+        list.iter().map(|g| Glob::new(g).map_err(|e| format!("[lint] {key}: {e}"))).collect::<Result<Vec<_>, _>>()
+    };
+    Ok(LayoutOptions {
+        forced,
+        baseline: globs(&config.lint.baseline, "baseline")?,
+        forward: globs(&config.lint.forward, "forward")?,
+    })
+}

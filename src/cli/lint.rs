@@ -24,7 +24,11 @@ type Key = (String, String);
 pub(super) fn lint(args: &LintArgs) -> Result<u8, CliError> {
     let config = config(args)?;
     let settings = Settings::new(&config);
-    let mut output = pipeline::lint(load_sources(args, &config)?, &settings);
+    let (mut sources, not_migrations) = load_sources(args, &config)?;
+    mark_undeployed(args, &mut sources)?;
+    let mut output = pipeline::lint(sources, &settings);
+    output.stats.not_migrations =
+        not_migrations.iter().map(|s| (source::repo_relative(&s.path.to_string_lossy()), s.reason)).collect();
     if args.statistics {
         print_statistics(&output.stats);
     }
@@ -56,7 +60,7 @@ pub(super) fn pre_commit(args: PreCommitArgs) -> Result<u8, CliError> {
     if args.files.is_empty() {
         return Ok(EXIT_CLEAN);
     }
-    let lint_args = LintArgs { report: args.report, report_only: args.files, ..LintArgs::default() };
+    let lint_args = LintArgs { report: args.report, report_only: args.files, pre_commit: true, ..LintArgs::default() };
     match lint(&lint_args) {
         // No `[lint] paths` to replay: lint the given files on their own.
         Err(CliError::NoPaths) => lint(&LintArgs { paths: lint_args.report_only.clone(), ..lint_args }),
@@ -82,17 +86,46 @@ fn captures_queries(args: &LintArgs) -> bool {
 }
 
 /// The migration files, read in migration order: the paths given, else the config's.
-fn load_sources(args: &LintArgs, config: &Config) -> Result<Vec<SourceFile>, CliError> {
+fn load_sources(args: &LintArgs, config: &Config) -> Result<(Vec<SourceFile>, Vec<source::Skipped>), CliError> {
     let paths = if args.paths.is_empty() { &config.lint.paths } else { &args.paths };
     if paths.is_empty() && !captures_queries(args) {
         return Err(CliError::NoPaths);
     }
-    let found = source::discover_files(paths, &source::DiscoverOptions { follow_symlinks: args.follow_symlinks })?;
+    let layout = super::input::layout_options(config).map_err(|message| {
+        CliError::Config(crate::config::ConfigError::Invalid { path: "the configuration".into(), message })
+    })?;
+    let found =
+        source::discover_files(paths, &source::DiscoverOptions { follow_symlinks: args.follow_symlinks, layout })?;
     warn_skipped(&found.skipped);
     // Reading files is I/O and UTF-8 checking: done in parallel, in migration order.
-    use rayon::prelude::*;
-    Ok(found.files.par_iter().map(|f| source::load(f)).collect::<Result<Vec<_>, _>>()?)
+    Ok((found.load()?, found.not_migrations))
 }
+
+/// With `--changed-only --base REF` (and in the pre-commit hook, against `HEAD`), the migration
+/// files that are not on the base have never been deployed: what they create is new to each
+/// other (a table created in one and indexed in the next locks nothing anyone waits for).
+fn mark_undeployed(args: &LintArgs, sources: &mut [SourceFile]) -> Result<(), CliError> {
+    let base = match (&args.base, args.changed_only, args.pre_commit) {
+        (Some(base), true, _) => base.as_str(),
+        (_, _, true) => "HEAD",
+        _ => return Ok(()),
+    };
+    // Outside a git work tree nothing is known to be undeployed.
+    let Ok(new) = added_files(base) else { return Ok(()) };
+    if new.is_empty() {
+        return Ok(());
+    }
+    let new: HashSet<PathBuf> = new.into_iter().collect();
+    for f in sources.iter_mut() {
+        if f.path != "-" && new.contains(&same_file(Path::new(&f.path))) {
+            f.plan.fresh_group = Some(UNDEPLOYED);
+        }
+    }
+    Ok(())
+}
+
+/// The install-script group of the migrations not yet deployed.
+const UNDEPLOYED: u32 = u32::MAX;
 
 /// The captured queries of `--queries` and `--from-pg-stat-statements`, if any were asked for.
 fn read_captured(args: &LintArgs) -> Result<Option<QuerySet>, CliError> {
@@ -260,6 +293,23 @@ fn changed_files(base: &str) -> Result<Vec<PathBuf>, CliError> {
         .collect())
 }
 
+/// The files added since the git revision `base` (committed, staged or not) and new untracked
+/// files (see [`same_file`]).
+fn added_files(base: &str) -> Result<Vec<PathBuf>, CliError> {
+    if base.is_empty() || base.starts_with('-') {
+        return Err(CliError::Git(format!("--base `{base}` is not a revision")));
+    }
+    let top = PathBuf::from(git(Path::new("."), &["rev-parse", "--show-toplevel"])?.trim_end_matches(['\n', '\r']));
+    let added = git(&top, &["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", base, "--"])?;
+    let untracked = git(&top, &["ls-files", "--others", "--exclude-standard", "-z"])?;
+    Ok(added
+        .split('\0')
+        .chain(untracked.split('\0'))
+        .filter(|s| !s.is_empty())
+        .map(|s| same_file(&top.join(s)))
+        .collect())
+}
+
 /// Runs git in `dir` and returns its standard output; its standard error when it fails.
 fn git(dir: &Path, git_args: &[&str]) -> Result<String, CliError> {
     let out = std::process::Command::new("git")
@@ -287,6 +337,10 @@ fn print_statistics(s: &Stats) {
         s.failed,
         pct(s.failed)
     );
+    eprintln!("layout: {}", s.layout_line());
+    if let Some(line) = s.not_migrations_line() {
+        eprintln!("not migrations (skipped): {line}");
+    }
     let mut kinds: Vec<_> = s.recognised_kinds.iter().collect();
     kinds.sort_by(|a, b| b.1.cmp(a.1));
     let kinds: Vec<String> = kinds.iter().map(|(k, v)| format!("{k}: {v}")).collect();

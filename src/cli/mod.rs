@@ -139,6 +139,9 @@ pub struct LintArgs {
     /// Show literals and parameter values from logs in the output (they may be patient data)
     #[arg(long)]
     pub show_values: bool,
+    /// Set by `dbwarden pre-commit`: files new since `HEAD` are undeployed.
+    #[arg(skip)]
+    pub pre_commit: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -50,6 +50,12 @@ pub struct LintConfig {
     pub select: Vec<String>,
     pub ignore: Vec<String>,
     pub severity: BTreeMap<String, Severity>,
+    /// The migration tool of every folder (`"flyway"`, `"sqitch"`, ...), instead of detecting it.
+    pub layout: Option<String>,
+    /// Globs of files replayed into the schema model but not judged (dumps, baselines).
+    pub baseline: Vec<String>,
+    /// Globs of files always judged as forward migrations, whatever their layout says.
+    pub forward: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -141,6 +147,9 @@ impl Default for LintConfig {
             select: vec!["all".into()],
             ignore: Vec::new(),
             severity: BTreeMap::new(),
+            layout: None,
+            baseline: Vec::new(),
+            forward: Vec::new(),
         }
     }
 }

@@ -214,6 +214,59 @@ pub struct Stats {
     pub failed: usize,
     /// Statements understood by the recogniser only, by kind.
     pub recognised_kinds: std::collections::BTreeMap<&'static str, usize>,
+    /// Files by migration tool (its layout name): migrations, and baselines (dumps).
+    pub layouts: std::collections::BTreeMap<&'static str, (usize, usize)>,
+    /// Files found that are not migrations of their layout, and why.
+    pub not_migrations: Vec<(String, &'static str)>,
+}
+
+impl Stats {
+    pub fn count_layout(&mut self, tool: &'static str, baseline: bool) {
+        let e = self.layouts.entry(tool).or_default();
+        if baseline {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+
+    /// One line: the layouts found, e.g. `prisma (163 migrations), plain (2 migrations, 1 baseline)`.
+    pub fn layout_line(&self) -> String {
+        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        self.layouts
+            .iter()
+            .map(|(tool, (fwd, base))| {
+                let mut parts = Vec::new();
+                if *fwd > 0 {
+                    parts.push(plural(*fwd, "migration", "migrations"));
+                }
+                if *base > 0 {
+                    parts.push(plural(*base, "baseline", "baselines"));
+                }
+                format!("{tool} ({})", parts.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// One line: the files skipped as not migrations, by reason.
+    pub fn not_migrations_line(&self) -> Option<String> {
+        if self.not_migrations.is_empty() {
+            return None;
+        }
+        let mut by: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+        for (path, why) in &self.not_migrations {
+            by.entry(why).or_default().push(path);
+        }
+        let parts: Vec<String> = by
+            .iter()
+            .map(|(why, paths)| match paths.len() {
+                1..=3 => format!("{why}: {}", paths.join(", ")),
+                n => format!("{why}: {n} files ({}, ...)", paths[0]),
+            })
+            .collect();
+        Some(parts.join("; "))
+    }
 }
 
 #[cfg(test)]

@@ -9,11 +9,13 @@ use super::finish::{finish, guarded, internal_error, panic_message};
 use super::suppress::{Scope, Suppressions};
 use super::txn::TxnState;
 use crate::diagnostic::{Diagnostic, Stats};
+use crate::parse::ir::Action;
 use crate::parse::suppress;
 use crate::parse::{self, ParsedFile, Status};
 use crate::rules::{Kind, RULES, RuleId, SchemaCtx, Settings, Sink, StmtCtx};
 use crate::schema::{self, FileInfo, Schema};
 use crate::source::SourceFile;
+use crate::source::layout::{Role, Tool, TxnMode};
 
 pub struct LintOutput {
     pub files: Vec<ParsedFile>,
@@ -92,6 +94,8 @@ pub struct Analyzer<'s> {
     schema: Schema,
     diagnostics: Vec<Diagnostic>,
     stats: Stats,
+    /// Per file replayed so far: its install-script group (see [`Plan::fresh_group`]).
+    fresh_groups: Vec<Option<u32>>,
 }
 
 impl<'s> Analyzer<'s> {
@@ -101,6 +105,7 @@ impl<'s> Analyzer<'s> {
             schema: Schema::default(),
             diagnostics: Vec::new(),
             stats: Stats { files, ..Stats::default() },
+            fresh_groups: Vec::with_capacity(files),
         }
     }
 
@@ -108,8 +113,13 @@ impl<'s> Analyzer<'s> {
     /// outside a rule (in the replay) drops the file's findings for one `internal-error`.
     pub fn file(&mut self, i: usize, file: &ParsedFile) {
         let start = self.diagnostics.len();
+        let plan = &file.source.plan;
+        self.fresh_groups.resize(i, None);
+        self.fresh_groups.push(plan.fresh_group);
+        self.stats.count_layout(plan.tool.name(), plan.role != Role::Forward);
         let result = catch_unwind(AssertUnwindSafe(|| {
-            lint_file(i, file, &mut self.schema, self.settings, &mut self.diagnostics, &mut self.stats);
+            let run = Run { fi: i, file, settings: self.settings, fresh_groups: &self.fresh_groups };
+            lint_file(&run, &mut self.schema, &mut self.diagnostics, &mut self.stats);
         }));
         if let Err(p) = result {
             self.diagnostics.truncate(start);
@@ -119,7 +129,7 @@ impl<'s> Analyzer<'s> {
 
     /// Runs the schema rules on the final model, then [`finish`].
     pub fn finish(self, files: &[ParsedFile]) -> Analysis {
-        let Self { settings, mut schema, mut diagnostics, stats } = self;
+        let Self { settings, mut schema, mut diagnostics, stats, .. } = self;
         schema.seal();
         let ctx = SchemaCtx::new(&schema, settings, None);
         run_schema_rules(&ctx, false, &mut diagnostics);
@@ -132,6 +142,11 @@ impl<'s> Analyzer<'s> {
                 .collect();
             suppressions.add_file(fi, &file.source.text, &file.comments, &scopes);
         }
+        // No finding in a baseline (a dump is not a migration anyone will run), but what goes
+        // wrong while reading one is still said.
+        diagnostics.retain(|d| {
+            d.rule == RuleId::InternalError || files.get(d.file).is_none_or(|f| f.source.plan.role == Role::Forward)
+        });
         let ran = |r: RuleId| matches!(r.def().kind, Kind::Statement(_) | Kind::Schema(_) | Kind::Builtin);
         let diagnostics = finish(diagnostics, settings, suppressions, &ran);
         Analysis { diagnostics, schema, stats }
@@ -152,20 +167,66 @@ pub(super) fn run_schema_rules(ctx: &SchemaCtx<'_>, live: bool, out: &mut Vec<Di
     }
 }
 
-fn lint_file(
+/// One file's replay: where it is in the run, and what the run knows of the files before it.
+struct Run<'a> {
     fi: usize,
-    file: &ParsedFile,
-    schema: &mut Schema,
-    settings: &Settings,
-    out: &mut Vec<Diagnostic>,
-    stats: &mut Stats,
-) {
+    file: &'a ParsedFile,
+    settings: &'a Settings,
+    fresh_groups: &'a [Option<u32>],
+}
+
+/// Whether the migration tool runs the file inside one transaction it opens itself.
+fn tool_transaction(file: &ParsedFile, settings: &Settings) -> bool {
+    let plan = &file.source.plan;
+    // One query string holding several statements: PostgreSQL runs it as one implicit
+    // transaction, unless it manages transactions itself.
+    let multi = || {
+        let top: Vec<&parse::Stmt> = file.stmts.iter().filter(|s| !s.inner).collect();
+        top.len() > 1 && !top.iter().any(|s| matches!(s.action, Action::Begin | Action::Commit | Action::Rollback))
+    };
+    if file.no_transaction {
+        // dbmate's `transaction:false` still sends the section as one query string; goose's
+        // `NO TRANSACTION` runs the statements one by one.
+        return plan.tool == Tool::Dbmate && multi();
+    }
+    match plan.txn {
+        TxnMode::Setting => settings.assume_in_transaction,
+        // Flyway runs a file whose statements all cannot run in a transaction without one
+        // (and refuses a file that mixes them with others).
+        TxnMode::Wrapped if plan.tool == Tool::Flyway => {
+            !file.stmts.iter().filter(|s| !s.inner).all(|s| non_transactional(&s.action))
+        }
+        TxnMode::Wrapped | TxnMode::WrappedButNonTransactional => true,
+        TxnMode::None => false,
+        TxnMode::MultiStatement => multi(),
+    }
+}
+
+/// Statements PostgreSQL refuses inside a transaction block, which tools detect and run alone.
+fn non_transactional(action: &Action) -> bool {
+    match action {
+        Action::CreateIndex(ci) => ci.concurrently,
+        Action::Drop { concurrently, .. } | Action::Reindex { concurrently, .. } => *concurrently,
+        Action::Vacuum { .. } => true,
+        _ => false,
+    }
+}
+
+fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stats: &mut Stats) {
+    let Run { fi, file, settings, fresh_groups } = *run;
     let text = file.source.text.as_str();
-    let mut txn = TxnState::new(settings.assume_in_transaction && !file.no_transaction);
+    let baseline = file.source.plan.role != Role::Forward;
+    let mut txn = TxnState::new(tool_transaction(file, settings));
     let mut reported_once: Vec<RuleId> = Vec::new();
     for stmt in &file.stmts {
         if !stmt.inner {
             count(stats, file, stmt);
+        }
+        if baseline {
+            // Replayed, not judged.
+            txn.after(&stmt.action);
+            schema::apply(schema, &stmt.action, &FileInfo { file: fi, span: stmt.range.clone(), phi_marked: false });
+            continue;
         }
         if let Status::Failed { message, at } = &stmt.status {
             let end = text[*at..stmt.range.end]
@@ -182,10 +243,15 @@ fn lint_file(
             text,
             schema,
             file: fi,
-            in_transaction: txn.in_transaction() || stmt.inner,
+            in_transaction: (txn.in_transaction()
+                && !(file.source.plan.txn == TxnMode::WrappedButNonTransactional
+                    && !txn.in_block()
+                    && non_transactional(&stmt.action)))
+                || stmt.inner,
             lock_timeout_set: txn.lock_timeout_set(),
             settings,
             new_tables: Default::default(),
+            fresh_groups,
         };
         for rule in RULES {
             let Kind::Statement(r) = rule.kind else { continue };

@@ -23,6 +23,11 @@ impl TxnState {
     }
 
     /// Inside a transaction block, explicit or assumed.
+    /// Inside an explicit `BEGIN` block.
+    pub fn in_block(&self) -> bool {
+        self.in_block
+    }
+
     pub fn in_transaction(&self) -> bool {
         self.in_block || self.assumed
     }

@@ -72,6 +72,14 @@ pub fn human(out: &mut dyn Write, report: &Report<'_>) -> std::io::Result<()> {
             c.infos,
         )?;
     }
+    // The layouts, when a migration tool was recognised or a file is not judged.
+    let s = report.stats;
+    if s.layouts.iter().any(|(tool, (_, base))| *tool != "plain" || *base > 0) || !s.not_migrations.is_empty() {
+        writeln!(out, "{} {}", "layout:".bold(), visible(&s.layout_line()))?;
+        if let Some(line) = s.not_migrations_line() {
+            writeln!(out, "{} {}", "not migrations (skipped):".bold(), visible(&line))?;
+        }
+    }
     if report.baseline_fixed > 0 {
         writeln!(
             out,

@@ -44,6 +44,9 @@ pub struct StmtCtx<'a> {
     /// Answers of [`StmtCtx::is_new_table`] for this statement (a dozen rules ask it about the
     /// same table).
     pub new_tables: RefCell<Vec<(ObjName, bool)>>,
+    /// Per file of the run so far: its install-script group, if it is one of a set of install
+    /// scripts (or a migration not yet deployed).
+    pub fresh_groups: &'a [Option<u32>],
 }
 
 impl StmtCtx<'_> {
@@ -51,20 +54,32 @@ impl StmtCtx<'_> {
         self.schema.table(name)
     }
 
-    /// The table was created earlier in this file (so it is new and empty).
+    /// The table was created earlier in this file, or in an install script (or undeployed
+    /// migration) of the same set as this file: so it is new and empty.
     pub fn is_new_table(&self, name: &ObjName) -> bool {
         if let Some((_, new)) = self.new_tables.borrow().iter().find(|(n, _)| n == name) {
             return *new;
         }
-        let new =
-            self.table(name).is_some_and(|t| t.created.file() == Some(self.file)) || self.schema.is_temporary(name);
+        let new = self.table(name).is_some_and(|t| t.created.file().is_some_and(|f| self.is_fresh_file(f)))
+            || self.schema.is_temporary(name);
         self.new_tables.borrow_mut().push((name.clone(), new));
         new
     }
 
-    /// The materialized view was created earlier in this file.
+    /// The materialized view was created earlier in this file (or in the same set of install
+    /// scripts or undeployed migrations).
     pub fn is_new_matview(&self, name: &ObjName) -> bool {
-        self.schema.matviews.get(name as &dyn crate::schema::NameKey).is_some_and(|&f| f == self.file)
+        self.schema.matviews.get(name as &dyn crate::schema::NameKey).is_some_and(|&f| self.is_fresh_file(f))
+    }
+
+    /// What file `f` created is new to this statement: `f` is this file, or both are of one
+    /// set of install scripts or undeployed migrations.
+    pub fn is_fresh_file(&self, f: usize) -> bool {
+        f == self.file
+            || matches!(
+                (self.fresh_groups.get(f), self.fresh_groups.get(self.file)),
+                (Some(Some(a)), Some(Some(b))) if a == b
+            )
     }
 
     pub fn sql(&self) -> &str {

@@ -1,5 +1,6 @@
 //! Loading migration files in migration order.
 
+pub mod layout;
 mod line_index;
 mod order;
 
@@ -15,6 +16,8 @@ pub struct SourceFile {
     pub path: String,
     pub text: String,
     pub index: LineIndex,
+    /// What the file is to its migration tool (forward migration or baseline; transaction).
+    pub plan: layout::Plan,
 }
 
 impl SourceFile {
@@ -24,7 +27,7 @@ impl SourceFile {
             text.drain(..3);
         }
         let index = LineIndex::new(&text);
-        Self { path: path.into(), text, index }
+        Self { path: path.into(), text, index, plan: layout::Plan::default() }
     }
 
     pub fn from_bytes(path: impl Into<String>, bytes: Vec<u8>) -> Self {
@@ -96,10 +99,12 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
 }
 
 /// How folders are searched.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct DiscoverOptions {
     /// Read `.sql` symlinks whose target lies outside the folder given (`--follow-symlinks`).
     pub follow_symlinks: bool,
+    /// The configuration's `[lint] layout`, `baseline` and `forward`.
+    pub layout: layout::LayoutOptions,
 }
 
 /// A file found in a folder and not read, and why.
@@ -119,7 +124,12 @@ impl std::fmt::Display for Skipped {
 #[derive(Debug, Default)]
 pub struct Discovered {
     pub files: Vec<PathBuf>,
+    /// Each file's plan (as `files`).
+    pub plans: Vec<layout::Plan>,
     pub skipped: Vec<Skipped>,
+    /// Files found that their migration tool would not run as migrations (down, revert,
+    /// verify, undo, teardown and seed scripts), and why.
+    pub not_migrations: Vec<Skipped>,
 }
 
 /// [`discover`], saying what was skipped: in a folder, a symlink is followed only when its
@@ -133,6 +143,7 @@ pub fn discover_files(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Disco
     for path in paths {
         if path.as_os_str() == "-" {
             out.files.push(path.clone());
+            out.plans.push(layout::Plan::default());
             continue;
         }
         let meta = std::fs::metadata(path).map_err(|e| {
@@ -154,15 +165,35 @@ pub fn discover_files(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Disco
             let mut keyed: Vec<(String, PathBuf)> =
                 found.into_iter().map(|p| (p.to_string_lossy().into_owned(), p)).collect();
             keyed.sort_by(|a, b| natural_cmp(&a.0, &b.0));
-            out.files.extend(keyed.into_iter().map(|(_, p)| p));
+            let (planned, not) = layout::plan_paths(keyed.into_iter().map(|(_, p)| p).collect(), false, &opts.layout);
+            if planned.is_empty() {
+                return Err(SourceError::NoSqlFiles(path.display().to_string()));
+            }
+            for (p, plan) in planned {
+                out.files.push(p);
+                out.plans.push(plan);
+            }
+            out.not_migrations.extend(not.into_iter().map(|(path, reason)| Skipped { path, reason }));
         } else {
             // A file named on the command line that cannot be read safely is an error, not a skip.
             check_readable(path, None)
                 .map_err(|reason| SourceError::Refused { path: path.display().to_string(), reason })?;
-            out.files.push(path.clone());
+            let (planned, _) = layout::plan_paths(vec![path.clone()], true, &opts.layout);
+            for (p, plan) in planned {
+                out.files.push(p);
+                out.plans.push(plan);
+            }
         }
     }
     Ok(out)
+}
+
+impl Discovered {
+    /// Reads every file (in parallel), each with its plan refined from its text.
+    pub fn load(&self) -> Result<Vec<SourceFile>, SourceError> {
+        use rayon::prelude::*;
+        self.files.par_iter().zip(self.plans.par_iter()).map(|(f, plan)| load_planned(f, *plan)).collect()
+    }
 }
 
 /// The kernel's and the devices' trees: never read, whatever a path or symlink says.
@@ -221,8 +252,25 @@ fn walk(
     Ok(())
 }
 
-/// Reads one file (or standard input for `-`).
+/// Reads one file (or standard input for `-`), planned as its path says (without a
+/// configuration's layout settings).
 pub fn load(path: &Path) -> Result<SourceFile, SourceError> {
+    let plan = match path.as_os_str() == "-" {
+        true => layout::Plan::default(),
+        false => layout::plan_paths(vec![path.to_path_buf()], true, &layout::LayoutOptions::default()).0[0].1,
+    };
+    load_planned(path, plan)
+}
+
+/// Reads one file with its plan, refined from its text.
+pub fn load_planned(path: &Path, plan: layout::Plan) -> Result<SourceFile, SourceError> {
+    let mut file = read(path)?;
+    file.plan = plan;
+    layout::refine(&mut file.plan, &file.text);
+    Ok(file)
+}
+
+fn read(path: &Path) -> Result<SourceFile, SourceError> {
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
@@ -325,7 +373,11 @@ mod tests {
         }
         assert!(d.skipped[0].to_string().starts_with("skipped "), "{}", d.skipped[0]);
         // With --follow-symlinks: the file outside, still never the kernel's or a device.
-        let d = discover_files(std::slice::from_ref(&tree), &DiscoverOptions { follow_symlinks: true }).unwrap();
+        let d = discover_files(
+            std::slice::from_ref(&tree),
+            &DiscoverOptions { follow_symlinks: true, ..Default::default() },
+        )
+        .unwrap();
         assert_eq!(names(&d.files), ["1_a.sql", "3_outside.sql", "2_inside.sql"]);
         for (path, reason) in d.skipped.iter().map(|s| (names(std::slice::from_ref(&s.path)), s.reason)) {
             assert!(

@@ -1,0 +1,734 @@
+//! Which migration tool a folder belongs to, and what that tool would run: which files are
+//! forward migrations, which are a baseline (a schema dump, replayed but not judged), which it
+//! never runs (down, undo, revert, verify, teardown and seed scripts), in what order, and whether
+//! it wraps each file in a transaction.
+//!
+//! Detection works from paths first (before files are read: skipped files are never read), then
+//! from each file's first lines ([`refine`]). A folder whose layout is unknown is linted as
+//! before, except that scripts no migration tool would run as a migration (teardown scripts,
+//! seeds) are skipped and schema dumps are a baseline.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+/// A migration tool whose conventions dbwarden follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Tool {
+    /// No known layout: every `.sql` file is a migration, in natural path order.
+    #[default]
+    Plain,
+    Sqitch,
+    Flyway,
+    GolangMigrate,
+    Diesel,
+    Goose,
+    Dbmate,
+    Prisma,
+    Drizzle,
+    Supabase,
+    Rails,
+    Liquibase,
+    Atlas,
+    GraphileMigrate,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 14] = [
+        Tool::Plain,
+        Tool::Sqitch,
+        Tool::Flyway,
+        Tool::GolangMigrate,
+        Tool::Diesel,
+        Tool::Goose,
+        Tool::Dbmate,
+        Tool::Prisma,
+        Tool::Drizzle,
+        Tool::Supabase,
+        Tool::Rails,
+        Tool::Liquibase,
+        Tool::Atlas,
+        Tool::GraphileMigrate,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Plain => "plain",
+            Tool::Sqitch => "sqitch",
+            Tool::Flyway => "flyway",
+            Tool::GolangMigrate => "golang-migrate",
+            Tool::Diesel => "diesel",
+            Tool::Goose => "goose",
+            Tool::Dbmate => "dbmate",
+            Tool::Prisma => "prisma",
+            Tool::Drizzle => "drizzle",
+            Tool::Supabase => "supabase",
+            Tool::Rails => "rails",
+            Tool::Liquibase => "liquibase",
+            Tool::Atlas => "atlas",
+            Tool::GraphileMigrate => "graphile-migrate",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Tool> {
+        let name = name.trim().to_ascii_lowercase().replace('_', "-");
+        let name = match name.as_str() {
+            "unknown" | "none" => "plain",
+            "sqlx" | "migrate" | "ory" | "popx" => "golang-migrate",
+            "graphile" => "graphile-migrate",
+            other => other,
+        };
+        Tool::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Whether the tool runs each migration file inside one transaction by default.
+    fn wraps_files(self) -> TxnMode {
+        match self {
+            Tool::Plain => TxnMode::Setting,
+            // sqitch runs each script with psql as written; its templates carry BEGIN/COMMIT.
+            Tool::Sqitch => TxnMode::None,
+            // The file is sent as one multi-statement query: PostgreSQL runs it as one implicit
+            // transaction when it holds more than one statement.
+            Tool::GolangMigrate | Tool::Prisma => TxnMode::MultiStatement,
+            Tool::Supabase => TxnMode::WrappedButNonTransactional,
+            Tool::Flyway
+            | Tool::Diesel
+            | Tool::Goose
+            | Tool::Dbmate
+            | Tool::Drizzle
+            | Tool::Liquibase
+            | Tool::Atlas
+            | Tool::GraphileMigrate => TxnMode::Wrapped,
+            Tool::Rails => TxnMode::Setting,
+        }
+    }
+}
+
+/// Whether the statements of a file run inside a transaction the tool opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TxnMode {
+    /// As `[lint] assume_in_transaction` says (no known tool).
+    #[default]
+    Setting,
+    /// The tool wraps the file in one transaction.
+    Wrapped,
+    /// The file is sent as one query string: an implicit transaction when it holds more than one
+    /// statement.
+    MultiStatement,
+    /// Run as written: only explicit `BEGIN` opens a transaction.
+    None,
+    /// Wrapped, except the statements that cannot run in a transaction, which the tool runs on
+    /// their own (the Supabase CLI since 2.109: `CREATE INDEX CONCURRENTLY`, `VACUUM`, ...).
+    WrappedButNonTransactional,
+}
+
+/// What a file is to its migration tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// A migration the tool runs: judged by every rule.
+    #[default]
+    Forward,
+    /// A schema dump or baseline: replayed into the model, not judged.
+    Baseline(&'static str),
+}
+
+/// How a file is linted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub tool: Tool,
+    pub role: Role,
+    pub txn: TxnMode,
+    /// Install scripts of one folder (unversioned files that build a schema from nothing): what
+    /// one of them creates is new to the others of the same group, not a live table.
+    pub fresh_group: Option<u32>,
+}
+
+/// What the configuration says about layouts.
+#[derive(Debug, Clone, Default)]
+pub struct LayoutOptions {
+    /// `[lint] layout`: every folder is this tool's.
+    pub forced: Option<Tool>,
+    /// `[lint] baseline`: globs of files replayed but not judged.
+    pub baseline: Vec<Glob>,
+    /// `[lint] forward`: globs of files always linted as forward migrations.
+    pub forward: Vec<Glob>,
+}
+
+/// A path glob: `*` and `?` within a path segment, `**` across segments. It matches a path when
+/// it matches the whole path or its end after a `/` (so `db/structure.sql` matches
+/// `./app/db/structure.sql`).
+#[derive(Debug, Clone)]
+pub struct Glob {
+    pub text: String,
+    re: Regex,
+}
+
+impl Glob {
+    pub fn new(text: &str) -> Result<Glob, String> {
+        let mut re = String::from("(?:^|/)");
+        let t = text.trim_start_matches("./");
+        let mut chars = t.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '*' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    if chars.peek() == Some(&'/') {
+                        chars.next();
+                        re.push_str("(?:.*/)?");
+                    } else {
+                        re.push_str(".*");
+                    }
+                }
+                '*' => re.push_str("[^/]*"),
+                '?' => re.push_str("[^/]"),
+                c => re.push_str(&regex::escape(&c.to_string())),
+            }
+        }
+        re.push('$');
+        let re = Regex::new(&re).map_err(|e| format!("bad glob `{text}`: {e}"))?;
+        Ok(Glob { text: text.to_owned(), re })
+    }
+
+    pub fn matches(&self, path: &Path) -> bool {
+        self.re.is_match(&path.to_string_lossy().replace('\\', "/"))
+    }
+}
+
+/// A file the layout says is not a migration.
+pub type SkipReason = &'static str;
+/// A file to read, and how.
+pub type Planned = (PathBuf, Plan);
+/// A file that is not a migration, and why.
+pub type NotMigration = (PathBuf, SkipReason);
+
+pub const SQITCH_REVERT: SkipReason = "sqitch revert script";
+pub const SQITCH_VERIFY: SkipReason = "sqitch verify script";
+pub const SQITCH_OTHER: SkipReason = "not in sqitch's deploy/ folder";
+pub const FLYWAY_UNDO: SkipReason = "Flyway undo migration";
+pub const TEARDOWN: SkipReason = "teardown script";
+pub const REVERT: SkipReason = "revert script";
+pub const SEED: SkipReason = "seed data";
+
+/// Plans the files found in one folder given on the command line (`root`), in the order found
+/// (natural path order). Returns the files to read with their plans, in the order the tools run
+/// them, and those that are not migrations with why. `explicit`: the file was named on the
+/// command line, so it is never skipped.
+pub fn plan_paths(files: Vec<PathBuf>, explicit: bool, opts: &LayoutOptions) -> (Vec<Planned>, Vec<NotMigration>) {
+    let mut dirs = DirFacts::default();
+    let mut out = Vec::with_capacity(files.len());
+    let mut skipped = Vec::new();
+    for path in files {
+        match plan_path(&path, opts, &mut dirs) {
+            Err(reason) if !explicit => skipped.push((path, reason)),
+            Err(_) => out.push((path, Plan::default())),
+            Ok(plan) => out.push((path, plan)),
+        }
+    }
+    flyway_repeatables_last(&mut out);
+    sqitch_order(&mut out);
+    install_order(&mut out);
+    (out, skipped)
+}
+
+/// Install scripts have no version to order them: their tool runs them in the order a schema
+/// is built (types, then tables, then keys, indexes and the rest). Within one group, files move
+/// to that order by the words of their names (`CreateTables.sql` before `CreateFKConstraints.sql`),
+/// keeping name order otherwise.
+fn install_order(files: &mut [(PathBuf, Plan)]) {
+    let rank = |p: &Path| {
+        let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let w = words(&stem);
+        let any = |set: &[&str]| w.iter().any(|x| set.contains(&x.as_str()));
+        if any(&[
+            "extension",
+            "extensions",
+            "schema",
+            "schemas",
+            "collation",
+            "collations",
+            "type",
+            "types",
+            "domain",
+            "domains",
+            "sequence",
+            "sequences",
+        ]) {
+            0
+        } else if any(&["table", "tables"]) {
+            1
+        } else if any(&[
+            "key",
+            "keys",
+            "primarykeys",
+            "constraint",
+            "constraints",
+            "fkconstraints",
+            "index",
+            "indexes",
+            "indices",
+            "view",
+            "views",
+            "trigger",
+            "triggers",
+            "policies",
+            "grants",
+        ]) {
+            3
+        } else {
+            2
+        }
+    };
+    let mut groups: Vec<u32> = files.iter().filter_map(|(_, p)| p.fresh_group).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    for g in groups {
+        let idx: Vec<usize> = (0..files.len()).filter(|&i| files[i].1.fresh_group == Some(g)).collect();
+        let mut order = idx.clone();
+        order.sort_by_key(|&i| (rank(&files[i].0), i));
+        let moved: Vec<(PathBuf, Plan)> = order.iter().map(|&i| files[i].clone()).collect();
+        for (slot, item) in idx.iter().zip(moved) {
+            files[*slot] = item;
+        }
+    }
+}
+
+fn plan_path(path: &Path, opts: &LayoutOptions, dirs: &mut DirFacts) -> Result<Plan, SkipReason> {
+    let forward = opts.forward.iter().any(|g| g.matches(path));
+    let mut plan = detect(path, dirs, forward)?;
+    if let Some(tool) = opts.forced {
+        plan.tool = tool;
+        plan.txn = tool.wraps_files();
+        if tool != Tool::Plain {
+            plan.fresh_group = None;
+        }
+    }
+    if forward {
+        plan.role = Role::Forward;
+    } else if opts.baseline.iter().any(|g| g.matches(path)) {
+        plan.role = Role::Baseline("configured as a baseline (`[lint] baseline`)");
+    }
+    Ok(plan)
+}
+
+fn with_tool(tool: Tool) -> Plan {
+    Plan { tool, role: Role::Forward, txn: tool.wraps_files(), fresh_group: None }
+}
+
+fn detect(path: &Path, dirs: &mut DirFacts, forward: bool) -> Result<Plan, SkipReason> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    let parent = path.parent().unwrap_or(Path::new(""));
+    let parent_name = dir_name(parent);
+    let grandparent = parent.parent().unwrap_or(Path::new(""));
+
+    // sqitch: deploy/ beside revert/ or verify/ (or a sqitch.plan).
+    for (depth, dir) in path.ancestors().skip(1).take(4).enumerate() {
+        let base = dir.parent().unwrap_or(Path::new(""));
+        match dir_name(dir).as_str() {
+            "deploy" if dirs.is_sqitch_root(base) => {
+                return Ok(with_tool(Tool::Sqitch));
+            }
+            "revert" if dirs.is_sqitch_root(base) && !forward => return Err(SQITCH_REVERT),
+            "verify" if dirs.is_sqitch_root(base) && !forward => return Err(SQITCH_VERIFY),
+            _ => {}
+        }
+        if depth < 2 && dirs.is_sqitch_root(dir) && !forward {
+            return Err(SQITCH_OTHER);
+        }
+    }
+
+    // Prisma: migrations/<name>/migration.sql.
+    if lower == "migration.sql" && dir_name(grandparent) == "migrations" {
+        return Ok(with_tool(Tool::Prisma));
+    }
+    // Diesel: migrations/<version_name>/up.sql.
+    if lower == "up.sql" {
+        let mut plan = with_tool(Tool::Diesel);
+        // `run_in_transaction = false` still sends the file as one query string.
+        if dirs.diesel_no_transaction(parent) {
+            plan.txn = TxnMode::MultiStatement;
+        }
+        return Ok(plan);
+    }
+    // Flyway: V<version>__, U<version>__, B<version>__, R__ (case as Flyway's defaults).
+    if let Some(kind) = flyway_kind(&name) {
+        let mut plan = with_tool(Tool::Flyway);
+        match kind {
+            'U' if !forward => return Err(FLYWAY_UNDO),
+            'B' => plan.role = Role::Baseline("Flyway baseline migration"),
+            _ => {}
+        }
+        if dirs.flyway_no_transaction(path) {
+            plan.txn = TxnMode::None;
+        }
+        return Ok(plan);
+    }
+    // golang-migrate, sqlx and ory/pop: <version>_<name>.up.sql (down files are never found).
+    // golang-migrate sends the file as one query string; ory/popx (`<v>_<name>.postgres.up.sql`)
+    // wraps each file in a transaction unless its name says `.autocommit.`.
+    if lower.ends_with(".up.sql") {
+        let mut plan = with_tool(Tool::GolangMigrate);
+        if lower.contains(".postgres.") && !lower.contains(".autocommit.") {
+            plan.txn = TxnMode::Wrapped;
+        }
+        return Ok(plan);
+    }
+    // Supabase CLI: supabase/migrations/<timestamp>_<name>.sql; supabase/seed.sql is seed data.
+    if parent_name == "migrations" && dir_name(grandparent) == "supabase" {
+        return Ok(with_tool(Tool::Supabase));
+    }
+    // graphile-migrate: migrations/committed/*.sql and migrations/current.sql.
+    if (parent_name == "committed" && dir_name(grandparent) == "migrations")
+        || (lower == "current.sql" && parent_name == "migrations")
+    {
+        return Ok(with_tool(Tool::GraphileMigrate));
+    }
+    if dirs.has(parent, "meta/_journal.json") {
+        return Ok(with_tool(Tool::Drizzle));
+    }
+    if dirs.has(parent, "atlas.sum") {
+        return Ok(with_tool(Tool::Atlas));
+    }
+    // Rails keeps its schema as db/structure.sql: a dump.
+    if lower == "structure.sql" {
+        return Ok(Plan { role: Role::Baseline("schema dump (Rails db/structure.sql)"), ..with_tool(Tool::Rails) });
+    }
+
+    // No known tool.
+    let mut plan = Plan::default();
+    if forward {
+        return Ok(plan);
+    }
+    let stem = lower.strip_suffix(".sql").unwrap_or(&lower);
+    let versioned = is_versioned(stem) || is_versioned(&parent_name);
+    if !versioned {
+        let words = words(name.strip_suffix(".sql").unwrap_or(&name));
+        let first = words.first().map(String::as_str);
+        if matches!(first, Some("drop" | "truncate" | "teardown" | "uninstall" | "destroy" | "rollback" | "revert"))
+            || words.iter().any(|w| matches!(w.as_str(), "drop" | "teardown" | "uninstall"))
+        {
+            return Err(TEARDOWN);
+        }
+        if matches!(first, Some("seed" | "seeds")) {
+            return Err(SEED);
+        }
+    }
+    if path.components().any(|c| {
+        matches!(
+            c.as_os_str().to_string_lossy().to_ascii_lowercase().as_str(),
+            "revert" | "rollback" | "rollbacks" | "undo"
+        )
+    }) {
+        return Err(REVERT);
+    }
+    if path
+        .components()
+        .any(|c| matches!(c.as_os_str().to_string_lossy().to_ascii_lowercase().as_str(), "seed" | "seeds"))
+        && !versioned
+    {
+        return Err(SEED);
+    }
+    if matches!(stem, "schema" | "structure" | "dump") {
+        plan.role = Role::Baseline("schema file");
+    } else if parent_name == "schema" && !stem.starts_with(|c: char| c.is_ascii_digit()) {
+        plan.role = Role::Baseline("file in a schema/ folder (the schema as a whole)");
+    } else if !versioned {
+        // Install scripts: no version in the name, so no tool runs them in an order on a live
+        // database; what they create together is new.
+        plan.fresh_group = Some(dirs.group(parent));
+    }
+    Ok(plan)
+}
+
+/// Refines a file's plan from its text: dumps, and the markers of the tools that keep them in
+/// the files (goose, dbmate, Drizzle, Liquibase, sqitch, Atlas, graphile-migrate).
+pub fn refine(plan: &mut Plan, text: &str) {
+    let head = &text[..crate::source::floor_char_boundary(text, text.len().min(4096))];
+    if plan.role == Role::Forward && is_pg_dump(head) {
+        plan.role = Role::Baseline("pg_dump output");
+        plan.fresh_group = None;
+        return;
+    }
+    let has_line = |prefix: &str| {
+        head.lines().any(|l| {
+            let l = l.trim_start();
+            l.get(..prefix.len()).is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+        })
+    };
+    let tool = if has_line("-- +goose") {
+        Some(Tool::Goose)
+    } else if has_line("-- migrate:up") {
+        Some(Tool::Dbmate)
+    } else if has_line("--liquibase formatted sql") || has_line("-- liquibase formatted sql") {
+        Some(Tool::Liquibase)
+    } else if text.contains("--> statement-breakpoint") {
+        Some(Tool::Drizzle)
+    } else if plan.tool == Tool::Plain && has_line("-- Deploy ") && head.contains(" to pg") {
+        Some(Tool::Sqitch)
+    } else {
+        None
+    };
+    if let Some(tool) = tool
+        && matches!(plan.tool, Tool::Plain | Tool::Supabase | Tool::GolangMigrate)
+    {
+        plan.tool = tool;
+        plan.txn = tool.wraps_files();
+        plan.fresh_group = None;
+    }
+    // Opt-out markers that the splitter does not read (it reads goose's and dbmate's). Most
+    // tools still send an opted-out file as one query string (one implicit transaction when it
+    // holds several statements); Atlas and Liquibase run its statements one by one.
+    // (Flyway has no in-script opt-out: only a `.sql.conf` file, read with the path.)
+    let opted_out = match plan.tool {
+        Tool::Atlas => has_line("-- atlas:txmode none").then_some(TxnMode::None),
+        Tool::Liquibase => liquibase_no_transaction(text).then_some(TxnMode::None),
+        Tool::GraphileMigrate => has_line("--! no-transaction").then_some(TxnMode::MultiStatement),
+        // sqlx: the file must start with the marker.
+        Tool::GolangMigrate => text.starts_with("-- no-transaction").then_some(TxnMode::MultiStatement),
+        // postgres-migrations (npm) reads its marker anywhere in the file.
+        Tool::Plain => text.contains("-- postgres-migrations disable-transaction").then_some(TxnMode::MultiStatement),
+        _ => None,
+    };
+    if let Some(mode) = opted_out {
+        plan.txn = mode;
+    }
+}
+
+/// Liquibase: a file whose changesets all say `runInTransaction:false`.
+fn liquibase_no_transaction(text: &str) -> bool {
+    let sets: Vec<&str> =
+        text.lines().filter(|l| l.trim_start().to_ascii_lowercase().starts_with("--changeset")).collect();
+    !sets.is_empty() && sets.iter().all(|l| l.to_ascii_lowercase().contains("runintransaction:false"))
+}
+
+/// The header pg_dump writes.
+fn is_pg_dump(head: &str) -> bool {
+    head.lines().take(12).any(|l| l.trim() == "-- PostgreSQL database dump")
+}
+
+fn dir_name(dir: &Path) -> String {
+    dir.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
+}
+
+/// Whether a name (a file stem or folder name) carries a version: it starts with digits or
+/// `v` and a digit, or holds a dotted version or a date.
+fn is_versioned(name: &str) -> bool {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"^(?i:v)?\d|\d+[._]\d+|\d{3,}").unwrap());
+    re.is_match(name)
+}
+
+/// A name's words: split at separators and at lower-to-upper case changes, lower-cased.
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// `V1__x.sql` → `V`; `R__x.sql` → `R`; also `U` and `B`.
+fn flyway_kind(name: &str) -> Option<char> {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"^(?:([VUB])\d+(?:[._]\d+)*__.+|(R)__.+)\.sql$").unwrap());
+    let caps = re.captures(name)?;
+    caps.get(1).or(caps.get(2)).and_then(|m| m.as_str().chars().next())
+}
+
+/// Flyway runs repeatable migrations after every versioned one (of their folder).
+fn flyway_repeatables_last(files: &mut Vec<(PathBuf, Plan)>) {
+    let repeatable = |(p, plan): &(PathBuf, Plan)| {
+        plan.tool == Tool::Flyway && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("R__"))
+    };
+    if !files.iter().any(repeatable) {
+        return;
+    }
+    let (rs, mut rest): (Vec<_>, Vec<_>) = std::mem::take(files).into_iter().partition(repeatable);
+    for r in rs {
+        let parent = r.0.parent().map(Path::to_path_buf);
+        let at =
+            rest.iter().rposition(|(p, _)| p.parent().map(Path::to_path_buf) == parent).map_or(rest.len(), |i| i + 1);
+        rest.insert(at, r);
+    }
+    *files = rest;
+}
+
+/// sqitch deploys in the order of `sqitch.plan`; without it, in the order the scripts'
+/// `-- requires:` lines allow (names in order where they allow any).
+fn sqitch_order(files: &mut [(PathBuf, Plan)]) {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for (p, plan) in files.iter() {
+        let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
+        if plan.tool == Tool::Sqitch && !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    for dir in dirs {
+        sqitch_order_dir(files, &dir);
+    }
+}
+
+fn sqitch_order_dir(files: &mut [(PathBuf, Plan)], deploy_dir: &Path) {
+    let idx: Vec<usize> = (0..files.len())
+        .filter(|&i| files[i].1.tool == Tool::Sqitch && files[i].0.parent() == Some(deploy_dir))
+        .collect();
+    let change = |p: &Path| p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let names: Vec<String> = idx.iter().map(|&i| change(&files[i].0)).collect();
+    let plan_order =
+        deploy_dir.parent().and_then(|root| std::fs::read_to_string(root.join("sqitch.plan")).ok()).map(|text| {
+            text.lines()
+                .filter(|l| !l.trim().is_empty() && !l.starts_with(['%', '@', '#']))
+                .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+                .collect::<Vec<String>>()
+        });
+    let order: Vec<usize> = match plan_order {
+        Some(plan) if !plan.is_empty() => {
+            let mut order: Vec<usize> =
+                plan.iter().filter_map(|c| names.iter().position(|n| n == c)).collect::<Vec<_>>();
+            order.dedup();
+            // Scripts the plan does not name keep their place after the planned ones.
+            let rest: Vec<usize> = (0..names.len()).filter(|i| !order.contains(i)).collect();
+            order.extend(rest);
+            order
+        }
+        _ => {
+            let requires: Vec<Vec<usize>> = idx
+                .iter()
+                .map(|&i| {
+                    let text = std::fs::read_to_string(&files[i].0).unwrap_or_default();
+                    text.lines()
+                        .take(40)
+                        .filter_map(|l| l.trim().strip_prefix("-- requires:"))
+                        .filter_map(|r| names.iter().position(|n| n == r.trim()))
+                        .collect()
+                })
+                .collect();
+            topological(&requires)
+        }
+    };
+    let moved: Vec<(PathBuf, Plan)> = order.iter().map(|&k| files[idx[k]].clone()).collect();
+    for (slot, item) in idx.iter().zip(moved) {
+        files[*slot] = item;
+    }
+}
+
+/// Kahn's algorithm, lowest index first; a cycle keeps the rest in index order.
+fn topological(requires: &[Vec<usize>]) -> Vec<usize> {
+    let n = requires.len();
+    let mut done = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        let next = (0..n).find(|&i| !done[i] && requires[i].iter().all(|&r| done[r] || r == i));
+        let i = next.unwrap_or_else(|| (0..n).find(|&i| !done[i]).unwrap_or(0));
+        done[i] = true;
+        order.push(i);
+    }
+    order
+}
+
+/// What folders hold, asked once per folder.
+#[derive(Default)]
+struct DirFacts {
+    exists: HashMap<PathBuf, bool>,
+    groups: HashMap<PathBuf, u32>,
+}
+
+impl DirFacts {
+    fn has(&mut self, dir: &Path, entry: &str) -> bool {
+        let p = dir.join(entry);
+        *self.exists.entry(p.clone()).or_insert_with(|| p.exists())
+    }
+
+    fn is_sqitch_root(&mut self, dir: &Path) -> bool {
+        self.has(dir, "deploy") && (self.has(dir, "revert") || self.has(dir, "verify") || self.has(dir, "sqitch.plan"))
+            || (self.has(dir, "deploy") && dir.parent().is_some_and(|p| self.has(p, "sqitch.plan")))
+    }
+
+    fn diesel_no_transaction(&mut self, dir: &Path) -> bool {
+        self.has(dir, "metadata.toml")
+            && std::fs::read_to_string(dir.join("metadata.toml"))
+                .is_ok_and(|t| t.lines().any(|l| l.replace(' ', "") == "run_in_transaction=false"))
+    }
+
+    fn flyway_no_transaction(&mut self, file: &Path) -> bool {
+        let conf = PathBuf::from(format!("{}.conf", file.display()));
+        std::fs::read_to_string(conf)
+            .is_ok_and(|t| t.lines().any(|l| l.replace(' ', "") == "executeInTransaction=false"))
+    }
+
+    /// A folder's install-script group: the same for the same folder in every call.
+    fn group(&mut self, dir: &Path) -> u32 {
+        *self.groups.entry(dir.to_path_buf()).or_insert_with(|| {
+            let mut h: u32 = 0x811c_9dc5;
+            for b in dir.to_string_lossy().bytes() {
+                h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+            }
+            h
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_words() {
+        for v in
+            ["001_init", "20230101_x", "v1.4", "V2__x", "flowable.postgres.upgradestep.6.0.0.0.to.6.0.1.0.engine", "56"]
+        {
+            assert!(is_versioned(&v.to_ascii_lowercase()), "{v}");
+        }
+        for v in ["createtables", "createreplicationtriggers2", "schema", "pg_partman-setup"] {
+            assert!(!is_versioned(v), "{v}");
+        }
+        assert_eq!(words("DropFKConstraints"), ["drop", "fkconstraints"]);
+        assert_eq!(words("flowable.postgres.drop.engine"), ["flowable", "postgres", "drop", "engine"]);
+        assert_eq!(flyway_kind("V1_2__init.sql"), Some('V'));
+        assert_eq!(flyway_kind("R__views.sql"), Some('R'));
+        assert_eq!(flyway_kind("U3__undo.sql"), Some('U'));
+        assert_eq!(flyway_kind("B1_20_0__baseline__POSTGRESQL.sql"), Some('B'));
+        assert_eq!(flyway_kind("Vacuum__x.sql"), None);
+        assert_eq!(Tool::from_name("Golang_Migrate"), Some(Tool::GolangMigrate));
+        assert_eq!(Tool::from_name("flyway"), Some(Tool::Flyway));
+        assert_eq!(Tool::from_name("nope"), None);
+    }
+
+    #[test]
+    fn globs() {
+        let g = Glob::new("db/structure.sql").unwrap();
+        assert!(g.matches(Path::new("./app/db/structure.sql")));
+        assert!(g.matches(Path::new("db/structure.sql")));
+        assert!(!g.matches(Path::new("xdb/structure.sql")));
+        let g = Glob::new("**/baseline/*.sql").unwrap();
+        assert!(g.matches(Path::new("a/b/baseline/x.sql")));
+        assert!(!g.matches(Path::new("a/b/baseline/c/x.sql")));
+    }
+
+    #[test]
+    fn topological_order_follows_requires() {
+        // 0 requires 2, 1 requires nothing, 2 requires 1.
+        assert_eq!(topological(&[vec![2], vec![], vec![1]]), [1, 2, 0]);
+        // A cycle still yields every index once.
+        let mut o = topological(&[vec![1], vec![0]]);
+        o.sort();
+        assert_eq!(o, [0, 1]);
+    }
+}
