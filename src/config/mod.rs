@@ -50,6 +50,12 @@ pub struct LintConfig {
     pub select: Vec<String>,
     pub ignore: Vec<String>,
     pub severity: BTreeMap<String, Severity>,
+    /// `[lint.placeholders]`: what each template placeholder in the migrations stands for, by
+    /// name (`Namespace = "auth"` for `{{ index .Options "Namespace" }}`, `"flyway:defaultSchema"
+    /// = "public"` for `${flyway:defaultSchema}`, `schema = "app"` for psql's `:schema`): SQL text,
+    /// inserted as written. A placeholder without a value is read as an identifier made of its
+    /// name (`namespace`), or for `:'name'` as the string `'name'`.
+    pub placeholders: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -141,6 +147,7 @@ impl Default for LintConfig {
             select: vec!["all".into()],
             ignore: Vec::new(),
             severity: BTreeMap::new(),
+            placeholders: BTreeMap::new(),
         }
     }
 }
@@ -361,6 +368,9 @@ select = ["all"]
 ignore = []
 [lint.severity]
 drop-column = "error"
+[lint.placeholders]
+Namespace = "auth"
+"flyway:defaultSchema" = "public"
 [phi]
 tables = ["patients", "care.notes"]
 patterns = ["(?i)patient"]
@@ -373,5 +383,7 @@ require = "phi"
         .unwrap();
         assert_eq!(c.lint.severity["drop-column"], Severity::Error);
         assert_eq!(c.soft_delete.require, Require::Phi);
+        assert_eq!(c.lint.placeholders["Namespace"], "auth");
+        assert_eq!(c.lint.placeholders["flyway:defaultSchema"], "public");
     }
 }
