@@ -78,11 +78,12 @@ pub fn parse_source_with(source: &SourceFile, values: &Placeholders) -> (Vec<Stm
     let mut comments = split.comments.clone();
     for raw in &split.stmts {
         let leading = leading_comments(source, &split.comments, raw, stmts.last().map(|s: &Stmt| s.range.end));
-        let (action, status) = parse_statement_in(text, raw.range.clone(), values, Where::Script);
+        let range = placeholder::statement_start(text, raw.range.clone())..raw.range.end;
+        let (action, status) = parse_statement_in(text, range.clone(), values, Where::Script);
         let is_do = matches!(action, Action::Do);
-        stmts.push(Stmt { range: raw.range.clone(), action, status, inner: false, leading_comments: leading });
+        stmts.push(Stmt { range: range.clone(), action, status, inner: false, leading_comments: leading });
         if is_do {
-            do_block_statements(text, raw.range.clone(), values, &mut stmts, &mut comments, 0);
+            do_block_statements(text, range, values, &mut stmts, &mut comments, 0);
         }
     }
     if !split.errors.is_empty() {

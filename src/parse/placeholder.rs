@@ -187,14 +187,9 @@ fn templates(text: &str, values: &Placeholders) -> Found {
     while let Some(p) = b[i..].iter().position(|&c| c == b'{') {
         let at = i + p;
         i = at + 1;
-        if b.get(at + 1) == Some(&b'{')
-            && let Some(close) = lex::find(b, at + 2, b"}}")
-            && let inner = &text[at + 2..close]
-            && !inner.contains(['{', '}'])
-            && inner.bytes().any(|c| c.is_ascii_alphabetic() || c == b'.')
-        {
-            found.push((at..close + 2, go_action(inner, values)));
-            i = close + 2;
+        if let Some((end, inner)) = go_action_at(text, at) {
+            found.push((at..end, go_action(inner, values)));
+            i = end;
         } else if at > 0
             && b[at - 1] == b'$'
             && let Some((end, name)) = dollar_brace(text, at - 1)
@@ -204,6 +199,37 @@ fn templates(text: &str, values: &Placeholders) -> Found {
         }
     }
     found
+}
+
+/// A Go template action `{{ ... }}` at `at`: its end and what it holds, which must look like an
+/// action (a letter or a `.`, no braces).
+fn go_action_at(text: &str, at: usize) -> Option<(usize, &str)> {
+    let b = text.as_bytes();
+    if !b[at..].starts_with(b"{{") {
+        return None;
+    }
+    let close = lex::find(b, at + 2, b"}}")?;
+    let inner = &text[at + 2..close];
+    (!inner.contains(['{', '}']) && inner.bytes().any(|c| c.is_ascii_alphabetic() || c == b'.'))
+        .then_some((close + 2, inner))
+}
+
+/// Where the statement at `range` of `text` starts once the template actions before it that
+/// stand for nothing (`{{/* note */}}`, `{{ if .X }}`, `{{ end }}`) are left out, so that its
+/// findings point at its first word; `range.start` when there are none, or nothing follows them.
+pub(crate) fn statement_start(text: &str, range: Range<usize>) -> usize {
+    let b = text.as_bytes();
+    let mut start = range.start;
+    while let Some((end, inner)) = go_action_at(&text[..range.end], start)
+        && go_action(inner, &Placeholders::default()).is_empty()
+    {
+        let next = end + b[end..range.end].iter().take_while(|c| c.is_ascii_whitespace()).count();
+        if next >= range.end {
+            break;
+        }
+        start = next;
+    }
+    start
 }
 
 /// psql's variable references in `text`, read as psql reads them: not inside literals, quoted
@@ -421,6 +447,18 @@ mod tests {
         // In a body, only the template engines' placeholders are read.
         let body = respell("select :x, ${y}", &Placeholders::default(), Where::Body).unwrap();
         assert_eq!(body.text, "select :x, y");
+    }
+
+    #[test]
+    fn statements_start_after_actions_that_stand_for_nothing() {
+        let text = "{{/* note */}}\n{{- if .X }} create index i on t (a); {{ end }}";
+        let stmt = 0..text.find(';').unwrap() + 1;
+        assert_eq!(&text[statement_start(text, stmt)..], &text[text.find("create").unwrap()..]);
+        // A value is part of the statement; a statement of nothing but actions stays whole.
+        let text = "{{ .Schema }}.f();";
+        assert_eq!(statement_start(text, 0..text.len()), 0);
+        let text = "{{ end }}";
+        assert_eq!(statement_start(text, 0..text.len()), 0);
     }
 
     #[test]
