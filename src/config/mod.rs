@@ -56,6 +56,12 @@ pub struct LintConfig {
     pub baseline: Vec<String>,
     /// Globs of files always judged as forward migrations, whatever their layout says.
     pub forward: Vec<String>,
+    /// `[lint.placeholders]`: what each template placeholder in the migrations stands for, by
+    /// name (`Namespace = "auth"` for `{{ index .Options "Namespace" }}`, `"flyway:defaultSchema"
+    /// = "public"` for `${flyway:defaultSchema}`, `schema = "app"` for psql's `:schema`): SQL text,
+    /// inserted as written. A placeholder without a value is read as an identifier made of its
+    /// name (`namespace`), or for `:'name'` as the string `'name'`.
+    pub placeholders: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -150,6 +156,7 @@ impl Default for LintConfig {
             layout: None,
             baseline: Vec::new(),
             forward: Vec::new(),
+            placeholders: BTreeMap::new(),
         }
     }
 }
@@ -370,6 +377,9 @@ select = ["all"]
 ignore = []
 [lint.severity]
 drop-column = "error"
+[lint.placeholders]
+Namespace = "auth"
+"flyway:defaultSchema" = "public"
 [phi]
 tables = ["patients", "care.notes"]
 patterns = ["(?i)patient"]
@@ -382,5 +392,7 @@ require = "phi"
         .unwrap();
         assert_eq!(c.lint.severity["drop-column"], Severity::Error);
         assert_eq!(c.soft_delete.require, Require::Phi);
+        assert_eq!(c.lint.placeholders["Namespace"], "auth");
+        assert_eq!(c.lint.placeholders["flyway:defaultSchema"], "public");
     }
 }

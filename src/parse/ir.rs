@@ -570,6 +570,36 @@ pub enum Action {
 }
 
 impl Action {
+    /// Passes every byte range the action holds through `f`: positions found in a respelled copy
+    /// of the statement (see `placeholder.rs`), taken back to the file. The ranges are those of
+    /// [`CreateTable`] (its header, columns and constraints) and [`AlterTableOp`] (and the column
+    /// or constraint it adds); a new range in the model must be added here.
+    pub fn map_spans(&mut self, f: &impl Fn(Range<usize>) -> Range<usize>) {
+        let map = |span: &mut Option<Range<usize>>| {
+            if let Some(s) = span.take() {
+                *span = Some(f(s));
+            }
+        };
+        match self {
+            Action::CreateTable(ct) => {
+                map(&mut ct.header);
+                ct.columns.iter_mut().for_each(|c| map(&mut c.span));
+                ct.constraints.iter_mut().for_each(|c| map(&mut c.span));
+            }
+            Action::AlterTable(at) => {
+                for op in &mut at.ops {
+                    map(&mut op.span);
+                    match &mut op.op {
+                        AlterOp::AddColumn { column, .. } => map(&mut column.span),
+                        AlterOp::AddConstraint(c) => map(&mut c.span),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The tables this statement touches that existed before (for lock rules).
     pub fn kind_name(&self) -> &'static str {
         match self {

@@ -3,6 +3,7 @@
 pub mod ir;
 pub mod lex;
 mod lower;
+pub mod placeholder;
 mod recognise;
 pub mod split;
 pub mod suppress;
@@ -17,6 +18,7 @@ use sqlparser::tokenizer::{Token, TokenWithSpan};
 use crate::source::SourceFile;
 use ir::Action;
 use lex::{Kind, Mode};
+use placeholder::{Placeholders, Respelled, Where};
 use tokens::{OffsetCursor, Tok};
 
 /// How a statement was understood.
@@ -65,17 +67,23 @@ pub fn parse_file(source: SourceFile) -> ParsedFile {
 
 /// Splits and parses one file's text: its statements, comments and no-transaction marker.
 pub fn parse_source(source: &SourceFile) -> (Vec<Stmt>, Vec<Range<usize>>, bool) {
+    parse_source_with(source, &Placeholders::default())
+}
+
+/// [`parse_source`], template placeholders standing for the configured `values`.
+pub fn parse_source_with(source: &SourceFile, values: &Placeholders) -> (Vec<Stmt>, Vec<Range<usize>>, bool) {
     let split = split::split(&source.text);
     let text = source.text.as_str();
     let mut stmts = Vec::with_capacity(split.stmts.len());
     let mut comments = split.comments.clone();
     for raw in &split.stmts {
         let leading = leading_comments(source, &split.comments, raw, stmts.last().map(|s: &Stmt| s.range.end));
-        let (action, status) = parse_statement(text, raw.range.clone());
+        let range = placeholder::statement_start(text, raw.range.clone())..raw.range.end;
+        let (action, status) = parse_statement_in(text, range.clone(), values, Where::Script);
         let is_do = matches!(action, Action::Do);
-        stmts.push(Stmt { range: raw.range.clone(), action, status, inner: false, leading_comments: leading });
+        stmts.push(Stmt { range: range.clone(), action, status, inner: false, leading_comments: leading });
         if is_do {
-            do_block_statements(text, raw.range.clone(), &mut stmts, &mut comments, 0);
+            do_block_statements(text, range, values, &mut stmts, &mut comments, 0);
         }
     }
     if !split.errors.is_empty() {
@@ -178,6 +186,12 @@ const KEEP_TOKEN_BUF: usize = 1 << 15;
 
 /// Parses one statement at `range` of `text`.
 pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
+    parse_statement_in(text, range, &Placeholders::default(), Where::Script)
+}
+
+/// [`parse_statement`], with placeholder `values`, for a statement found `at` a script's top
+/// level or in a body.
+fn parse_statement_in(text: &str, range: Range<usize>, values: &Placeholders, at: Where) -> (Action, Status) {
     let stmt_text = &text[range.clone()];
     // Seed data (most of the bytes of some files) is checked without the tokenizer when the
     // scan shows the tokenizer could not reject it.
@@ -185,7 +199,7 @@ pub fn parse_statement(text: &str, range: Range<usize>) -> (Action, Status) {
         return (Action::Other { kind: DATA_LOAD }, Status::Recognised);
     }
     let mut buf = TOKEN_BUF.with_borrow_mut(std::mem::take);
-    let result = parse_statement_with(stmt_text, range.start, &mut buf);
+    let result = parse_statement_with(stmt_text, range.start, &mut buf, values, at);
     buf.clear();
     if buf.capacity() <= KEEP_TOKEN_BUF {
         TOKEN_BUF.with_borrow_mut(|b| {
@@ -206,22 +220,50 @@ struct Failure {
 }
 
 /// [`parse_statement`] on the statement's text (at byte `base` of the file), with a token buffer.
-fn parse_statement_with(stmt_text: &str, base: usize, tokens: &mut Vec<TokenWithSpan>) -> (Action, Status) {
-    let mut failure = match parse_text(stmt_text, base, tokens) {
+fn parse_statement_with(
+    stmt_text: &str,
+    base: usize,
+    tokens: &mut Vec<TokenWithSpan>,
+    values: &Placeholders,
+    at: Where,
+) -> (Action, Status) {
+    let failure = match parse_text(stmt_text, base, tokens) {
         Ok(parsed) => return parsed,
         Err(f) => f,
     };
-    // Text PostgreSQL or psql reads, spelled so that sqlparser reads it too, byte for byte (so
-    // positions hold): dollar-quote tags with non-ASCII symbols, psql variables.
+    // Text PostgreSQL, psql or a migration tool reads, respelled so that sqlparser reads it too:
+    // dollar-quote tags with non-ASCII symbols (byte for byte), template placeholders (see
+    // `placeholder.rs`). The copy is parsed, or recognised, as if it were the statement, at
+    // offset 0; then every position in the result is taken back to the file's text, so findings
+    // point into the original, and rules that read the statement's text read the original.
     let tags = ascii_dollar_tags(stmt_text);
-    if let Some(respelled) = blank_psql_variables(tags.as_deref().unwrap_or(stmt_text)).or(tags) {
-        match parse_text(&respelled, base, tokens) {
-            Ok(parsed) => return parsed,
-            // Its error is the one that remains once the respelled parts are accepted.
-            Err(f) => (failure.message, failure.at) = (f.message, f.at),
+    let respelled = placeholder::respell(tags.as_deref().unwrap_or(stmt_text), values, at)
+        .or_else(|| tags.map(Respelled::same_length));
+    if let Some(r) = respelled {
+        let (mut action, mut status) = understand(&r.text, tokens, None);
+        action.map_spans(&|s| {
+            let s = r.range(s);
+            base + s.start..base + s.end
+        });
+        if let Status::Failed { at, .. } = &mut status {
+            *at = base + r.start(*at);
         }
+        return (action, status);
     }
-    if let Some(action) = recognise::recognise(stmt_text, base, &failure.sig) {
+    understand(stmt_text, tokens, Some((base, failure)))
+}
+
+/// Parses `text`, or else recognises it from its tokens; `parsed`: the text (at byte `base` of
+/// the file) has been through sqlparser already, and this is how it failed.
+fn understand(text: &str, tokens: &mut Vec<TokenWithSpan>, parsed: Option<(usize, Failure)>) -> (Action, Status) {
+    let (base, failure) = match parsed {
+        Some(p) => p,
+        None => match parse_text(text, 0, tokens) {
+            Ok(parsed) => return parsed,
+            Err(f) => (0, f),
+        },
+    };
+    if let Some(action) = recognise::recognise(text, base, &failure.sig) {
         return (action, Status::Recognised);
     }
     (Action::Other { kind: "statement" }, Status::Failed { message: failure.message, at: failure.at })
@@ -309,24 +351,6 @@ fn ascii_dollar_tags(text: &str) -> Option<String> {
     out.and_then(|v| String::from_utf8(v).ok())
 }
 
-/// `text` with the `:` of psql variable references replaced by a space; `None` when there are none.
-fn blank_psql_variables(text: &str) -> Option<String> {
-    let b = text.as_bytes();
-    let mut out: Option<Vec<u8>> = None;
-    for t in lex::Tokens::new(text, Mode::default()) {
-        let i = t.range.start;
-        if t.kind == Kind::Punct && b[i] == b':' {
-            let prev_colon = i > 0 && b[i - 1] == b':';
-            let next = b.get(i + 1).copied().unwrap_or(0);
-            let var = next == b'\'' || next == b'"' || next.is_ascii_alphabetic() || next == b'_';
-            if !prev_colon && var && !(i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'[')) {
-                out.get_or_insert_with(|| b.to_vec())[i] = b' ';
-            }
-        }
-    }
-    out.and_then(|v| String::from_utf8(v).ok())
-}
-
 /// The parser's message without its "at Line: L, Column: C" suffix, and that position as a byte offset.
 fn error_position(e: &ParserError, stmt_text: &str, base: usize) -> (String, usize) {
     let msg = match e {
@@ -356,6 +380,7 @@ const DO_DEPTH: usize = 8;
 fn do_block_statements(
     text: &str,
     range: Range<usize>,
+    values: &Placeholders,
     out: &mut Vec<Stmt>,
     comments: &mut Vec<Range<usize>>,
     depth: usize,
@@ -380,10 +405,10 @@ fn do_block_statements(
         let inner = toks[start].range.start..body_start + raw.range.end;
         let before = pieces.comments.partition_point(|c| body_start + c.start < inner.start);
         let leading = base + raw.leading_comments.start..base + before.max(raw.leading_comments.start);
-        let (action, status) = parse_statement(text, inner.clone());
+        let (action, status) = parse_statement_in(text, inner.clone(), values, Where::Body);
         if matches!(action, Action::Do) {
             if depth < DO_DEPTH {
-                do_block_statements(text, inner, out, comments, depth + 1);
+                do_block_statements(text, inner, values, out, comments, depth + 1);
             }
             continue;
         }

@@ -31,11 +31,12 @@ pub fn lint(sources: Vec<SourceFile>, settings: &Settings) -> LintOutput {
     let n = sources.len();
     let mut analyzer = Analyzer::new(settings, n);
     let mut files: Vec<ParsedFile> = Vec::with_capacity(n);
+    let placeholders = &settings.placeholders;
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::channel();
         scope.spawn(move || {
             sources.into_par_iter().enumerate().for_each_with(tx, |tx, (i, source)| {
-                let _ = tx.send((i, parse_one(source)));
+                let _ = tx.send((i, parse_one(source, placeholders)));
             });
         });
         let mut pending = std::collections::BTreeMap::new();
@@ -56,9 +57,9 @@ pub fn lint(sources: Vec<SourceFile>, settings: &Settings) -> LintOutput {
 }
 
 /// Parses one file; a panic leaves the file without statements, and its message.
-fn parse_one(source: SourceFile) -> (ParsedFile, Option<String>) {
+fn parse_one(source: SourceFile, placeholders: &parse::placeholder::Placeholders) -> (ParsedFile, Option<String>) {
     let text = AssertUnwindSafe(&source);
-    match catch_unwind(|| parse::parse_source(&text)) {
+    match catch_unwind(|| parse::parse_source_with(&text, placeholders)) {
         Ok((stmts, comments, no_transaction)) => (ParsedFile { source, stmts, comments, no_transaction }, None),
         Err(p) => (
             ParsedFile { source, stmts: Vec::new(), comments: Vec::new(), no_transaction: false },

@@ -25,6 +25,8 @@ pub struct Settings {
     pub audit_patterns: RegexSet,
     /// `[audit]` thresholds for `dbwarden audit`.
     pub audit: crate::config::AuditConfig,
+    /// `[lint.placeholders]`: the values of template placeholders in migrations.
+    pub placeholders: crate::parse::placeholder::Placeholders,
 }
 
 impl Settings {
@@ -68,6 +70,7 @@ impl Settings {
             audit_tables: config.audit.tables.iter().map(qualify).collect(),
             audit_patterns: config.audit_patterns(),
             audit: config.audit.clone(),
+            placeholders: crate::parse::placeholder::Placeholders::new(config.lint.placeholders.clone()),
         }
     }
 
