@@ -167,6 +167,10 @@ pub struct ColumnDef {
     pub unique: bool,
     pub references: Option<ForeignKey>,
     pub checks: Vec<String>,
+    /// Inline `REFERENCES ... NOT ENFORCED` (PostgreSQL 18).
+    pub references_not_enforced: bool,
+    /// One per entry of `checks`: `CHECK (...) NOT ENFORCED` (PostgreSQL 18).
+    pub checks_not_enforced: Vec<bool>,
     pub generated: Option<Generated>,
     /// `CONSTRAINT name` given to the inline PRIMARY KEY / UNIQUE / REFERENCES / CHECKs.
     pub names: ColumnConstraintNames,
@@ -184,11 +188,24 @@ pub struct ColumnConstraintNames {
 
 #[derive(Debug, Clone)]
 pub enum ConstraintKind {
-    PrimaryKey { columns: Vec<String>, using_index: Option<String> },
-    Unique { columns: Vec<String>, using_index: Option<String> },
-    Check { expr: String },
+    PrimaryKey {
+        columns: Vec<String>,
+        using_index: Option<String>,
+    },
+    Unique {
+        columns: Vec<String>,
+        using_index: Option<String>,
+    },
+    Check {
+        expr: String,
+    },
     ForeignKey(ForeignKey),
     Exclude,
+    /// `[CONSTRAINT name] NOT NULL column` as a table constraint (PostgreSQL 18; PostgreSQL 18
+    /// also records a column's `NOT NULL` as such a constraint, named `table_column_not_null`).
+    NotNull {
+        column: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -196,6 +213,9 @@ pub struct Constraint {
     pub name: Option<String>,
     pub kind: ConstraintKind,
     pub not_valid: bool,
+    /// False for `NOT ENFORCED` (PostgreSQL 18, `CHECK` and foreign keys): never checked, not
+    /// even on new rows; a foreign key has no triggers.
+    pub enforced: bool,
     pub span: Option<Range<usize>>,
 }
 
@@ -251,6 +271,18 @@ pub enum AlterOp {
     AddConstraint(Constraint),
     ValidateConstraint {
         name: String,
+    },
+    /// `ALTER CONSTRAINT name [[NOT] DEFERRABLE] [INITIALLY ...] [[NOT] ENFORCED]` or
+    /// `ALTER CONSTRAINT name [NO] INHERIT` (PostgreSQL 18 for the last two). `enforced` is the
+    /// `[NOT] ENFORCED` given, if any: `ENFORCED` on a foreign key that was not checks every row.
+    AlterConstraint {
+        name: String,
+        enforced: Option<bool>,
+    },
+    /// `ALTER [COLUMN] c SET EXPRESSION AS (expr)` (PostgreSQL 17): a stored generated column is
+    /// recomputed for every row (the table is rewritten); a virtual one is not.
+    SetExpression {
+        column: String,
     },
     DropConstraint {
         name: String,

@@ -57,7 +57,17 @@ fn index_column_name(c: &ast::IndexColumn) -> String {
     }
 }
 
+/// `NOT ENFORCED` on a foreign key (its characteristics).
+fn fk_not_enforced(fk: &ast::ForeignKeyConstraint) -> bool {
+    fk.characteristics.is_some_and(|c| c.enforced == Some(false))
+}
+
 fn table_constraint(c: &TableConstraint, not_valid: bool, span: Option<Range<usize>>) -> Option<Constraint> {
+    let enforced = match c {
+        TableConstraint::Check(ck) => ck.enforced != Some(false),
+        TableConstraint::ForeignKey(fk) => !fk_not_enforced(fk),
+        _ => true,
+    };
     let (name, kind) = match c {
         TableConstraint::PrimaryKey(pk) => (
             pk.name.as_ref(),
@@ -82,7 +92,7 @@ fn table_constraint(c: &TableConstraint, not_valid: bool, span: Option<Range<usi
         TableConstraint::Exclude(x) => (x.name.as_ref(), ConstraintKind::Exclude),
         _ => return None,
     };
-    Some(Constraint { name: name.map(ident), kind, not_valid, span })
+    Some(Constraint { name: name.map(ident), kind, not_valid, enforced, span })
 }
 
 fn column_def(c: &ast::ColumnDef, span: Option<Range<usize>>) -> ColumnDef {
@@ -95,6 +105,8 @@ fn column_def(c: &ast::ColumnDef, span: Option<Range<usize>>) -> ColumnDef {
         unique: false,
         references: None,
         checks: Vec::new(),
+        references_not_enforced: false,
+        checks_not_enforced: Vec::new(),
         generated: None,
         names: super::ir::ColumnConstraintNames::default(),
         span,
@@ -114,10 +126,12 @@ fn column_def(c: &ast::ColumnDef, span: Option<Range<usize>>) -> ColumnDef {
             }
             ColumnOption::ForeignKey(fk) => {
                 out.references = Some(foreign_key(fk));
+                out.references_not_enforced = fk_not_enforced(fk);
                 out.names.references = name;
             }
             ColumnOption::Check(ck) => {
                 out.checks.push(ck.expr.to_string());
+                out.checks_not_enforced.push(ck.enforced == Some(false));
                 out.names.checks.push(name);
             }
             ColumnOption::Generated { generated_as, generation_expr, generation_expr_mode, .. } => {

@@ -8,8 +8,8 @@ use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Token;
 
 use super::ir::{
-    Action, AlterOp, AlterTable, AlterTableOp, Constraint, CreateRule, CreateTable, DropKind, ObjName, RuleEvent,
-    TriggerEvents, TriggerSpec, TriggerTiming,
+    Action, AlterOp, AlterTable, AlterTableOp, Constraint, ConstraintKind, CreateRule, CreateTable, DropKind,
+    Generated, ObjName, RuleEvent, TriggerEvents, TriggerSpec, TriggerTiming,
 };
 use super::lower::{self, alter_table_op_spans};
 use super::tokens::{Tok, read_name, span_of, split_top_level};
@@ -331,27 +331,37 @@ fn recognise_alter_table(text: &str, base: usize, toks: &[Tok]) -> Option<Action
         return None;
     }
     let head = &text[..spans[0].start - base];
+    let parse_op = |op_text: &str| {
+        parse_one(&format!("{head}{op_text}")).and_then(|s| match lower::lower(&s, &[]) {
+            Action::AlterTable(mut at) if at.ops.len() == 1 => Some(at.ops.remove(0).op),
+            _ => None,
+        })
+    };
     let mut ops = Vec::with_capacity(spans.len());
     for span in spans {
         let op_text = &text[span.start - base..span.end - base];
         let sub: Vec<Tok> =
             toks.iter().filter(|t| t.range.start >= span.start && t.range.end <= span.end).cloned().collect();
-        let parsed = parse_one(&format!("{head}{op_text}")).and_then(|s| match lower::lower(&s, &[]) {
-            Action::AlterTable(mut at) if at.ops.len() == 1 => Some(at.ops.remove(0).op),
-            _ => None,
-        });
-        let op = match parsed {
-            Some(AlterOp::AddColumn { mut column, if_not_exists }) => {
-                column.span = Some(span.clone());
-                AlterOp::AddColumn { column, if_not_exists }
+        // `ADD` with syntax sqlparser lacks: respelled, then parsed.
+        let lenient = || {
+            let (respelled, virtual_column) = lenient_text(&sub, text, base).filter(|_| kw(&sub, 0, "add"))?;
+            let mut op = parse_op(&respelled)?;
+            if let AlterOp::AddColumn { column, .. } = &mut op
+                && virtual_column
+            {
+                column.generated = Some(Generated::Virtual);
             }
-            Some(AlterOp::AddConstraint(mut c)) => {
-                c.span = Some(span.clone());
-                AlterOp::AddConstraint(c)
-            }
+            Some(op)
+        };
+        let mut op = match parse_op(op_text).or_else(lenient) {
             Some(op) => op,
             None => recognise_alter_op(&sub)?,
         };
+        match &mut op {
+            AlterOp::AddColumn { column, .. } => column.span = Some(span.clone()),
+            AlterOp::AddConstraint(c) => c.span = Some(span.clone()),
+            _ => {}
+        }
         ops.push(AlterTableOp { op, span: Some(span) });
     }
     Some(Action::AlterTable(AlterTable { name, if_exists, only, ops }))
@@ -386,20 +396,32 @@ fn recognise_alter_op(toks: &[Tok]) -> Option<AlterOp> {
     if first.is_kw("set") && toks.get(1).map(|t| &t.token) == Some(&Token::LParen) {
         return Some(AlterOp::LightweightOther);
     }
+    if first.is_kw("alter") && kw(toks, 1, "constraint") {
+        return alter_constraint(toks);
+    }
     if first.is_kw("alter") {
         // ALTER [COLUMN] c SET STATISTICS / SET STORAGE / SET (...) / ADD|DROP|SET IDENTITY ...
         let j = skip_kws(toks, 1, &["column"]);
-        toks.get(j)?.ident()?;
+        let column = toks.get(j)?.ident()?;
         let rest = &toks[j + 1..];
         let verb = rest.first()?;
         if !["set", "drop", "add", "reset", "type", "options", "restart"].iter().any(|k| verb.is_kw(k)) {
             return None;
+        }
+        // SET EXPRESSION AS (expr) (PostgreSQL 17).
+        if verb.is_kw("set") && kw(rest, 1, "expression") {
+            let closes = matches!(rest.last().map(|t| &t.token), Some(Token::RParen));
+            let well_formed = kw(rest, 2, "as") && rest.get(3).is_some_and(|t| t.token == Token::LParen) && closes;
+            return well_formed.then_some(AlterOp::SetExpression { column });
         }
         let light = verb.is_kw("set") && rest.get(1).is_some_and(|t| t.is_kw("statistics") || t.token == Token::LParen);
         return Some(if light { AlterOp::LightweightOther } else { AlterOp::Other });
     }
     // ADD CONSTRAINT ... EXCLUDE / ... WITHOUT OVERLAPS and similar that sqlparser lacks.
     if first.is_kw("add") {
+        if let Some(c) = not_null_constraint(&toks[1..]) {
+            return Some(AlterOp::AddConstraint(c));
+        }
         let j = if kw(toks, 1, "constraint") { 3 } else { 1 };
         let lacks = kw(toks, j, "exclude") || toks.windows(2).any(|w| w[0].is_kw("without") && w[1].is_kw("overlaps"));
         return lacks.then_some(AlterOp::Other);
@@ -408,6 +430,61 @@ fn recognise_alter_op(toks: &[Tok]) -> Option<AlterOp> {
     // so their failure is a real error.
     let known = ["owner", "replica", "enable", "disable", "inherit", "no", "cluster", "reset", "of", "not", "force"];
     known.iter().any(|k| first.is_kw(k)).then_some(AlterOp::Other)
+}
+
+/// `ALTER CONSTRAINT name` followed by `[NOT] DEFERRABLE`, `INITIALLY {DEFERRED | IMMEDIATE}`,
+/// `[NOT] ENFORCED` (PostgreSQL 18), or by `[NO] INHERIT` (PostgreSQL 18); anything else is
+/// not understood.
+fn alter_constraint(toks: &[Tok]) -> Option<AlterOp> {
+    let name = toks.get(2)?.ident()?;
+    let mut enforced = None;
+    let mut i = 3;
+    let inherit = if kw(toks, i, "no") { kw(toks, i + 1, "inherit") && toks.len() == i + 2 } else { false };
+    if inherit || (kw(toks, i, "inherit") && toks.len() == i + 1) {
+        return Some(AlterOp::AlterConstraint { name, enforced });
+    }
+    while i < toks.len() {
+        let not = kw(toks, i, "not");
+        let j = i + usize::from(not);
+        if kw(toks, j, "deferrable") {
+            i = j + 1;
+        } else if kw(toks, j, "enforced") {
+            enforced = Some(!not);
+            i = j + 1;
+        } else if !not && kw(toks, i, "initially") && (kw(toks, i + 1, "deferred") || kw(toks, i + 1, "immediate")) {
+            i += 2;
+        } else {
+            return None;
+        }
+    }
+    (i > 3).then_some(AlterOp::AlterConstraint { name, enforced })
+}
+
+/// `[CONSTRAINT name] NOT NULL column [NOT VALID] [NO INHERIT]`: a not-null table constraint
+/// (PostgreSQL 18), which sqlparser lacks. `toks` are the constraint's tokens and nothing else.
+fn not_null_constraint(toks: &[Tok]) -> Option<Constraint> {
+    let (name, i) = if kw(toks, 0, "constraint") { (Some(toks.get(1)?.ident()?), 2) } else { (None, 0) };
+    if !(kw(toks, i, "not") && kw(toks, i + 1, "null")) {
+        return None;
+    }
+    let column = toks.get(i + 2)?.ident()?;
+    let mut j = i + 3;
+    let mut not_valid = false;
+    loop {
+        if kw(toks, j, "not") && kw(toks, j + 1, "valid") {
+            not_valid = true;
+        } else if !(kw(toks, j, "no") && kw(toks, j + 1, "inherit")) {
+            break;
+        }
+        j += 2;
+    }
+    (j == toks.len()).then_some(Constraint {
+        name,
+        kind: ConstraintKind::NotNull { column },
+        not_valid,
+        enforced: true,
+        span: None,
+    })
 }
 
 fn recognise_create(text: &str, base: usize, toks: &[Tok]) -> Option<Action> {
@@ -573,8 +650,32 @@ fn recognise_create_table(text: &str, base: usize, toks: &[Tok], i: usize) -> Op
     }
     for p in parts {
         let span = span_of(toks, &p)?;
+        // `NOT NULL col` is always valid in `CREATE TABLE` (PostgreSQL ignores `NOT VALID` there).
+        if let Some(c) = not_null_constraint(&toks[p.clone()]) {
+            ct.constraints.push(Constraint { not_valid: false, span: Some(span), ..c });
+            continue;
+        }
         let elem = &text[span.start - base..span.end - base];
-        let parsed = parse_one(&format!("CREATE TABLE t ({elem})")).or_else(|| lenient_element(toks, &p, text, base));
+        let mut virtual_column = false;
+        let mut parsed = parse_one(&format!("CREATE TABLE t ({elem})"));
+        if parsed.is_none()
+            && let Some((respelled, virt)) = lenient_text(&toks[p.clone()], text, base)
+        {
+            parsed = parse_one(&format!("CREATE TABLE t ({respelled})"));
+            virtual_column = virt && parsed.is_some();
+        }
+        // Else a column read up to what sqlparser lacks after its type (the model keeps its
+        // name and type).
+        let elem_toks = &toks[p.clone()];
+        if parsed.is_none()
+            && let Some(cut) = elem_toks
+                .iter()
+                .position(|t| t.is_kw("generated") || t.is_kw("compression") || t.is_kw("storage"))
+                .filter(|&cut| cut >= 2)
+        {
+            let head = &text[elem_toks[0].range.start - base..elem_toks[cut - 1].range.end - base];
+            parsed = parse_one(&format!("CREATE TABLE t ({head})"));
+        }
         let Some(sqlparser::ast::Statement::CreateTable(parsed)) = parsed else {
             if toks[p.start].is_kw("like") {
                 ct.columns_unknown = true;
@@ -587,6 +688,9 @@ fn recognise_create_table(text: &str, base: usize, toks: &[Tok], i: usize) -> Op
         };
         for mut c in one.columns.drain(..) {
             c.span = Some(span.clone());
+            if virtual_column {
+                c.generated = Some(Generated::Virtual);
+            }
             ct.columns.push(c);
         }
         for mut c in one.constraints.drain(..) {
@@ -597,23 +701,284 @@ fn recognise_create_table(text: &str, base: usize, toks: &[Tok], i: usize) -> Op
     Some(Action::CreateTable(ct))
 }
 
-/// A table element that uses syntax sqlparser lacks but PostgreSQL accepts: a column whose
-/// definition parses up to `GENERATED ... VIRTUAL` / `COMPRESSION` / `STORAGE`, or a key
-/// `... WITHOUT OVERLAPS` (PostgreSQL 18). Typos still fail.
-fn lenient_element(toks: &[Tok], p: &Range<usize>, text: &str, base: usize) -> Option<sqlparser::ast::Statement> {
-    let elem = &toks[p.clone()];
-    let slice = |from: usize, to: usize| &text[elem[from].range.start - base..elem[to - 1].range.end - base];
-    if let Some(w) = elem.windows(2).position(|w| w[0].is_kw("without") && w[1].is_kw("overlaps")) {
-        // `WITHOUT OVERLAPS` needs a key before it.
-        if w == 0 {
-            return None;
-        }
-        let rest = if w + 2 < elem.len() { slice(w + 2, elem.len()) } else { "" };
-        return parse_one(&format!("CREATE TABLE t ({} {rest})", slice(0, w)));
-    }
-    let cut = elem.iter().position(|t| t.is_kw("generated") || t.is_kw("compression") || t.is_kw("storage"))?;
-    if cut < 2 {
+/// At `GENERATED {ALWAYS | BY DEFAULT} AS IDENTITY (`, the index of that `(`.
+fn identity_options(elem: &[Tok], i: usize) -> Option<usize> {
+    if !kw(elem, i, "generated") {
         return None;
     }
-    parse_one(&format!("CREATE TABLE t ({})", slice(0, cut)))
+    let j = if kw(elem, i + 1, "always") { i + 2 } else { i + 3 };
+    let by_default = kw(elem, i + 1, "by") && kw(elem, i + 2, "default");
+    let head = (kw(elem, i + 1, "always") || by_default) && kw(elem, j, "as") && kw(elem, j + 1, "identity");
+    (head && elem.get(j + 2).is_some_and(|t| t.token == Token::LParen)).then_some(j + 2)
+}
+
+/// A table element or an `ALTER TABLE ... ADD` sub-command (its tokens `elem`) respelled so that
+/// sqlparser reads it, for syntax PostgreSQL accepts and sqlparser lacks. Left out, as the model
+/// does not need them: `WITHOUT OVERLAPS` after the last column of a primary key or unique
+/// constraint and `PERIOD` before a foreign key's column (PostgreSQL 18), a column's
+/// `COMPRESSION method` and `STORAGE mode`, an identity column's sequence options. A virtual generated column (`GENERATED ALWAYS AS
+/// (expr) [VIRTUAL]`, PostgreSQL 18; no keyword means virtual) is spelled `STORED`, and the
+/// second value says so. `None` when nothing is respelled; typos still fail to parse.
+fn lenient_text(elem: &[Tok], text: &str, base: usize) -> Option<(String, bool)> {
+    let (first, last) = (elem.first()?, elem.last()?);
+    let key = elem.iter().any(|t| t.is_kw("primary") || t.is_kw("unique"));
+    let foreign = elem.iter().any(|t| t.is_kw("foreign") || t.is_kw("references"));
+    let is = |i: usize, k: &str| kw(elem, i, k);
+    let token = |i: usize| elem.get(i).map(|t| &t.token);
+    let word = |i: usize| matches!(token(i), Some(Token::Word(_)));
+    let mut edits: Vec<(Range<usize>, &str)> = Vec::new();
+    let mut virtual_column = false;
+    let mut i = 0;
+    while i < elem.len() {
+        if key
+            && i > 0
+            && word(i - 1)
+            && is(i, "without")
+            && is(i + 1, "overlaps")
+            && token(i + 2) == Some(&Token::RParen)
+        {
+            edits.push((elem[i].range.start..elem[i + 1].range.end, ""));
+            i += 2;
+        } else if foreign
+            && i > 0
+            && matches!(token(i - 1), Some(Token::LParen | Token::Comma))
+            && is(i, "period")
+            && word(i + 1)
+        {
+            edits.push((elem[i].range.clone(), ""));
+            i += 1;
+        } else if i >= 2
+            && !is(i - 1, "add")
+            && !is(i - 1, "column")
+            && (is(i, "compression") || is(i, "storage"))
+            && word(i + 1)
+        {
+            edits.push((elem[i].range.start..elem[i + 1].range.end, ""));
+            i += 2;
+        } else if let Some(open) = identity_options(elem, i) {
+            // `GENERATED ... AS IDENTITY (sequence options)`: the options sqlparser may not read
+            // (`SEQUENCE NAME`, `START 1`) are left out.
+            let (_, close) = split_top_level(elem, open + 1);
+            if token(close) != Some(&Token::RParen) {
+                return None;
+            }
+            edits.push((elem[open].range.start..elem[close].range.end, ""));
+            i = close + 1;
+        } else if is(i, "generated") && is(i + 1, "always") && is(i + 2, "as") && token(i + 3) == Some(&Token::LParen) {
+            let (_, close) = split_top_level(elem, i + 4);
+            if token(close) != Some(&Token::RParen) {
+                return None;
+            }
+            if is(close + 1, "virtual") {
+                edits.push((elem[close + 1].range.clone(), "STORED"));
+                virtual_column = true;
+            } else if !is(close + 1, "stored") {
+                edits.push((elem[close].range.end..elem[close].range.end, " STORED"));
+                virtual_column = true;
+            }
+            i = close + 1;
+        } else {
+            i += 1;
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(last.range.end - first.range.start);
+    let mut at = first.range.start;
+    for (r, with) in edits {
+        out.push_str(&text[at - base..r.start - base]);
+        out.push_str(with);
+        at = r.end;
+    }
+    out.push_str(&text[at - base..last.range.end - base]);
+    Some((out, virtual_column))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Status, parse_statement};
+    use super::*;
+
+    /// The statement's action, asserting that sqlparser or the recogniser understood it.
+    fn understood(sql: &str) -> Action {
+        let (action, status) = parse_statement(sql, 0..sql.len());
+        assert!(!matches!(status, Status::Failed { .. }), "{sql}: {status:?}");
+        action
+    }
+
+    fn failed(sql: &str) -> bool {
+        matches!(parse_statement(sql, 0..sql.len()).1, Status::Failed { .. })
+    }
+
+    fn alter_ops(sql: &str) -> Vec<AlterOp> {
+        match understood(sql) {
+            Action::AlterTable(at) => at.ops.into_iter().map(|o| o.op).collect(),
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    fn create_table(sql: &str) -> CreateTable {
+        match understood(sql) {
+            Action::CreateTable(ct) => ct,
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn not_null_table_constraints_of_postgresql_18() {
+        let ops = alter_ops("ALTER TABLE t ADD CONSTRAINT a_nn NOT NULL a NOT VALID;");
+        let [AlterOp::AddConstraint(c)] = ops.as_slice() else { panic!("{ops:?}") };
+        assert_eq!(c.name.as_deref(), Some("a_nn"));
+        assert!(matches!(&c.kind, ConstraintKind::NotNull { column } if column == "a"));
+        assert!(c.not_valid && c.enforced && c.span.is_some());
+        let ops = alter_ops("alter table s.t add not null \"B\" no inherit, add constraint x check (a > 0);");
+        let [AlterOp::AddConstraint(nn), AlterOp::AddConstraint(ck)] = ops.as_slice() else { panic!("{ops:?}") };
+        assert!(nn.name.is_none() && !nn.not_valid);
+        assert!(matches!(&nn.kind, ConstraintKind::NotNull { column } if column == "B"));
+        assert!(matches!(ck.kind, ConstraintKind::Check { .. }));
+        let ct = create_table("CREATE TABLE t2 (col int, CONSTRAINT n NOT NULL col, NOT NULL other NOT VALID);");
+        assert_eq!(ct.columns.len(), 1);
+        assert_eq!(ct.constraints.len(), 2);
+        assert!(ct.constraints.iter().all(|c| matches!(c.kind, ConstraintKind::NotNull { .. }) && !c.not_valid));
+        assert_eq!(ct.constraints[0].name.as_deref(), Some("n"));
+        // Not PostgreSQL: still syntax errors.
+        for bad in [
+            "ALTER TABLE t ADD CONSTRAINT a_nn NOT NULL;",
+            "ALTER TABLE t ADD CONSTRAINT a_nn NOT NULL a b;",
+            "ALTER TABLE t ADD CONSTRAINT a_nn NOT NULL a NOT;",
+            "CREATE TABLE t (a int, CONSTRAINT NOT NULL a);",
+        ] {
+            assert!(failed(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn temporal_keys_of_postgresql_18() {
+        let ct = create_table(
+            "CREATE TABLE r (id int, valid_at daterange, PRIMARY KEY (id, valid_at WITHOUT OVERLAPS), UNIQUE (id, valid_at WITHOUT OVERLAPS));",
+        );
+        assert!(
+            matches!(&ct.constraints[0].kind, ConstraintKind::PrimaryKey { columns, .. } if columns == &["id", "valid_at"])
+        );
+        assert!(matches!(&ct.constraints[1].kind, ConstraintKind::Unique { columns, .. } if columns.len() == 2));
+        let ct = create_table(
+            "CREATE TABLE f (id int, valid_at daterange, FOREIGN KEY (id, PERIOD valid_at) REFERENCES r (id, PERIOD valid_at));",
+        );
+        let ConstraintKind::ForeignKey(fk) = &ct.constraints[0].kind else { panic!("{ct:?}") };
+        assert_eq!(fk.columns, ["id", "valid_at"]);
+        assert_eq!(fk.ref_columns, ["id", "valid_at"]);
+        let ops = alter_ops(
+            "ALTER TABLE f ADD CONSTRAINT fk FOREIGN KEY (id, PERIOD valid_at) REFERENCES r (id, PERIOD valid_at) NOT VALID;",
+        );
+        let [AlterOp::AddConstraint(c)] = ops.as_slice() else { panic!("{ops:?}") };
+        assert!(c.not_valid && matches!(&c.kind, ConstraintKind::ForeignKey(fk) if fk.columns.len() == 2));
+        let ops = alter_ops("ALTER TABLE r ADD CONSTRAINT r_pk PRIMARY KEY (id, valid_at WITHOUT OVERLAPS);");
+        assert!(matches!(&ops[0], AlterOp::AddConstraint(c) if matches!(c.kind, ConstraintKind::PrimaryKey { .. })));
+        // A column named `period` is a column; `WITHOUT OVERLAPS` needs a key column before it.
+        let ct = create_table("CREATE TABLE f (period int, FOREIGN KEY (period) REFERENCES r);");
+        assert!(matches!(&ct.constraints[0].kind, ConstraintKind::ForeignKey(fk) if fk.columns == ["period"]));
+        assert!(failed("CREATE TABLE r (id int, PRIMARY KEY (WITHOUT OVERLAPS));"));
+    }
+
+    #[test]
+    fn generated_columns_virtual_and_stored() {
+        let ct = create_table(
+            "CREATE TABLE g (a int, b int GENERATED ALWAYS AS (a * 2) STORED, c int GENERATED ALWAYS AS (a * 3) VIRTUAL, d int GENERATED ALWAYS AS (f(a, 1)) NOT NULL, e text COMPRESSION lz4 STORAGE external NOT NULL);",
+        );
+        let generated: Vec<Option<Generated>> = ct.columns.iter().map(|c| c.generated).collect();
+        assert_eq!(
+            generated,
+            [None, Some(Generated::Stored), Some(Generated::Virtual), Some(Generated::Virtual), None]
+        );
+        assert!(ct.columns[3].not_null && ct.columns[4].not_null);
+        for (sql, expected) in [
+            ("ALTER TABLE g ADD COLUMN d int GENERATED ALWAYS AS (a * 5) VIRTUAL;", Generated::Virtual),
+            ("ALTER TABLE g ADD COLUMN e int GENERATED ALWAYS AS (a * 5);", Generated::Virtual),
+            ("ALTER TABLE g ADD e int GENERATED ALWAYS AS (a * 5) STORED;", Generated::Stored),
+        ] {
+            let ops = alter_ops(sql);
+            let [AlterOp::AddColumn { column, .. }] = ops.as_slice() else { panic!("{ops:?}") };
+            assert_eq!(column.generated, Some(expected), "{sql}");
+        }
+        // Identity sequence options sqlparser does not read.
+        let ct = create_table(
+            "CREATE TABLE a (id bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME a_seq START WITH 10) PRIMARY KEY, b bigint GENERATED BY DEFAULT AS IDENTITY (START 1 INCREMENT 1 NO MINVALUE) NOT NULL);",
+        );
+        assert_eq!(ct.columns.iter().map(|c| c.generated).collect::<Vec<_>>(), [Some(Generated::Identity); 2]);
+        assert!(ct.columns[0].primary_key && ct.columns[1].not_null);
+        let ops = alter_ops("ALTER TABLE a ADD COLUMN c int GENERATED BY DEFAULT AS IDENTITY (SEQUENCE NAME c_seq);");
+        assert!(
+            matches!(&ops[..], [AlterOp::AddColumn { column, .. }] if column.generated == Some(Generated::Identity))
+        );
+        assert!(failed("ALTER TABLE g ADD COLUMN e int GENERATED ALWAYS AS (a * 5) VIRTUAL VIRTUAL;"));
+        assert!(failed("ALTER TABLE g ADD COLUMN e int GENERATED ALWAYS AS (a * 5;"));
+    }
+
+    #[test]
+    fn set_expression_and_alter_constraint() {
+        let ops = alter_ops("ALTER TABLE g ALTER COLUMN b SET EXPRESSION AS (a * 4), ALTER c SET EXPRESSION AS (1);");
+        assert!(
+            matches!(&ops[..], [AlterOp::SetExpression { column: b }, AlterOp::SetExpression { column: c }] if b == "b" && c == "c")
+        );
+        assert!(failed("ALTER TABLE g ALTER COLUMN b SET EXPRESSION (a * 4);"));
+        for (sql, expected) in [
+            ("ALTER TABLE t ALTER CONSTRAINT fk NOT ENFORCED;", Some(false)),
+            ("ALTER TABLE t ALTER CONSTRAINT fk ENFORCED;", Some(true)),
+            ("ALTER TABLE t ALTER CONSTRAINT fk DEFERRABLE INITIALLY DEFERRED;", None),
+            ("ALTER TABLE t ALTER CONSTRAINT fk NOT DEFERRABLE ENFORCED;", Some(true)),
+            ("ALTER TABLE t ALTER CONSTRAINT nn NO INHERIT;", None),
+            ("ALTER TABLE t ALTER CONSTRAINT nn INHERIT;", None),
+        ] {
+            let ops = alter_ops(sql);
+            assert!(
+                matches!(&ops[..], [AlterOp::AlterConstraint { name, enforced }] if *enforced == expected && (name == "fk" || name == "nn")),
+                "{sql}: {ops:?}"
+            );
+        }
+        for bad in [
+            "ALTER TABLE t ALTER CONSTRAINT fk;",
+            "ALTER TABLE t ALTER CONSTRAINT fk NOT;",
+            "ALTER TABLE t ALTER CONSTRAINT nn NO INHERIT ENFORCED;",
+            "ALTER TABLE t ALTER CONSTRAINT fk SET NOT NULL;",
+        ] {
+            assert!(failed(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn not_enforced_constraints_of_postgresql_18() {
+        let ops = alter_ops(
+            "ALTER TABLE t ADD CONSTRAINT ck CHECK (a > 0) NOT ENFORCED, ADD CONSTRAINT fk FOREIGN KEY (b) REFERENCES u (id) NOT ENFORCED, ADD CONSTRAINT ck2 CHECK (a < 9);",
+        );
+        let enforced: Vec<bool> = ops
+            .iter()
+            .map(|o| match o {
+                AlterOp::AddConstraint(c) => c.enforced,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(enforced, [false, false, true]);
+        let ct =
+            create_table("CREATE TABLE ne (a int CHECK (a > 0) NOT ENFORCED, b int REFERENCES t (id) NOT ENFORCED);");
+        assert_eq!(ct.columns[0].checks_not_enforced, [true]);
+        assert!(ct.columns[1].references_not_enforced);
+    }
+
+    #[test]
+    fn other_syntax_of_postgresql_17_and_18() {
+        for sql in [
+            "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = 1 WHEN NOT MATCHED THEN INSERT VALUES (s.id) RETURNING merge_action(), t.*;",
+            "CREATE TABLE l (LIKE t INCLUDING ALL EXCLUDING COMPRESSION EXCLUDING STATISTICS);",
+            "CREATE TABLE l (LIKE t INCLUDING COMMENTS INCLUDING CONSTRAINTS INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING IDENTITY INCLUDING INDEXES INCLUDING STORAGE);",
+            "CREATE VIEW jv AS SELECT jt.* FROM docs, JSON_TABLE(docs.body, '$.items[*]' COLUMNS (id int PATH '$.id', name text PATH '$.name')) AS jt;",
+            "ALTER TABLE t ADD COLUMN u uuid DEFAULT uuidv7();",
+            "ALTER TABLE t SET ACCESS METHOD DEFAULT;",
+            "ALTER TABLE t SET ACCESS METHOD heap;",
+        ] {
+            understood(sql);
+        }
+        let ops = alter_ops("ALTER TABLE t SET ACCESS METHOD DEFAULT;");
+        assert!(matches!(ops[..], [AlterOp::Other]), "{ops:?}");
+    }
 }

@@ -128,6 +128,9 @@ pub struct Constraint {
     pub kind: ConstraintKind,
     /// False for a constraint added `NOT VALID` and not validated since.
     pub validated: bool,
+    /// False for `NOT ENFORCED` (PostgreSQL 18; catalog: `conenforced`): never checked, and a
+    /// foreign key has no triggers (deletes on the referenced table do not look at it).
+    pub enforced: bool,
     pub origin: Origin,
 }
 

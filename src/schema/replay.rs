@@ -173,6 +173,7 @@ fn create_table(schema: &mut Schema, ct: &CreateTable, info: &FileInfo) {
                         name: None,
                         kind: c.kind.clone(),
                         not_valid: false,
+                        enforced: true,
                         span: ct.header.clone(),
                     });
                 }
@@ -211,6 +212,7 @@ fn add_column(table: &mut Table, col: &ColumnDef, info: &FileInfo, pending: &mut
             name: col.names.primary_key.clone(),
             kind: ConstraintKind::PrimaryKey { columns: cols.clone(), using_index: None },
             not_valid: false,
+            enforced: true,
             span: col.span.clone(),
         });
     }
@@ -219,6 +221,7 @@ fn add_column(table: &mut Table, col: &ColumnDef, info: &FileInfo, pending: &mut
             name: col.names.unique.clone(),
             kind: ConstraintKind::Unique { columns: cols.clone(), using_index: None },
             not_valid: false,
+            enforced: true,
             span: col.span.clone(),
         });
     }
@@ -227,6 +230,7 @@ fn add_column(table: &mut Table, col: &ColumnDef, info: &FileInfo, pending: &mut
             name: col.names.checks.get(i).cloned().flatten(),
             kind: ConstraintKind::Check { expr: check.clone() },
             not_valid: false,
+            enforced: !col.checks_not_enforced.get(i).copied().unwrap_or(false),
             span: col.span.clone(),
         });
     }
@@ -237,6 +241,7 @@ fn add_column(table: &mut Table, col: &ColumnDef, info: &FileInfo, pending: &mut
             name: col.names.references.clone(),
             kind: ConstraintKind::ForeignKey(fk),
             not_valid: false,
+            enforced: !col.references_not_enforced,
             span: col.span.clone(),
         });
     }
@@ -250,6 +255,7 @@ fn default_constraint_name(table: &str, kind: &ConstraintKind) -> String {
         ConstraintKind::ForeignKey(fk) => format!("{table}_{}_fkey", fk.columns.join("_")),
         ConstraintKind::Check { .. } => format!("{table}_check"),
         ConstraintKind::Exclude => format!("{table}_excl"),
+        ConstraintKind::NotNull { column } => format!("{table}_{column}_not_null"),
     }
 }
 
@@ -276,6 +282,14 @@ fn add_constraint(schema: &mut Schema, table_name: &QualName, c: &IrConstraint, 
             }
         }
     }
+    // A validated `NOT NULL` constraint makes the column `NOT NULL`; a `NOT VALID` one does not
+    // (yet): rows may still hold NULLs until `VALIDATE CONSTRAINT` or `SET NOT NULL`.
+    if let ConstraintKind::NotNull { column } = &kind
+        && !c.not_valid
+        && let Some(col) = table.column_mut(column)
+    {
+        col.not_null = true;
+    }
     let backing = match &kind {
         ConstraintKind::PrimaryKey { columns, using_index } | ConstraintKind::Unique { columns, using_index } => {
             Some((columns.clone(), using_index.clone()))
@@ -283,7 +297,14 @@ fn add_constraint(schema: &mut Schema, table_name: &QualName, c: &IrConstraint, 
         _ => None,
     };
     table.constraints.retain(|x| x.name != name);
-    table.constraints.push(Constraint { name: name.clone(), kind, validated: !c.not_valid, origin: origin.clone() });
+    // A `NOT ENFORCED` constraint is never valid (PostgreSQL marks it `NOT VALID`).
+    table.constraints.push(Constraint {
+        name: name.clone(),
+        kind,
+        validated: !c.not_valid && c.enforced,
+        enforced: c.enforced,
+        origin: origin.clone(),
+    });
     if let Some((columns, using_index)) = backing {
         let idx_schema = table_name.schema.clone();
         if let Some(existing) = using_index {
@@ -357,8 +378,18 @@ fn alter_table(schema: &mut Schema, at: &AlterTable, info: &FileInfo) {
             }
             AlterOp::SetNotNull { column } | AlterOp::DropNotNull { column } => {
                 let set = matches!(op.op, AlterOp::SetNotNull { .. });
-                if let Some(c) = schema.tables.get_mut(&name).and_then(|t| t.column_mut(column)) {
+                let Some(t) = schema.tables.get_mut(&name) else { continue };
+                if let Some(c) = t.column_mut(column) {
                     c.not_null = set;
+                }
+                // `SET NOT NULL` validates a `NOT VALID` not-null constraint of the column;
+                // `DROP NOT NULL` drops the (valid) one.
+                let on_column =
+                    |c: &Constraint| matches!(&c.kind, ConstraintKind::NotNull { column: x } if x == column);
+                if set {
+                    t.constraints.iter_mut().filter(|c| on_column(c)).for_each(|c| c.validated = true);
+                } else {
+                    t.constraints.retain(|c| !(on_column(c) && c.validated));
                 }
             }
             AlterOp::SetDefault { column, expr } => {
@@ -373,15 +404,44 @@ fn alter_table(schema: &mut Schema, at: &AlterTable, info: &FileInfo) {
             }
             AlterOp::AddConstraint(c) => add_constraint(schema, &name, c, info),
             AlterOp::ValidateConstraint { name: cname } => {
+                let Some(t) = schema.tables.get_mut(&name) else { continue };
+                // PostgreSQL refuses to validate a `NOT ENFORCED` constraint.
+                let Some(c) = t.constraints.iter_mut().find(|c| &c.name == cname && c.enforced) else { continue };
+                c.validated = true;
+                if let ConstraintKind::NotNull { column } = &c.kind {
+                    let column = column.clone();
+                    if let Some(col) = t.column_mut(&column) {
+                        col.not_null = true;
+                    }
+                }
+            }
+            AlterOp::AlterConstraint { name: cname, enforced: Some(enforced) } => {
+                // `ENFORCED` checks the existing rows and marks the constraint valid;
+                // `NOT ENFORCED` marks it not valid.
                 if let Some(c) =
                     schema.tables.get_mut(&name).and_then(|t| t.constraints.iter_mut().find(|c| &c.name == cname))
                 {
-                    c.validated = true;
+                    c.enforced = *enforced;
+                    c.validated = *enforced;
                 }
             }
             AlterOp::DropConstraint { name: cname, .. } => {
                 if let Some(t) = schema.tables.get_mut(&name) {
+                    // Dropping a column's validated not-null constraint makes it nullable again
+                    // (unless a primary key keeps it `NOT NULL`).
+                    let dropped_not_null = t.constraints.iter().find_map(|c| match &c.kind {
+                        ConstraintKind::NotNull { column } if &c.name == cname && c.validated => Some(column.clone()),
+                        _ => None,
+                    });
                     t.constraints.retain(|c| &c.name != cname);
+                    if let Some(column) = dropped_not_null {
+                        let in_key = t.constraints.iter().any(
+                            |c| matches!(&c.kind, ConstraintKind::PrimaryKey { columns, .. } if columns.contains(&column)),
+                        );
+                        if let Some(col) = t.column_mut(&column).filter(|_| !in_key) {
+                            col.not_null = false;
+                        }
+                    }
                 }
                 let idx = QualName { schema: name.schema.clone(), name: cname.clone() };
                 if schema.indexes.get(&idx).is_some_and(|i| i.constraint.as_deref() == Some(cname)) {
@@ -438,7 +498,10 @@ fn alter_table(schema: &mut Schema, at: &AlterTable, info: &FileInfo) {
                     }
                 }
             }
-            AlterOp::LightweightOther | AlterOp::Other => {}
+            AlterOp::AlterConstraint { enforced: None, .. }
+            | AlterOp::SetExpression { .. }
+            | AlterOp::LightweightOther
+            | AlterOp::Other => {}
         }
     }
 }
@@ -454,18 +517,37 @@ fn external_constraints(schema: &mut Schema, name: QualName, at: &AlterTable, in
                 list.push(Constraint {
                     name: cname,
                     kind: c.kind.clone(),
-                    validated: !c.not_valid,
+                    validated: !c.not_valid && c.enforced,
+                    enforced: c.enforced,
                     origin: info.origin(c.span.as_ref()),
                 });
             }
             AlterOp::ValidateConstraint { name: cname } => {
-                for c in list.iter_mut().filter(|c| &c.name == cname) {
+                for c in list.iter_mut().filter(|c| &c.name == cname && c.enforced) {
                     c.validated = true;
+                }
+            }
+            AlterOp::AlterConstraint { name: cname, enforced: Some(enforced) } => {
+                for c in list.iter_mut().filter(|c| &c.name == cname) {
+                    c.enforced = *enforced;
+                    c.validated = *enforced;
+                }
+            }
+            // `SET NOT NULL` validates the column's `NOT VALID` not-null constraint.
+            AlterOp::SetNotNull { column } => {
+                for c in list.iter_mut() {
+                    if matches!(&c.kind, ConstraintKind::NotNull { column: x } if x == column) {
+                        c.validated = true;
+                    }
                 }
             }
             AlterOp::DropConstraint { name: cname, .. } => list.retain(|c| &c.name != cname),
             AlterOp::DropColumn { name: col, .. } | AlterOp::RenameColumn { from: col, .. } => {
-                list.retain(|c| !matches!(&c.kind, ConstraintKind::Check { expr } if mentions_ident(expr, col)));
+                list.retain(|c| match &c.kind {
+                    ConstraintKind::Check { expr } => !mentions_ident(expr, col),
+                    ConstraintKind::NotNull { column } => column != col,
+                    _ => true,
+                });
             }
             _ => {}
         }
@@ -524,6 +606,7 @@ fn constraint_uses(kind: &ConstraintKind, col: &str) -> bool {
             columns.iter().any(|c| c == col)
         }
         ConstraintKind::ForeignKey(fk) => fk.columns.iter().any(|c| c == col),
+        ConstraintKind::NotNull { column } => column == col,
         ConstraintKind::Check { .. } | ConstraintKind::Exclude => false,
     }
 }
@@ -545,7 +628,8 @@ fn rename_column(schema: &mut Schema, table: &QualName, from: &str, to: &str) {
                 ConstraintKind::PrimaryKey { columns, .. } | ConstraintKind::Unique { columns, .. } => rename(columns),
                 ConstraintKind::ForeignKey(fk) => rename(&mut fk.columns),
                 ConstraintKind::Check { expr } => *expr = rename_in_expr(expr, from, to),
-                ConstraintKind::Exclude => {}
+                ConstraintKind::NotNull { column } if column == from => *column = to.to_owned(),
+                ConstraintKind::NotNull { .. } | ConstraintKind::Exclude => {}
             }
         }
     }
@@ -773,5 +857,55 @@ mod tests {
         let moved = QualName { schema: "archive".into(), name: "parent".into() };
         assert_eq!(s.indexes_on(&moved).map(|i| i.name.name.as_str()).collect::<Vec<_>>(), ["parent_pkey"]);
         assert_lookups_exact(s);
+    }
+
+    fn not_null(s: &Schema, table: &str, column: &str) -> bool {
+        s.tables.get(&q(table)).and_then(|t| t.column(column)).is_some_and(|c| c.not_null)
+    }
+
+    #[test]
+    fn not_null_constraints_make_a_column_not_null_once_valid() {
+        let base = "CREATE TABLE t (id int, a int, b int, c int, CONSTRAINT c_nn NOT NULL c);";
+        let s = replay(base);
+        assert!(not_null(&s, "t", "c") && !not_null(&s, "t", "a"));
+        let s = replay(&format!("{base} ALTER TABLE t ADD CONSTRAINT a_nn NOT NULL a NOT VALID;"));
+        assert!(!not_null(&s, "t", "a"), "NOT VALID proves nothing yet");
+        let nn = |s: &Schema| s.tables[&q("t")].constraints.iter().find(|c| c.name == "a_nn").map(|c| c.validated);
+        assert_eq!(nn(&s), Some(false));
+        let s = replay(&format!(
+            "{base} ALTER TABLE t ADD CONSTRAINT a_nn NOT NULL a NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT a_nn;"
+        ));
+        assert!(not_null(&s, "t", "a") && nn(&s) == Some(true));
+        let s = replay(&format!(
+            "{base} ALTER TABLE t ADD CONSTRAINT a_nn NOT NULL a NOT VALID; ALTER TABLE t ALTER a SET NOT NULL;"
+        ));
+        assert_eq!(nn(&s), Some(true), "SET NOT NULL validates the constraint");
+        let s = replay(&format!("{base} ALTER TABLE t ADD NOT NULL b; ALTER TABLE t DROP CONSTRAINT t_b_not_null;"));
+        assert!(!not_null(&s, "t", "b"), "the default name is table_column_not_null");
+        let s = replay(&format!(
+            "{base} ALTER TABLE t ADD NOT NULL b; ALTER TABLE t RENAME b TO bb; ALTER TABLE t DROP COLUMN c;"
+        ));
+        let kinds: Vec<String> = s.tables[&q("t")].constraints.iter().map(|c| format!("{:?}", c.kind)).collect();
+        assert_eq!(kinds, [r#"NotNull { column: "bb" }"#]);
+    }
+
+    #[test]
+    fn not_enforced_constraints_are_never_valid() {
+        let s = replay(
+            "CREATE TABLE u (id int PRIMARY KEY);
+             CREATE TABLE t (id int, b int REFERENCES u NOT ENFORCED, a int CHECK (a > 0) NOT ENFORCED);
+             ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES u NOT ENFORCED;
+             ALTER TABLE t VALIDATE CONSTRAINT fk;",
+        );
+        let state: Vec<(bool, bool)> =
+            s.tables[&q("t")].constraints.iter().map(|c| (c.enforced, c.validated)).collect();
+        assert_eq!(state, [(false, false), (false, false), (false, false)]);
+        let s = replay(
+            "CREATE TABLE u (id int PRIMARY KEY); CREATE TABLE t (id int);
+             ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES u NOT ENFORCED;
+             ALTER TABLE t ALTER CONSTRAINT fk ENFORCED;",
+        );
+        let fk = &s.tables[&q("t")].constraints[0];
+        assert!(fk.enforced && fk.validated, "ENFORCED checks the rows and marks it valid");
     }
 }

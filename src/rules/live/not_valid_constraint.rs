@@ -12,7 +12,8 @@ impl SchemaRule for NotValidConstraint {
             return;
         }
         for table in ctx.schema.tables.values() {
-            for c in table.constraints.iter().filter(|c| !c.validated) {
+            // A `NOT ENFORCED` constraint (PostgreSQL 18) is never valid, and cannot be validated.
+            for c in table.constraints.iter().filter(|c| !c.validated && c.enforced) {
                 let what = match c.kind {
                     ConstraintKind::ForeignKey(_) => "foreign key",
                     ConstraintKind::Check { .. } => "check constraint",

@@ -69,6 +69,7 @@ fn kind_name(c: &Constraint) -> &'static str {
         ConstraintKind::ForeignKey(_) => "foreign key",
         ConstraintKind::Check { .. } => "check constraint",
         ConstraintKind::Exclude => "exclusion constraint",
+        ConstraintKind::NotNull { .. } => "not-null constraint",
     }
 }
 

@@ -12,7 +12,8 @@ impl SchemaRule for CascadeOnPhi {
             }
             for c in &table.constraints {
                 let ConstraintKind::ForeignKey(fk) = &c.kind else { continue };
-                if fk.on_delete != RefAction::Cascade {
+                // A `NOT ENFORCED` foreign key (PostgreSQL 18) has no triggers: nothing cascades.
+                if fk.on_delete != RefAction::Cascade || !c.enforced {
                     continue;
                 }
                 sink.report_at(&c.origin,

@@ -2,7 +2,7 @@ use crate::diagnostic::Impact;
 use sqlparser::tokenizer::Token;
 
 use crate::rules::Sink;
-use crate::parse::ir::{AlterOp, TypeName, quote_ident};
+use crate::parse::ir::{AlterOp, AlterTable, AlterTableOp, Generated, TypeName, quote_ident};
 use crate::parse::tokens::{self, Tok};
 use crate::rules::util::{type_change_is_safe, type_shape};
 use crate::rules::{StatementRule, StmtCtx};
@@ -13,6 +13,10 @@ impl StatementRule for AlterColumnType {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
         let Some(at) = ctx.alter_of_existing_table() else { return };
         for op in &at.ops {
+            if let AlterOp::SetExpression { column } = &op.op {
+                set_expression(ctx, at, op, column, sink);
+                continue;
+            }
             let AlterOp::AlterType { column, ty, using } = &op.op else { continue };
             let col = quote_ident(column);
             // `USING col` / `USING col::new_type` (as Django writes) converts exactly as no `USING` does.
@@ -59,6 +63,26 @@ impl StatementRule for AlterColumnType {
             );
         }
     }
+}
+
+/// `ALTER COLUMN c SET EXPRESSION AS (...)` (PostgreSQL 17) recomputes a stored generated column
+/// in every row: the table is rewritten under its `ACCESS EXCLUSIVE` lock, as for a type change.
+/// A virtual generated column (PostgreSQL 18) is computed when read, and a column the model knows
+/// is not generated makes PostgreSQL refuse the statement: neither is reported.
+fn set_expression(ctx: &StmtCtx<'_>, at: &AlterTable, op: &AlterTableOp, column: &str, sink: &mut Sink<'_>) {
+    let known = ctx.table(&at.name).and_then(|t| t.column(column)).map(|c| c.generated);
+    if matches!(known, Some(None | Some(Generated::Virtual))) {
+        return;
+    }
+    sink.report(
+        op.span.clone(),
+        format!(
+            "changing the generation expression of `{}.{}` rewrites the table and its indexes under an exclusive lock",
+            at.name,
+            quote_ident(column)
+        ),
+    )
+    .help("a stored generated column cannot change its expression without a rewrite: add a new column kept up to date by a trigger, backfill it in batches, switch readers over, then drop the old column (on PostgreSQL 18 a virtual generated column changes its expression without a rewrite)");
 }
 
 /// `USING col`, `USING col::T` or `USING CAST(col AS T)` where `T` is the new type: PostgreSQL

@@ -10,7 +10,10 @@ impl StatementRule for CheckWithoutNotValid {
         let Some(at) = ctx.alter_of_existing_table() else { return };
         for op in &at.ops {
             match &op.op {
-                AlterOp::AddConstraint(c) if !c.not_valid && matches!(c.kind, ConstraintKind::Check { .. }) => {
+                // A `NOT ENFORCED` check (PostgreSQL 18) is never checked against any row.
+                AlterOp::AddConstraint(c)
+                    if !c.not_valid && c.enforced && matches!(c.kind, ConstraintKind::Check { .. }) =>
+                {
                     let report = sink.report(
                         op.span.clone(),
                         format!("adding a `CHECK` constraint to `{}` without `NOT VALID` blocks reads and writes while every row is checked", at.name),
@@ -19,7 +22,9 @@ impl StatementRule for CheckWithoutNotValid {
                 }
                 // A column constraint cannot be `NOT VALID`: PostgreSQL checks it against every row,
                 // even when the new column is `NULL` everywhere.
-                AlterOp::AddColumn { column, .. } if !column.checks.is_empty() => {
+                AlterOp::AddColumn { column, .. }
+                    if (0..column.checks.len()).any(|i| !column.checks_not_enforced.get(i).copied().unwrap_or(false)) =>
+                {
                     sink.report(
                         op.span.clone(),
                         format!(

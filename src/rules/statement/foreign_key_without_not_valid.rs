@@ -12,7 +12,8 @@ impl StatementRule for ForeignKeyWithoutNotValid {
         let partitioned = ctx.table(&at.name).is_some_and(|t| t.partitioned);
         for op in &at.ops {
             match &op.op {
-                AlterOp::AddConstraint(c) if !c.not_valid => {
+                // A `NOT ENFORCED` foreign key (PostgreSQL 18) checks no row and has no triggers.
+                AlterOp::AddConstraint(c) if !c.not_valid && c.enforced => {
                     let ConstraintKind::ForeignKey(fk) = &c.kind else { continue };
                     if partitioned && partitions_have_validated(ctx, at, fk) {
                         continue;
@@ -31,7 +32,9 @@ impl StatementRule for ForeignKeyWithoutNotValid {
                     offer_not_valid_fix(report, ctx, at, op, c.name.as_deref());
                 }
                 AlterOp::AddColumn { column, .. } => {
-                    let Some(fk) = &column.references else { continue };
+                    let Some(fk) = column.references.as_ref().filter(|_| !column.references_not_enforced) else {
+                        continue;
+                    };
                     let why = if fills_existing_rows(column) {
                         "and a value for the existing rows"
                     } else if ctx.settings.pg_version < 13 && statement_validates_inline_keys(at) {

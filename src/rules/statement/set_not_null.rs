@@ -3,7 +3,7 @@ use crate::schema::free_name;
 use sqlparser::tokenizer::Token;
 
 use crate::rules::Sink;
-use crate::parse::ir::{AlterOp, ConstraintKind, quote_ident};
+use crate::parse::ir::{AlterOp, AlterTable, ConstraintKind, quote_ident};
 use crate::parse::tokens::{self, Tok};
 use crate::rules::{StatementRule, StmtCtx};
 
@@ -12,47 +12,99 @@ pub struct SetNotNull;
 impl StatementRule for SetNotNull {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
         let Some(at) = ctx.alter_of_existing_table() else { return };
-        let table = ctx.table(&at.name);
         for op in &at.ops {
-            let AlterOp::SetNotNull { column } = &op.op else { continue };
-            // Already `NOT NULL`: PostgreSQL does nothing.
-            if table.and_then(|t| t.column(column)).is_some_and(|c| c.not_null) {
-                continue;
-            }
-            // PostgreSQL 12+ skips the scan when a validated CHECK proves the column is not null.
-            let proven = ctx.settings.pg_version >= 12
-                && ctx.schema.constraints_of(&at.name).iter().any(|c| {
-                    c.validated
-                        && matches!(&c.kind, ConstraintKind::Check { expr } if check_proves_not_null(expr, column))
-                });
-            if proven {
+            // `SET NOT NULL`, or (PostgreSQL 18) a not-null constraint added without `NOT VALID`:
+            // both scan the table under the `ACCESS EXCLUSIVE` lock.
+            let (column, added) = match &op.op {
+                AlterOp::SetNotNull { column } => (column, None),
+                AlterOp::AddConstraint(c) if !c.not_valid => match &c.kind {
+                    ConstraintKind::NotNull { column } => (column, Some(c.name.as_deref())),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if already_proven(ctx, at, column) {
                 continue;
             }
             let col = quote_ident(column);
-            let help = if ctx.settings.pg_version >= 12 {
-                None
-            } else {
-                Some("before PostgreSQL 12 `SET NOT NULL` always scans the table; keep a validated `CHECK (col IS NOT NULL)` instead")
+            let message = match added {
+                None => format!(
+                    "`SET NOT NULL` on `{}.{col}` blocks reads and writes while the whole table is scanned",
+                    at.name
+                ),
+                Some(_) => format!(
+                    "adding a `NOT NULL` constraint on `{}.{col}` without `NOT VALID` blocks reads and writes while the whole table is scanned",
+                    at.name
+                ),
             };
-            let mut report = sink.report(
-                op.span.clone(),
-                format!("`SET NOT NULL` on `{}.{col}` blocks reads and writes while the whole table is scanned", at.name),
-            );
+            let help = if ctx.settings.pg_version >= 18 {
+                Some(
+                    "add the constraint `NOT VALID` (`ADD CONSTRAINT name NOT NULL col NOT VALID`, no scan), then `VALIDATE CONSTRAINT name` in a separate statement: it scans without blocking reads or writes, and the column is then `NOT NULL`",
+                )
+            } else if ctx.settings.pg_version < 12 {
+                Some(
+                    "before PostgreSQL 12 `SET NOT NULL` always scans the table; keep a validated `CHECK (col IS NOT NULL)` instead",
+                )
+            } else {
+                None
+            };
+            let mut report = sink.report(op.span.clone(), message);
             if let Some(help) = help {
                 report = report.help(help);
             }
-            // The fix replaces the statement: only offered when `SET NOT NULL` is all it does.
-            if ctx.settings.pg_version >= 12 && at.ops.len() == 1 {
-                let t = &at.name;
-                // A name no constraint of the table has (the fix's `ADD CONSTRAINT` would fail).
-                let taken = |n: &str| ctx.table(&at.name).is_some_and(|t| t.constraints.iter().any(|c| c.name == n));
-                let check = quote_ident(&free_name(&format!("{}_{}", at.name.name, column), "_not_null", taken));
+            // The fix replaces the statement: only offered when this is all it does.
+            if ctx.settings.pg_version < 12 || at.ops.len() != 1 {
+                continue;
+            }
+            let t = &at.name;
+            // A name no constraint of the table has (the fix's `ADD CONSTRAINT` would fail).
+            let taken = |n: &str| ctx.schema.constraints_of(&at.name).iter().any(|c| c.name == n);
+            let fresh = || quote_ident(&free_name(&format!("{}_{}", at.name.name, column), "_not_null", taken));
+            // A `NOT VALID` not-null constraint on the column already (PostgreSQL 18): validating
+            // it is all that is needed (a column has one not-null constraint).
+            let pending = ctx.schema.constraints_of(&at.name).iter().find(|c| {
+                !c.validated && c.enforced && matches!(&c.kind, ConstraintKind::NotNull { column: x } if x == column)
+            });
+            if let Some(c) = pending.filter(|_| added.is_none()) {
+                report.fix_statement(
+                    "validate the column's `NOT VALID` not-null constraint instead",
+                    Applicability::Safe,
+                    format!("ALTER TABLE {t} VALIDATE CONSTRAINT {};", quote_ident(&c.name)),
+                );
+            } else if ctx.settings.pg_version >= 18 {
+                let name = added.flatten().map_or_else(fresh, quote_ident);
+                report.fix_statement(
+                    "add the not-null constraint `NOT VALID`, then validate it",
+                    Applicability::Safe,
+                    format!(
+                        "ALTER TABLE {t} ADD CONSTRAINT {name} NOT NULL {col} NOT VALID;\nALTER TABLE {t} VALIDATE CONSTRAINT {name};"
+                    ),
+                );
+            } else if added.is_none() {
+                let check = fresh();
                 report.fix_statement("prove the column `NOT NULL` with a validated check first", Applicability::Safe, format!(
                     "ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID;\nALTER TABLE {t} VALIDATE CONSTRAINT {check};\nALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;\nALTER TABLE {t} DROP CONSTRAINT {check};"
                 ));
             }
         }
     }
+}
+
+/// Whether the column needs no scan: it is already `NOT NULL` (PostgreSQL does nothing), a
+/// validated not-null constraint covers it (PostgreSQL 18), or (PostgreSQL 12+) a validated
+/// `CHECK` proves it not null.
+fn already_proven(ctx: &StmtCtx<'_>, at: &AlterTable, column: &str) -> bool {
+    if ctx.table(&at.name).and_then(|t| t.column(column)).is_some_and(|c| c.not_null) {
+        return true;
+    }
+    ctx.schema.constraints_of(&at.name).iter().any(|c| {
+        c.validated
+            && match &c.kind {
+                ConstraintKind::NotNull { column: x } => x == column,
+                ConstraintKind::Check { expr } => ctx.settings.pg_version >= 12 && check_proves_not_null(expr, column),
+                _ => false,
+            }
+    })
 }
 
 /// Whether a CHECK expression proves `column IS NOT NULL`: it is `column IS NOT NULL`, or an `AND`

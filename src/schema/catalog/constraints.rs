@@ -5,9 +5,16 @@ use super::{Col, DbError, Oids, Reader, SCHEMA_FILTER, obj_name, object};
 use crate::parse::ir::{ConstraintKind, ForeignKey, RefAction};
 use crate::schema::{Constraint, Origin, Schema};
 
-pub(super) fn load(reader: &mut Reader, schema: &mut Schema, oids: &Oids) -> Result<(), DbError> {
+/// `server_version_num` decides whether `conenforced` is read (PostgreSQL 18+).
+pub(super) fn load(
+    reader: &mut Reader,
+    schema: &mut Schema,
+    oids: &Oids,
+    server_version_num: i32,
+) -> Result<(), DbError> {
+    let enforced = if server_version_num >= 180_000 { "co.conenforced" } else { "true" };
     let sql = format!(
-        "SELECT co.conrelid AS relid, co.conname::text AS conname, co.contype::text AS contype, co.convalidated, \
+        "SELECT co.conrelid AS relid, co.conname::text AS conname, co.contype::text AS contype, co.convalidated, {enforced} AS enforced, \
                 coalesce(co.conkey, '{{}}') AS conkey, fn.nspname::text AS ref_nspname, fc.relname::text AS ref_relname, \
                 ARRAY(SELECT fa.attname::text FROM unnest(co.confkey) WITH ORDINALITY k(num, ord) \
                       JOIN pg_attribute fa ON fa.attrelid = co.confrelid AND fa.attnum = k.num ORDER BY k.ord) \
@@ -53,7 +60,13 @@ pub(super) fn load(reader: &mut Reader, schema: &mut Schema, oids: &Oids) -> Res
             }
         };
         let origin = Origin::Catalog { object: format!("{}.{name}", object(tname)) };
-        t.constraints.push(Constraint { name, kind, validated: row.col("convalidated")?, origin });
+        t.constraints.push(Constraint {
+            name,
+            kind,
+            validated: row.col("convalidated")?,
+            enforced: row.col("enforced")?,
+            origin,
+        });
     }
     Ok(())
 }

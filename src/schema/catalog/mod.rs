@@ -54,7 +54,7 @@ pub fn load(client: &mut Client, opts: &LoadOptions) -> Result<Schema, DbError> 
     let mut schema = Schema::default();
     schema.schemas.clone_from(&live.schemas);
     let oids = tables::load(&mut reader, &mut schema)?;
-    constraints::load(&mut reader, &mut schema, &oids)?;
+    constraints::load(&mut reader, &mut schema, &oids, live.server_version_num)?;
     indexes::load(&mut reader, &mut schema, &oids)?;
     policies::load(&mut reader, &mut schema, &oids)?;
     grants::load(&mut reader, &mut schema, &oids)?;
