@@ -384,7 +384,8 @@ fn detect(path: &Path, dirs: &mut DirFacts, forward: bool) -> Result<Plan, SkipR
     {
         return Ok(with_tool(Tool::GraphileMigrate));
     }
-    if dirs.has(parent, "meta/_journal.json") {
+    // drizzle-kit writes its migrations (and meta/_journal.json) to a drizzle/ folder by default.
+    if dirs.has(parent, "meta/_journal.json") || parent_name == "drizzle" {
         return Ok(with_tool(Tool::Drizzle));
     }
     if dirs.has(parent, "atlas.sum") {
