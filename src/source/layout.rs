@@ -139,7 +139,7 @@ pub struct Plan {
     pub tool: Tool,
     pub role: Role,
     pub txn: TxnMode,
-    /// Install scripts of one folder (unversioned files that build a schema from nothing): what
+    /// Install scripts (unversioned files that build a schema from nothing, in any folder): what
     /// one of them creates is new to the others of the same group, not a live table.
     pub fresh_group: Option<u32>,
 }
@@ -227,14 +227,50 @@ pub fn plan_paths(files: Vec<PathBuf>, explicit: bool, opts: &LayoutOptions) -> 
     }
     flyway_repeatables_last(&mut out);
     sqitch_order(&mut out);
+    release_groups(&mut out);
     install_order(&mut out);
     (out, skipped)
 }
 
-/// Install scripts have no version to order them: their tool runs them in the order a schema
-/// is built (types, then tables, then keys, indexes and the rest). Within one group, files move
-/// to that order by the words of their names (`CreateTables.sql` before `CreateFKConstraints.sql`),
-/// keeping name order otherwise.
+/// Files of no known tool that share a version in one folder (`20140318-series.sql` and
+/// `20140318-series-fks.sql`, `24.all.sql` and `24.master_and_standalone.sql`) are one release,
+/// deployed together: what one creates is new to the others.
+fn release_groups(files: &mut [(PathBuf, Plan)]) {
+    let key = |p: &Path| -> Option<(PathBuf, String)> {
+        let name = p.file_name()?.to_string_lossy().into_owned();
+        let version: String = name.chars().take_while(char::is_ascii_digit).collect();
+        (!version.is_empty()).then(|| (p.parent().map(Path::to_path_buf).unwrap_or_default(), version))
+    };
+    let mut count: HashMap<(PathBuf, String), usize> = HashMap::new();
+    for (p, plan) in files.iter() {
+        if plan.tool == Tool::Plain
+            && plan.role == Role::Forward
+            && plan.fresh_group.is_none()
+            && let Some(k) = key(p)
+        {
+            *count.entry(k).or_default() += 1;
+        }
+    }
+    for (p, plan) in files.iter_mut() {
+        if plan.tool != Tool::Plain || plan.role != Role::Forward || plan.fresh_group.is_some() {
+            continue;
+        }
+        if let Some(k) = key(p).filter(|k| count.get(k).is_some_and(|&n| n > 1)) {
+            let mut h: u32 = 0x811c_9dc5;
+            for b in k.0.to_string_lossy().bytes().chain([0]).chain(k.1.bytes()) {
+                h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+            }
+            // Never the install group nor the undeployed one.
+            plan.fresh_group = Some(h | 0x8000_0000).filter(|g| *g != u32::MAX).or(Some(0x8000_0000));
+        }
+    }
+}
+
+/// Install scripts have no version to order them, and the scripts of one release share theirs:
+/// their tool runs them in the order a schema is built (types, then tables, then keys, indexes
+/// and the rest). Within one group, files move to that order by the words of their names
+/// (`CreateTables.sql` before `CreateFKConstraints.sql`, `20140318-series.sql` before
+/// `20140318-series-fks.sql`), keeping name order otherwise.
 fn install_order(files: &mut [(PathBuf, Plan)]) {
     let rank = |p: &Path| {
         let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -260,6 +296,8 @@ fn install_order(files: &mut [(PathBuf, Plan)]) {
         } else if any(&[
             "key",
             "keys",
+            "fk",
+            "fks",
             "primarykeys",
             "constraint",
             "constraints",
@@ -644,11 +682,13 @@ fn topological(requires: &[Vec<usize>]) -> Vec<usize> {
     order
 }
 
+/// The group of install scripts (see [`Plan::fresh_group`]).
+pub const INSTALL_GROUP: u32 = 1;
+
 /// What folders hold, asked once per folder.
 #[derive(Default)]
 struct DirFacts {
     exists: HashMap<PathBuf, bool>,
-    groups: HashMap<PathBuf, u32>,
 }
 
 impl DirFacts {
@@ -674,15 +714,11 @@ impl DirFacts {
             .is_ok_and(|t| t.lines().any(|l| l.replace(' ', "") == "executeInTransaction=false"))
     }
 
-    /// A folder's install-script group: the same for the same folder in every call.
-    fn group(&mut self, dir: &Path) -> u32 {
-        *self.groups.entry(dir.to_path_buf()).or_insert_with(|| {
-            let mut h: u32 = 0x811c_9dc5;
-            for b in dir.to_string_lossy().bytes() {
-                h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-            }
-            h
-        })
+    /// The install-script group: one for the whole run. Install scripts build a schema from
+    /// nothing, often across folders (an engine's common tables in one module, its own in
+    /// another); versioned upgrade scripts, which run on live databases, are never in it.
+    fn group(&mut self, _dir: &Path) -> u32 {
+        INSTALL_GROUP
     }
 }
 
@@ -731,5 +767,30 @@ mod tests {
         let mut o = topological(&[vec![1], vec![0]]);
         o.sort();
         assert_eq!(o, [0, 1]);
+    }
+}
+
+#[cfg(test)]
+mod release_tests {
+    use super::*;
+
+    /// Scripts sharing a version are one release: one group, the base script first.
+    #[test]
+    fn same_version_scripts_are_one_release() {
+        let files: Vec<PathBuf> =
+            ["u/20140101-a.sql", "u/20140318-series-fks.sql", "u/20140318-series.sql", "u/20140401-b.sql"]
+                .iter()
+                .map(PathBuf::from)
+                .collect();
+        let (planned, skipped) = plan_paths(files, false, &LayoutOptions::default());
+        assert!(skipped.is_empty());
+        let names: Vec<String> = planned.iter().map(|(p, _)| p.display().to_string()).collect();
+        assert_eq!(
+            names,
+            ["u/20140101-a.sql", "u/20140318-series.sql", "u/20140318-series-fks.sql", "u/20140401-b.sql"]
+        );
+        let groups: Vec<Option<u32>> = planned.iter().map(|(_, p)| p.fresh_group).collect();
+        assert!(groups[0].is_none() && groups[3].is_none(), "{groups:?}");
+        assert!(groups[1].is_some() && groups[1] == groups[2], "{groups:?}");
     }
 }
