@@ -387,3 +387,42 @@ fn paths_in_reports_are_relative_to_the_config_found_in_the_current_folder() {
         assert!(Path::new(&f).is_relative(), "{f}");
     }
 }
+
+/// Migrations not on the base have never been deployed: a table created in one and indexed in
+/// the next is new and empty (issue 11). A table from a deployed migration is live.
+#[test]
+fn migrations_added_since_the_base_create_new_tables_for_each_other() {
+    let repo = Repo::new("undeployed", true);
+    repo.write("db/migrations/1_init.sql", INIT);
+    repo.commit_all("deployed");
+    repo.write("db/migrations/2_visits.sql", "CREATE TABLE visits (id bigint PRIMARY KEY, note text);\n");
+    repo.write("db/migrations/3_visits_idx.sql", "CREATE INDEX visits_note_idx ON visits (note);\n");
+    repo.write(
+        "db/migrations/4_users_idx.sql",
+        "SET lock_timeout = '5s';\nCREATE INDEX users_name_idx ON users (name);\n",
+    );
+    let rules = |j: &Json| -> Vec<(String, String)> {
+        j.findings().into_iter().map(|(r, f, _)| (r, f.rsplit('/').next().unwrap().to_owned())).collect()
+    };
+    // Without a base, a table created in another file is judged live.
+    let (_, all) = repo.json(&["lint"]);
+    assert!(rules(&all).contains(&("index-not-concurrent".into(), "3_visits_idx.sql".into())), "{:?}", all.findings());
+    // Against the base: visits is new (created by an undeployed migration); users is not.
+    let (_, changed) = repo.json(&["lint", "--changed-only", "--base", "HEAD"]);
+    let got = rules(&changed);
+    assert!(!got.iter().any(|(_, f)| f == "3_visits_idx.sql"), "{got:?}");
+    assert!(got.contains(&("index-not-concurrent".into(), "4_users_idx.sql".into())), "{got:?}");
+    // The pre-commit hook compares with HEAD the same way.
+    repo.git(&["add", "-A"]);
+    let out = repo.run(&[
+        "pre-commit",
+        "--format",
+        "json",
+        "db/migrations/3_visits_idx.sql",
+        "db/migrations/4_users_idx.sql",
+    ]);
+    let hook = Json(serde_json::from_slice(&out.stdout).expect("json"));
+    let got = rules(&hook);
+    assert!(!got.iter().any(|(_, f)| f == "3_visits_idx.sql"), "{got:?}");
+    assert!(got.contains(&("index-not-concurrent".into(), "4_users_idx.sql".into())), "{got:?}");
+}
