@@ -219,7 +219,23 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
     let baseline = file.source.plan.role != Role::Forward;
     let mut txn = TxnState::new(tool_transaction(file, settings));
     let mut reported_once: Vec<RuleId> = Vec::new();
+    // Liquibase runs each changeset as its own unit (its own transaction, unless it says
+    // `runInTransaction:false`).
+    let changesets = match file.source.plan.tool {
+        Tool::Liquibase => crate::source::layout::liquibase_changesets(text),
+        _ => Vec::new(),
+    };
+    let mut unit = usize::MAX;
     for stmt in &file.stmts {
+        if !changesets.is_empty() && !stmt.inner {
+            let at = changesets.partition_point(|(start, _)| *start <= stmt.range.start);
+            if at != unit {
+                unit = at;
+                // Statements before the first changeset are not run by Liquibase at all; judge
+                // them as outside a transaction.
+                txn.next_unit(at > 0 && changesets[at - 1].1);
+            }
+        }
         if !stmt.inner {
             count(stats, file, stmt);
         }

@@ -22,12 +22,18 @@ impl TxnState {
         Self { assumed, ..Self::default() }
     }
 
-    /// Inside a transaction block, explicit or assumed.
+    /// The tool commits and opens the next unit of work (a Liquibase changeset): `SET LOCAL`
+    /// ends, a session `SET` stays; `assumed`: the tool wraps the new unit in a transaction.
+    pub fn next_unit(&mut self, assumed: bool) {
+        *self = Self { assumed, session_timeout: self.session_timeout, ..Self::default() };
+    }
+
     /// Inside an explicit `BEGIN` block.
     pub fn in_block(&self) -> bool {
         self.in_block
     }
 
+    /// Inside a transaction block, explicit or assumed.
     pub fn in_transaction(&self) -> bool {
         self.in_block || self.assumed
     }

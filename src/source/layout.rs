@@ -517,11 +517,11 @@ pub fn refine(plan: &mut Plan, text: &str) {
     }
     // Opt-out markers that the splitter does not read (it reads goose's and dbmate's). Most
     // tools still send an opted-out file as one query string (one implicit transaction when it
-    // holds several statements); Atlas and Liquibase run its statements one by one.
+    // holds several statements); Atlas runs its statements one by one. (Liquibase decides per
+    // changeset: see [`liquibase_changesets`].)
     // (Flyway has no in-script opt-out: only a `.sql.conf` file, read with the path.)
     let opted_out = match plan.tool {
         Tool::Atlas => has_line("-- atlas:txmode none").then_some(TxnMode::None),
-        Tool::Liquibase => liquibase_no_transaction(text).then_some(TxnMode::None),
         Tool::GraphileMigrate => has_line("--! no-transaction").then_some(TxnMode::MultiStatement),
         // sqlx: the file must start with the marker.
         Tool::GolangMigrate => text.starts_with("-- no-transaction").then_some(TxnMode::MultiStatement),
@@ -534,11 +534,21 @@ pub fn refine(plan: &mut Plan, text: &str) {
     }
 }
 
-/// Liquibase: a file whose changesets all say `runInTransaction:false`.
-fn liquibase_no_transaction(text: &str) -> bool {
-    let sets: Vec<&str> =
-        text.lines().filter(|l| l.trim_start().to_ascii_lowercase().starts_with("--changeset")).collect();
-    !sets.is_empty() && sets.iter().all(|l| l.to_ascii_lowercase().contains("runintransaction:false"))
+/// Liquibase formatted SQL: where each changeset starts (the byte offset of its
+/// `--changeset` line) and whether Liquibase runs it in a transaction (`runInTransaction:false`
+/// says no). Each changeset is its own transaction.
+pub fn liquibase_changesets(text: &str) -> Vec<(usize, bool)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.get(..11).is_some_and(|h| h.eq_ignore_ascii_case("--changeset")) {
+            let lower = t.to_ascii_lowercase();
+            out.push((at, !lower.split_whitespace().any(|w| w == "runintransaction:false")));
+        }
+        at += line.len();
+    }
+    out
 }
 
 /// The header pg_dump writes.
