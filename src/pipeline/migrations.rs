@@ -12,7 +12,7 @@ use crate::diagnostic::{Diagnostic, Stats};
 use crate::parse::ir::Action;
 use crate::parse::suppress;
 use crate::parse::{self, ParsedFile, Status};
-use crate::rules::{Kind, RULES, RuleId, SchemaCtx, Settings, Sink, StmtCtx};
+use crate::rules::{Kind, RULES, RuleId, RunsIn, SchemaCtx, Settings, Sink, StmtCtx};
 use crate::schema::{self, FileInfo, Schema};
 use crate::source::SourceFile;
 use crate::source::layout::{Role, Tool, TxnMode};
@@ -217,7 +217,12 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
     let Run { fi, file, settings, fresh_groups } = *run;
     let text = file.source.text.as_str();
     let baseline = file.source.plan.role != Role::Forward;
-    let mut txn = TxnState::new(tool_transaction(file, settings));
+    let wrapped = tool_transaction(file, settings);
+    let mut txn = TxnState::new(wrapped);
+    let plan = &file.source.plan;
+    let one_query =
+        !wrapped && (plan.txn == TxnMode::MultiStatement || (file.no_transaction && plan.tool == Tool::Dbmate));
+    let top: Vec<usize> = (0..file.stmts.len()).filter(|&i| !file.stmts[i].inner).collect();
     let mut reported_once: Vec<RuleId> = Vec::new();
     // Liquibase runs each changeset as its own unit (its own transaction, unless it says
     // `runInTransaction:false`).
@@ -226,7 +231,7 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
         _ => Vec::new(),
     };
     let mut unit = usize::MAX;
-    for stmt in &file.stmts {
+    for (si, stmt) in file.stmts.iter().enumerate() {
         if !changesets.is_empty() && !stmt.inner {
             let at = changesets.partition_point(|(start, _)| *start <= stmt.range.start);
             if at != unit {
@@ -265,6 +270,23 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
                     && !txn.in_block()
                     && non_transactional(&stmt.action)))
                 || stmt.inner,
+            runs_in: RunsIn {
+                tool: plan.tool,
+                tool_transaction: wrapped,
+                block: txn.in_block(),
+                one_query,
+                concurrently_ok: !stmt.inner
+                    && !txn.in_block()
+                    && match plan.txn {
+                        _ if !wrapped => true,
+                        TxnMode::WrappedButNonTransactional => true,
+                        // Flyway runs a file of only such statements without a transaction.
+                        TxnMode::Wrapped if plan.tool == Tool::Flyway => {
+                            top.iter().all(|&i| i == si || non_transactional(&file.stmts[i].action))
+                        }
+                        _ => false,
+                    },
+            },
             lock_timeout_set: txn.lock_timeout_set(),
             settings,
             new_tables: Default::default(),

@@ -13,6 +13,7 @@ use crate::parse::Stmt;
 use crate::parse::ir::{Action, AlterTable, ObjName};
 use crate::queries::{CapturedQuery, QuerySet};
 use crate::schema::{QualName, Schema, Table, free_name};
+use crate::source::layout::Tool;
 
 /// A rule that judges one statement, seeing the schema as it was before the statement.
 pub trait StatementRule: Sync {
@@ -28,6 +29,34 @@ pub trait SchemaRule: Sync {
     fn check(&self, ctx: &SchemaCtx<'_>, sink: &mut Sink<'_>);
 }
 
+/// How the migration tool runs a statement, for advice that works where it would be pasted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunsIn {
+    /// The migration tool of the file.
+    pub tool: Tool,
+    /// The tool runs the file inside a transaction it opens.
+    pub tool_transaction: bool,
+    /// Inside an explicit `BEGIN` ... `COMMIT` block of the file.
+    pub block: bool,
+    /// The tool sends the file as one query string and opens no transaction itself: it runs
+    /// outside a transaction only while it holds one statement (golang-migrate, Prisma,
+    /// dbmate's `transaction:false`), so a fix must not add a second.
+    pub one_query: bool,
+    /// The statement, rewritten in place as statements PostgreSQL refuses in a transaction
+    /// block (`CONCURRENTLY`), would run outside one: no transaction here, or a tool that runs
+    /// such statements on their own (the Supabase CLI; Flyway, when the file holds nothing
+    /// else).
+    pub concurrently_ok: bool,
+}
+
+impl RunsIn {
+    /// A fix that puts a `CONCURRENTLY` statement beside transactional ones (`CREATE UNIQUE
+    /// INDEX CONCURRENTLY` then `ALTER TABLE ... USING INDEX`) runs here.
+    pub fn mixed_ok(&self) -> bool {
+        self.concurrently_ok && !self.one_query && (self.tool == Tool::Supabase || !self.tool_transaction)
+    }
+}
+
 /// What a statement rule sees.
 pub struct StmtCtx<'a> {
     pub stmt: &'a Stmt,
@@ -38,6 +67,8 @@ pub struct StmtCtx<'a> {
     pub file: usize,
     /// Inside an explicit transaction block, a `DO` block, or a file the tool wraps in one.
     pub in_transaction: bool,
+    /// How the file's migration tool runs this statement: what advice must be written for.
+    pub runs_in: RunsIn,
     /// A `SET [LOCAL] lock_timeout` came earlier in the file.
     pub lock_timeout_set: bool,
     pub settings: &'a Settings,

@@ -13,7 +13,8 @@ pub(crate) mod util;
 use std::sync::OnceLock;
 
 pub use context::{
-    CaptureCtx, PlanCtx, PlanRule, QueryCtx, QueryOptions, QueryRule, SchemaCtx, SchemaRule, StatementRule, StmtCtx,
+    CaptureCtx, PlanCtx, PlanRule, QueryCtx, QueryOptions, QueryRule, RunsIn, SchemaCtx, SchemaRule, StatementRule,
+    StmtCtx,
 };
 pub use list::RuleId;
 pub use settings::{Settings, check_names};

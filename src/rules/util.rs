@@ -8,6 +8,7 @@ use crate::explain::{count, ms};
 use crate::parse::ir::{AlterTable, AlterTableOp, TypeName, quote_ident};
 use crate::parse::tokens;
 use crate::rules::{Report, StmtCtx};
+use crate::source::layout::Tool;
 
 /// The comment text contains the word PHI.
 pub fn mentions_phi(text: &str) -> bool {
@@ -266,15 +267,66 @@ pub fn discarded_by_filter(n: &Node, verb: &str, min_rows: f64, fraction: f64) -
     Some((message, cols))
 }
 
-/// A fix that adds `CONCURRENTLY` runs only outside a transaction block: safe there, to be
-/// moved to a migration of its own inside one.
+/// A fix that adds `CONCURRENTLY` in place runs only outside a transaction block: safe where
+/// the statement would then run outside one, to be moved to a migration of its own elsewhere.
 pub fn applicability_outside_transaction(ctx: &StmtCtx<'_>) -> Applicability {
-    if ctx.in_transaction { Applicability::Unsafe } else { Applicability::Safe }
+    if ctx.runs_in.concurrently_ok { Applicability::Safe } else { Applicability::Unsafe }
+}
+
+/// Where statements PostgreSQL refuses inside a transaction block (`CONCURRENTLY`) can run
+/// instead of where the finding is, written for the file's migration tool: the end of a help
+/// sentence that starts "move it ...".
+pub fn outside_transaction(ctx: &StmtCtx<'_>) -> String {
+    let r = &ctx.runs_in;
+    let mut parts: Vec<&str> = Vec::new();
+    if ctx.stmt.inner {
+        parts.push("out of the `DO` block (which always runs in a transaction)");
+    }
+    if r.block {
+        parts.push("out of the file's `BEGIN` ... `COMMIT` block");
+    }
+    if r.one_query && !r.tool_transaction {
+        parts.push("each statement alone in a migration file of its own (the tool sends the file as one query string, which PostgreSQL runs in one transaction when it holds several)");
+    }
+    if !r.tool_transaction {
+        return if parts.is_empty() { "out of the transaction block".to_owned() } else { parts.join(" and ") };
+    }
+    parts.push(match r.tool {
+        Tool::Goose => "to a migration file of its own that says `-- +goose NO TRANSACTION` (goose then runs its statements one by one)",
+        Tool::Dbmate => "to a migration file of its own under `-- migrate:up transaction:false`, one statement per file (dbmate sends the section as one query string, which PostgreSQL runs in one transaction when it holds several)",
+        Tool::Flyway => "to a migration file of its own (`V<n>__name.sql`) holding only statements that cannot run in a transaction, which Flyway runs without one (or add a `V<n>__name.sql.conf` beside it saying `executeInTransaction=false`)",
+        Tool::GolangMigrate => "to a migration file of its own holding only that one statement (golang-migrate sends the file as one query string, which PostgreSQL runs in one transaction when it holds several; sqlx: also make `-- no-transaction` the file's first line)",
+        Tool::Prisma => "to a migration of its own whose `migration.sql` holds only that one statement (Prisma sends the file as one query string, which PostgreSQL runs in one transaction when it holds several)",
+        Tool::Diesel => "to a migration of its own, one statement per migration, whose `metadata.toml` says `run_in_transaction = false`",
+        Tool::Drizzle => "out of drizzle: `drizzle-kit migrate` runs all pending migrations in one transaction, so no drizzle migration can hold it; run it by hand or from a deploy step outside drizzle (e.g. `psql -c`, one statement per call) after the migrations it depends on",
+        Tool::GraphileMigrate => "to a migration of its own that starts with `--! no-transaction`, one statement per migration (it is sent as one query string)",
+        Tool::Atlas => "to a migration file of its own with `-- atlas:txmode none` at its top",
+        Tool::Liquibase => "to a changeset of its own with `runInTransaction:false` (`--changeset author:id runInTransaction:false`)",
+        Tool::Sqitch => "to a change of its own whose deploy script has no `BEGIN` / `COMMIT`",
+        Tool::Rails => "to a migration of its own with `disable_ddl_transaction!`",
+        Tool::Supabase => "to a migration file of its own",
+        Tool::Plain => "to a migration your tool runs without a transaction (`assume_in_transaction = true` says it wraps each file in one)",
+    });
+    parts.join(" and ")
+}
+
+/// The tool runs each statement of a file that holds statements refused in a transaction block
+/// only when the file holds one statement: a second (`DROP INDEX CONCURRENTLY IF EXISTS`) needs
+/// a migration of its own.
+pub fn one_statement_per_file(ctx: &StmtCtx<'_>) -> bool {
+    ctx.runs_in.one_query
+        || (ctx.runs_in.tool_transaction
+            && matches!(
+                ctx.runs_in.tool,
+                Tool::Dbmate | Tool::GolangMigrate | Tool::Prisma | Tool::Diesel | Tool::GraphileMigrate
+            ))
 }
 
 /// Offers the fix of an `ADD CONSTRAINT` sub-command (`op`) that validates every row under a
 /// lock: `ADD CONSTRAINT ... NOT VALID`, then `VALIDATE CONSTRAINT`. It replaces the statement,
-/// so only when the constraint is named and is all the statement does.
+/// so only when the constraint is named and is all the statement does. Inside a transaction the
+/// `ADD`'s lock is held until `COMMIT`, through the `VALIDATE`'s scan: there the `VALIDATE` goes
+/// to a later migration (a new statement of the fix).
 pub fn offer_not_valid_fix(
     report: Report<'_>,
     ctx: &StmtCtx<'_>,
@@ -282,18 +334,33 @@ pub fn offer_not_valid_fix(
     op: &AlterTableOp,
     name: Option<&str>,
 ) {
+    let report = if ctx.in_transaction {
+        report.help("add the constraint `NOT VALID`, and `VALIDATE CONSTRAINT` in a later migration: this statement runs in a transaction, which holds the `ADD`'s lock until it commits, so a `VALIDATE` in the same transaction scans under that lock and gains nothing")
+    } else {
+        report
+    };
     let op_sql = ctx.text.get(op.span.clone().unwrap_or(0..0)).unwrap_or("");
     if let Some(name) = name
         && at.ops.len() == 1
         && !op_sql.is_empty()
     {
         let table = &at.name;
-        let fix = format!(
-            "ALTER TABLE {table} {} NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {};",
-            op_sql.trim_end(),
-            quote_ident(name)
-        );
-        report.fix_statement("add the constraint `NOT VALID`, then validate it", Applicability::Safe, fix);
+        let add = format!("ALTER TABLE {table} {} NOT VALID;", op_sql.trim_end());
+        let validate = format!("ALTER TABLE {table} VALIDATE CONSTRAINT {};", quote_ident(name));
+        if ctx.in_transaction {
+            let range = ctx.stmt.range.clone();
+            report.fix(
+                "add the constraint `NOT VALID`; validate it in a later migration",
+                Applicability::Safe,
+                vec![Edit::replace(range, add), Edit::New { text: validate }],
+            );
+        } else {
+            report.fix_statement(
+                "add the constraint `NOT VALID`, then validate it",
+                Applicability::Safe,
+                format!("{add}\n{validate}"),
+            );
+        }
     }
 }
 

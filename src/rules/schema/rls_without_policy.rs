@@ -1,4 +1,6 @@
-use crate::diagnostic::Applicability;
+use crate::diagnostic::{Applicability, Impact};
+use crate::parse::ir::Privileges;
+use crate::schema::{Origin, Table};
 use crate::rules::Sink;
 use crate::rules::schema::tenant_table_without_rls::tenant_policy;
 use crate::rules::{SchemaCtx, SchemaRule};
@@ -7,8 +9,22 @@ pub struct RlsWithoutPolicy;
 
 impl SchemaRule for RlsWithoutPolicy {
     fn check(&self, ctx: &SchemaCtx<'_>, sink: &mut Sink<'_>) {
+        // Grants are known: read from a live catalog, or managed by the migrations (some table
+        // has one). Default privileges are not modelled, so a schema without any grant says
+        // nothing about who can read a table.
+        let grants_managed = ctx.schema.tables.values().any(|t| t.grants.iter().any(|g| g.privileges != Privileges::default()));
         for table in ctx.schema.tables.values() {
             if !table.rls_enabled || table.policies.iter().any(|p| !p.restrictive) {
+                continue;
+            }
+            if let Some(why) = deny_all(table, grants_managed) {
+                // Deliberately closed: row-level security with no policy is the lock, not a defect.
+                sink.report_at(
+                    &table.created,
+                    format!("row-level security is enabled on `{}` with no permissive policy, which denies every row to roles other than its owner; {why}, so this looks deliberate", table.name),
+                )
+                .impact(Impact::Negligible)
+                .help("keep row-level security enabled; say why with `-- dbwarden-ignore: rls-without-policy -- <reason>` before its `CREATE TABLE`, or add a permissive policy for a role that must read it");
                 continue;
             }
             let what = if table.policies.is_empty() { "no policy" } else { "only restrictive policies" };
@@ -24,4 +40,18 @@ impl SchemaRule for RlsWithoutPolicy {
             }
         }
     }
+}
+
+/// Why `table` looks deny-all by design: a comment that says so, or no role granted anything on
+/// it where grants are known.
+fn deny_all(table: &Table, grants_managed: bool) -> Option<&'static str> {
+    if let Some(comment) = &table.comment {
+        let c = comment.to_ascii_lowercase().replace(['-', '_'], " ");
+        if ["deny all", "denies all", "no access", "deny by default", "not accessible"].iter().any(|w| c.contains(w)) {
+            return Some("its comment says so");
+        }
+    }
+    let live = matches!(table.created, Origin::Catalog { .. });
+    let granted = table.grants.iter().any(|g| g.privileges != Privileges::default() && Some(&g.grantee) != table.owner.as_ref());
+    ((live || grants_managed) && !granted).then_some("no role is granted any privilege on it")
 }

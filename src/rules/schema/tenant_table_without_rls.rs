@@ -50,7 +50,7 @@ pub(crate) fn tenant_policy(table: &Table, col: &str) -> String {
     let c = quote_ident(col);
     let setting = format!("app.current_{col}");
     format!(
-        "CREATE POLICY {name} ON {t}\n    USING ({c} = current_setting('{setting}')::{ty})\n    WITH CHECK ({c} = current_setting('{setting}')::{ty});",
+        "CREATE POLICY {name} ON {t}\n    USING ({c} = nullif(current_setting('{setting}', true), '')::{ty})\n    WITH CHECK ({c} = nullif(current_setting('{setting}', true), '')::{ty});",
         t = table.name
     )
 }

@@ -18,7 +18,19 @@ impl StatementRule for AddColumnRewrite {
                     _ => continue,
                 }
             };
-            sink.report(op.span.clone(), format!("adding {what} `{}` rewrites the whole of `{}` under an exclusive lock", column.name, at.name));
+            let report = sink.report(op.span.clone(), format!("adding {what} `{}` rewrites the whole of `{}` under an exclusive lock", column.name, at.name));
+            if column.generated == Some(Generated::Stored) {
+                // No version turns a plain column into a generated one (`SET EXPRESSION`, 17+,
+                // only changes a generated column's expression): a trigger is the path that runs.
+                let virtual_18 = if ctx.settings.pg_version >= 18 {
+                    "; or, if it need not be stored, add it `VIRTUAL` (computed when read, no rewrite)"
+                } else {
+                    ""
+                };
+                report.help(format!(
+                    "add a plain nullable column, keep it up to date with a `BEFORE INSERT OR UPDATE` trigger that computes the expression, and backfill the existing rows in batches (a plain column cannot be made generated afterwards){virtual_18}"
+                ));
+            }
         }
     }
 }

@@ -26,6 +26,10 @@ impl StatementRule for AlterColumnType {
                 if type_change_is_safe(old, ty, using) {
                     continue;
                 }
+                if !using && ctx.settings.pg_version >= 12 && utc_makes_it_free(old, ty) {
+                    report_time_zone_change(ctx, at, op, old, ty, sink);
+                    continue;
+                }
                 sink.report(
                     op.span.clone(),
                     format!(
@@ -63,6 +67,56 @@ impl StatementRule for AlterColumnType {
             );
         }
     }
+}
+
+/// `timestamp` to `timestamptz` or back, keeping or raising the precision: from PostgreSQL 12
+/// the values are kept as they are (no table rewrite) when the session's `TimeZone` is UTC.
+fn utc_makes_it_free(old: &TypeName, new: &TypeName) -> bool {
+    let (o, n) = (type_shape(old), type_shape(new));
+    let pair = matches!((o.base.as_str(), n.base.as_str()), ("timestamp", "timestamptz") | ("timestamptz", "timestamp"));
+    let precision_kept = match (o.mods.first(), n.mods.first()) {
+        (_, None) => true,
+        (Some(a), Some(b)) => b >= a,
+        (None, Some(_)) => false,
+    };
+    pair && !o.array && !n.array && precision_kept
+}
+
+/// A `timestamp` / `timestamptz` change: free of a rewrite under `SET LOCAL TimeZone = 'UTC'`,
+/// when the stored values are UTC (the conversion reads them in the session's time zone).
+fn report_time_zone_change(
+    ctx: &StmtCtx<'_>,
+    at: &AlterTable,
+    op: &AlterTableOp,
+    old: &TypeName,
+    ty: &TypeName,
+    sink: &mut Sink<'_>,
+) {
+    let col = quote_ident(match &op.op {
+        AlterOp::AlterType { column, .. } => column,
+        _ => return,
+    });
+    let set = if ctx.in_transaction { "SET LOCAL TimeZone = 'UTC';" } else { "SET TimeZone = 'UTC';" };
+    let report = sink
+        .report(
+            op.span.clone(),
+            format!(
+                "changing `{}.{col}` from `{}` to `{}` rewrites the table under an exclusive lock unless the session's `TimeZone` is UTC, and rebuilds the column's indexes either way",
+                at.name, old.text, ty.text
+            ),
+        )
+        .help(format!(
+            "if the stored values are UTC, run `{set}` just before it: from PostgreSQL 12 the table is then not rewritten (only the column's indexes are rebuilt); the conversion reads the values in the session's time zone, so under another zone it would also shift them"
+        ));
+    if ctx.stmt.inner {
+        return;
+    }
+    let mut edits = vec![crate::diagnostic::Edit::insert(ctx.stmt.range.start, format!("{set}\n"))];
+    if !ctx.in_transaction {
+        edits.push(crate::diagnostic::Edit::insert(ctx.stmt.range.end, "\nRESET TimeZone;"));
+    }
+    // Unsafe: it reads the stored values as UTC, which only the author can confirm.
+    report.fix("convert under `TimeZone = 'UTC'` (no table rewrite)", crate::diagnostic::Applicability::Unsafe, edits);
 }
 
 /// `ALTER COLUMN c SET EXPRESSION AS (...)` (PostgreSQL 17) recomputes a stored generated column

@@ -1,5 +1,6 @@
 use crate::rules::Sink;
 use crate::parse::ir::{Action, AlterOp};
+use crate::rules::util::outside_transaction;
 use crate::rules::{StatementRule, StmtCtx};
 
 pub struct ConcurrentInTransaction;
@@ -30,7 +31,7 @@ impl StatementRule for ConcurrentInTransaction {
                 None,
                 format!("`{op}` cannot run inside a `DO` block, which always runs in a transaction; PostgreSQL rejects it"),
             )
-            .help("move the statement out of the `DO` block, into a migration that runs without a transaction (use `IF NOT EXISTS` / `IF EXISTS` for idempotence)");
+            .help(format!("move the statement {}", outside_transaction(ctx)));
             return;
         }
         let why = if ctx.settings.assume_in_transaction {
@@ -38,6 +39,7 @@ impl StatementRule for ConcurrentInTransaction {
         } else {
             "inside a transaction block"
         };
-        sink.report(None, format!("`{op}` cannot run {why}; PostgreSQL rejects it"));
+        sink.report(None, format!("`{op}` cannot run {why}; PostgreSQL rejects it"))
+            .help(format!("move the statement {}", outside_transaction(ctx)));
     }
 }

@@ -1,6 +1,7 @@
 use crate::rules::Sink;
 use crate::parse::ir::{Action, DropKind, ObjName};
-use crate::rules::util::{applicability_outside_transaction, insert_after_keyword};
+use crate::diagnostic::Applicability;
+use crate::rules::util::{insert_after_keyword, outside_transaction};
 use crate::rules::{StatementRule, StmtCtx};
 use crate::schema::QualName;
 
@@ -31,12 +32,17 @@ impl StatementRule for DropIndexNotConcurrent {
         let message = format!(
             "`DROP INDEX` without `CONCURRENTLY` takes an ACCESS EXCLUSIVE lock on {on}, blocking reads and writes until it is done"
         );
-        let help = if ctx.stmt.inner {
-            Some("a `DO` block always runs in a transaction, where `CONCURRENTLY` is refused: move the statement out of the block and use `DROP INDEX CONCURRENTLY IF EXISTS`")
+        let help = if !ctx.runs_in.concurrently_ok {
+            // `CONCURRENTLY` is refused inside a transaction block: the statement must move.
+            let one = if names.len() > 1 { ", one statement per index" } else { "" };
+            Some(format!(
+                "`CONCURRENTLY` cannot run inside the transaction this statement runs in: move it {}, as `DROP INDEX CONCURRENTLY IF EXISTS`{one}",
+                outside_transaction(ctx)
+            ))
         } else if names.len() > 1 {
-            Some("use `DROP INDEX CONCURRENTLY`, one statement per index, outside a transaction block")
+            Some("use `DROP INDEX CONCURRENTLY`, one statement per index, outside a transaction block".to_owned())
         } else if *cascade {
-            Some("drop the objects that depend on the index first, then use `DROP INDEX CONCURRENTLY` (it does not support `CASCADE`), outside a transaction block")
+            Some("drop the objects that depend on the index first, then use `DROP INDEX CONCURRENTLY` (it does not support `CASCADE`), outside a transaction block".to_owned())
         } else {
             None
         };
@@ -46,10 +52,10 @@ impl StatementRule for DropIndexNotConcurrent {
         }
         if names.len() == 1
             && !*cascade
-            && !ctx.stmt.inner
+            && ctx.runs_in.concurrently_ok
             && let Some(edit) = insert_after_keyword(ctx, "index", "CONCURRENTLY")
         {
-            report.fix("drop the index `CONCURRENTLY`", applicability_outside_transaction(ctx), vec![edit]);
+            report.fix("drop the index `CONCURRENTLY`", Applicability::Safe, vec![edit]);
         }
     }
 }

@@ -1,6 +1,7 @@
 use crate::rules::Sink;
 use crate::parse::ir::{Action, ObjName};
-use crate::rules::util::{applicability_outside_transaction, insert_after_keyword};
+use crate::diagnostic::Applicability;
+use crate::rules::util::{insert_after_keyword, outside_transaction};
 use crate::rules::{StatementRule, StmtCtx};
 use crate::schema::QualName;
 
@@ -36,11 +37,14 @@ impl StatementRule for ReindexNotConcurrent {
             format!("`REINDEX {what}`{target} without `CONCURRENTLY` blocks {blocked} until the rebuild is done");
         let concurrent_possible = ctx.settings.pg_version >= 12 && kind != "system";
         let help = if kind == "system" {
-            Some("system catalogs cannot be reindexed concurrently: run `REINDEX SYSTEM` in a maintenance window, not in a migration")
+            Some("system catalogs cannot be reindexed concurrently: run `REINDEX SYSTEM` in a maintenance window, not in a migration".to_owned())
         } else if !concurrent_possible {
-            Some("before PostgreSQL 12, build a replacement with `CREATE INDEX CONCURRENTLY`, then drop the old index `CONCURRENTLY` and rename the new one")
-        } else if ctx.stmt.inner {
-            Some("a `DO` block always runs in a transaction, where `CONCURRENTLY` is refused: move the statement out of the block and use `REINDEX ... CONCURRENTLY`")
+            Some("before PostgreSQL 12, build a replacement with `CREATE INDEX CONCURRENTLY`, then drop the old index `CONCURRENTLY` and rename the new one".to_owned())
+        } else if !ctx.runs_in.concurrently_ok {
+            Some(format!(
+                "`CONCURRENTLY` cannot run inside the transaction this statement runs in: move it {}, as `REINDEX {what} CONCURRENTLY`",
+                outside_transaction(ctx)
+            ))
         } else {
             None
         };
@@ -49,10 +53,10 @@ impl StatementRule for ReindexNotConcurrent {
             report = report.help(help);
         }
         if concurrent_possible
-            && !ctx.stmt.inner
+            && ctx.runs_in.concurrently_ok
             && let Some(edit) = insert_after_keyword(ctx, &kind, "CONCURRENTLY")
         {
-            report.fix("rebuild `CONCURRENTLY`", applicability_outside_transaction(ctx), vec![edit]);
+            report.fix("rebuild `CONCURRENTLY`", Applicability::Safe, vec![edit]);
         }
     }
 }

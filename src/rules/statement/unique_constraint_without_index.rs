@@ -1,4 +1,5 @@
-use crate::rules::util::applicability_outside_transaction;
+use crate::diagnostic::Applicability;
+use crate::rules::util::outside_transaction;
 use crate::rules::Sink;
 use crate::parse::ir::{AlterOp, ConstraintKind, quote_ident};
 use crate::parse::tokens;
@@ -43,20 +44,27 @@ impl StatementRule for UniqueConstraintWithoutIndex {
             let nullable = kind == "PRIMARY KEY"
                 && !add_column
                 && table.is_some_and(|tb| columns.iter().any(|c| tb.column(c).is_some_and(|col| !col.not_null)));
+            let moved = if ctx.runs_in.mixed_ok() {
+                String::new()
+            } else {
+                format!(" (moved {})", outside_transaction(ctx))
+            };
             let help = if partitioned {
                 format!(
                     "`USING INDEX` is not supported on partitioned tables: on each partition build the unique index `CONCURRENTLY` and add its `{kind}` with `USING INDEX`, then add the `{kind}` to `{t}`, which attaches them"
                 )
-            } else if ctx.stmt.inner {
-                format!(
-                    "move the statement out of the `DO` block: build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY` first, then `ADD CONSTRAINT ... {kind} USING INDEX`"
-                )
             } else if add_column {
                 format!(
-                    "add the column without `{kind}`, build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY`, then `ADD CONSTRAINT ... {kind} USING INDEX`"
+                    "add the column without `{kind}`, build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY`{moved}, then `ADD CONSTRAINT ... {kind} USING INDEX`"
                 )
             } else if nullable {
-                "make the key columns `NOT NULL` first (`CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE CONSTRAINT`, `SET NOT NULL`), build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY`, then `ADD CONSTRAINT ... PRIMARY KEY USING INDEX`".to_owned()
+                format!("make the key columns `NOT NULL` first (`CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE CONSTRAINT`, `SET NOT NULL`), build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY`{moved}, then `ADD CONSTRAINT ... PRIMARY KEY USING INDEX`")
+            } else if !ctx.runs_in.mixed_ok() {
+                // `CONCURRENTLY` is refused inside a transaction block: the build must move.
+                format!(
+                    "build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY` first, moved {}; then, in a later migration, `ADD CONSTRAINT ... {kind} USING INDEX`",
+                    outside_transaction(ctx)
+                )
             } else {
                 format!(
                     "build the unique index with `CREATE UNIQUE INDEX CONCURRENTLY` first, then `ADD CONSTRAINT ... {kind} USING INDEX`"
@@ -73,7 +81,7 @@ impl StatementRule for UniqueConstraintWithoutIndex {
             if add_column
                 || partitioned
                 || nullable
-                || ctx.stmt.inner
+                || !ctx.runs_in.mixed_ok()
                 || at.ops.len() != 1
                 || columns.is_empty()
                 || has_options(op_text)
@@ -91,7 +99,7 @@ impl StatementRule for UniqueConstraintWithoutIndex {
             let cols = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
             report.fix_statement(
                 "build the unique index `CONCURRENTLY`, then attach it",
-                applicability_outside_transaction(ctx),
+                Applicability::Safe,
                 format!(
                     "CREATE UNIQUE INDEX CONCURRENTLY {cname} ON {t} ({cols});\nALTER TABLE {t} ADD CONSTRAINT {cname} {kind} USING INDEX {cname};"
                 ),
