@@ -1,4 +1,5 @@
 use crate::diagnostic::{Applicability, Edit};
+use crate::parse::ir::{Action, DropKind};
 use crate::rules::Sink;
 use crate::rules::locks::{Lock, table_locks};
 use crate::rules::{StatementRule, StmtCtx};
@@ -35,11 +36,23 @@ impl StatementRule for MissingLockTimeout {
             );
         // Inside a `DO` block the setting belongs before the block, not in its body.
         if !ctx.stmt.inner {
-            report.fix(
-                "set `lock_timeout` first",
-                Applicability::Safe,
-                vec![Edit::insert(ctx.stmt.range.start, "SET lock_timeout = '5s';\n")],
+            // A file sent as one query string runs outside a transaction only while it holds
+            // one statement: a `SET` before an index build or drop (which wants, or whose own
+            // fix adds, `CONCURRENTLY`) would put it in an implicit transaction, where
+            // `CONCURRENTLY` fails.
+            let index_op = matches!(
+                ctx.stmt.action,
+                Action::CreateIndex(_) | Action::Drop { kind: DropKind::Index, .. } | Action::Reindex { .. }
             );
+            let (title, applicability) = if ctx.runs_in.one_query && !ctx.in_transaction && index_op {
+                (
+                    "set `lock_timeout` first (this makes the file two statements, one implicit transaction: set it for the migration's connection instead, e.g. `PGOPTIONS='-c lock_timeout=5s'`, to run the index statement `CONCURRENTLY`)",
+                    Applicability::Unsafe,
+                )
+            } else {
+                ("set `lock_timeout` first", Applicability::Safe)
+            };
+            report.fix(title, applicability, vec![Edit::insert(ctx.stmt.range.start, "SET lock_timeout = '5s';\n")]);
         }
     }
 }
