@@ -268,25 +268,56 @@ fn pg_error(e: postgres::Error) -> String {
     e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned())
 }
 
-/// Runs migration files on a new database as the migration tool would: statement by statement,
-/// each file in one transaction unless the tool runs it without one.
+/// `file` with the migration-tool plan of `like` (the file it was made from).
+fn with_plan(mut file: SourceFile, like: &SourceFile) -> SourceFile {
+    file.plan = like.plan;
+    file
+}
+
+/// Whether a statement is one PostgreSQL refuses inside a transaction block.
+fn non_transactional(sql: &str) -> bool {
+    let s = sql.to_ascii_lowercase();
+    let words: Vec<&str> = s.split_whitespace().take(4).collect();
+    words.contains(&"concurrently") || words.first() == Some(&"vacuum")
+}
+
+/// Runs migration files on a new database as each file's migration tool would: in one
+/// transaction the tool opens (`BEGIN` ... `COMMIT`), as one query string (PostgreSQL's implicit
+/// transaction when it holds several statements), or statement by statement; a file of no known
+/// tool as `in_transaction` (`[lint] assume_in_transaction`) says.
 fn runs_on_postgres(files: &[SourceFile], in_transaction: bool) -> Option<Result<(), String>> {
+    use dbwarden::source::layout::{Tool, TxnMode};
     let db = common::db::TestDb::create("fix")?;
     let mut c = db.client();
     let result = files.iter().try_for_each(|f| {
+        let at = |e: postgres::Error| format!("{}: {}", relative(Path::new(&f.path)), pg_error(e));
         let split = dbwarden::parse::split::split(&f.text);
-        let wrap = in_transaction && !split.no_transaction;
-        if wrap {
-            c.batch_execute("BEGIN").map_err(pg_error)?;
+        let stmts: Vec<&str> = split.stmts.iter().map(|s| &f.text[s.range.clone()]).collect();
+        let mode = match f.plan.txn {
+            _ if split.no_transaction && f.plan.tool == Tool::Dbmate => TxnMode::MultiStatement,
+            _ if split.no_transaction => TxnMode::None,
+            TxnMode::Setting if in_transaction => TxnMode::Wrapped,
+            TxnMode::Setting => TxnMode::None,
+            // Flyway runs a file of only non-transactional statements without a transaction.
+            TxnMode::Wrapped if f.plan.tool == Tool::Flyway && stmts.iter().all(|s| non_transactional(s)) => {
+                TxnMode::None
+            }
+            m => m,
+        };
+        match mode {
+            TxnMode::MultiStatement => c.batch_execute(&stmts.join("\n")).map_err(at),
+            TxnMode::None | TxnMode::Setting => stmts.iter().try_for_each(|s| c.batch_execute(s).map_err(at)),
+            TxnMode::Wrapped | TxnMode::WrappedButNonTransactional => {
+                let apart = mode == TxnMode::WrappedButNonTransactional;
+                c.batch_execute("BEGIN").map_err(pg_error)?;
+                for s in stmts.iter().filter(|s| !(apart && non_transactional(s))) {
+                    c.batch_execute(s).map_err(at)?;
+                }
+                c.batch_execute("COMMIT").map_err(pg_error)?;
+                // The Supabase CLI runs them on their own, after the batch.
+                stmts.iter().filter(|s| apart && non_transactional(s)).try_for_each(|s| c.batch_execute(s).map_err(at))
+            }
         }
-        for s in &split.stmts {
-            c.batch_execute(&f.text[s.range.clone()])
-                .map_err(|e| format!("{}: {}", relative(Path::new(&f.path)), pg_error(e)))?;
-        }
-        if wrap {
-            c.batch_execute("COMMIT").map_err(pg_error)?;
-        }
-        Ok(())
     });
     Some(result)
 }
@@ -330,10 +361,11 @@ fn safe_fixes_apply_relint_clean_and_run_on_postgres() {
                 .files
                 .iter()
                 .zip(edits.iter_mut())
-                .map(|(f, e)| SourceFile::new(f.path.clone(), apply(&f.text, e)))
+                .map(|(f, e)| with_plan(SourceFile::new(f.path.clone(), apply(&f.text, e)), f))
                 .collect();
             let settings = Settings::new(&config_of(&case));
-            let copies = fixed_files.iter().map(|f| SourceFile::new(f.path.clone(), f.text.clone())).collect();
+            let copies =
+                fixed_files.iter().map(|f| with_plan(SourceFile::new(f.path.clone(), f.text.clone()), f)).collect();
             let again = dbwarden::pipeline::lint(copies, &settings);
             let after = again.diagnostics.iter().filter(|d| d.rule == r.id).count();
             if after + fixed > before {
