@@ -323,7 +323,10 @@ fn install_order(files: &mut [(PathBuf, Plan)]) {
     for g in groups {
         let idx: Vec<usize> = (0..files.len()).filter(|&i| files[i].1.fresh_group == Some(g)).collect();
         let mut order = idx.clone();
-        order.sort_by_key(|&i| (rank(&files[i].0), i));
+        // A script before those whose names extend its name (`24.all` before
+        // `24.master_and_standalone`, `20210311-mbs-11438` before `20210311-mbs-11438-standalone`).
+        let stem_len = |p: &Path| p.file_stem().map_or(0, |s| s.len());
+        order.sort_by_key(|&i| (rank(&files[i].0), stem_len(&files[i].0), i));
         let moved: Vec<(PathBuf, Plan)> = order.iter().map(|&i| files[i].clone()).collect();
         for (slot, item) in idx.iter().zip(moved) {
             files[*slot] = item;
