@@ -364,6 +364,16 @@ pub fn offer_not_valid_fix(
     }
 }
 
+/// A column default that gives existing rows a value: any but `NULL` (also `NULL::type`,
+/// `(NULL)`), which is what a column without a default gets.
+pub fn default_gives_value(default: Option<&str>) -> bool {
+    default.is_some_and(|d| {
+        let d = d.trim().trim_start_matches('(').trim_end_matches(')').trim();
+        let head = d.split("::").next().unwrap_or(d).trim();
+        !head.eq_ignore_ascii_case("null")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ impl StatementRule for AddRequiredColumn {
         for op in &at.ops {
             let AlterOp::AddColumn { column, .. } = &op.op else { continue };
             let required = column.not_null || column.primary_key;
-            let has_default = column.default.as_deref().is_some_and(|d| !d.trim().eq_ignore_ascii_case("null"));
+            let has_default = crate::rules::util::default_gives_value(column.default.as_deref());
             if !required || has_default || column.generated.is_some() || column.ty.is_serial() {
                 continue;
             }

@@ -62,7 +62,9 @@ impl StatementRule for ForeignKeyWithoutNotValid {
 /// a stored generation expression. Without one it is `NULL` in every row, and PostgreSQL marks the
 /// constraint valid without checking (parse_utilcmd.c, `transformFKConstraints`).
 fn fills_existing_rows(c: &ColumnDef) -> bool {
-    c.default.is_some() || c.ty.is_serial() || c.generated == Some(Generated::Stored)
+    crate::rules::util::default_gives_value(c.default.as_deref())
+        || c.ty.is_serial()
+        || c.generated == Some(Generated::Stored)
 }
 
 /// Before PostgreSQL 13 the sub-commands of one `ALTER TABLE` were transformed together: a default
