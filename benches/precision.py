@@ -14,7 +14,7 @@ ap.add_argument("--bin", default="target/release/dbwarden")
 ap.add_argument("--root", default=os.path.join(os.path.dirname(__file__), "..", "fixtures", "precision"))
 args = ap.parse_args()
 root = os.path.abspath(args.root)
-tp = fp = fn = 0
+tp = fp = fn = not_run = 0
 for case in sorted(c for c in os.listdir(root) if os.path.isdir(os.path.join(root, c))):
     d = os.path.join(root, case)
     tree = os.path.join(d, "tree")
@@ -24,7 +24,13 @@ for case in sorted(c for c in os.listdir(root) if os.path.isdir(os.path.join(roo
     config = own if os.path.exists(own) else os.path.join(root, "dbwarden.toml")
     out = subprocess.run([args.bin, "lint", tree, "--format", "json", "--exit-zero", "--fail-on", "info", "--config", config],
                          capture_output=True, text=True)
-    got = {(f["rule"], os.path.relpath(f["file"], tree), f["line"]) for f in json.loads(out.stdout)["findings"]}
+    try:
+        findings = json.loads(out.stdout)["findings"]
+    except json.JSONDecodeError:
+        print(f"not run         {case}: {out.stderr.strip()[:160]}")
+        not_run += 1
+        continue
+    got = {(f["rule"], os.path.relpath(f["file"], tree), f["line"]) for f in findings}
     want = {(f["rule"], f["file"], f["line"]) for f in labels.get("finding", []) if f["verdict"] == "true"}
     for extra in sorted(got - want):
         print(f"false positive  {case}: {extra}")
@@ -34,5 +40,5 @@ for case in sorted(c for c in os.listdir(root) if os.path.isdir(os.path.join(roo
     fp += len(got - want)
     fn += len(want - got)
 cases = len([c for c in os.listdir(root) if os.path.isdir(os.path.join(root, c))])
-print(f"{cases} cases: {tp + fp} findings reported, {tp} true, {fp} false, {fn} true findings missed")
+print(f"{cases} cases ({not_run} not run): {tp + fp} findings reported, {tp} true, {fp} false, {fn} true findings missed")
 print(f"precision {tp / max(tp + fp, 1):.1%}, recall {tp / max(tp + fn, 1):.1%}")
