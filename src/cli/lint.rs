@@ -111,7 +111,7 @@ fn mark_undeployed(args: &LintArgs, sources: &mut [SourceFile]) -> Result<(), Cl
         _ => return Ok(()),
     };
     // Outside a git work tree nothing is known to be undeployed.
-    let Ok(new) = added_files(base) else { return Ok(()) };
+    let Ok(new) = files_since(base, true) else { return Ok(()) };
     if new.is_empty() {
         return Ok(());
     }
@@ -267,14 +267,15 @@ fn report_only_set(args: &LintArgs) -> Result<Option<HashSet<PathBuf>>, CliError
     }
     let mut set: HashSet<PathBuf> = args.report_only.iter().map(|p| same_file(p)).collect();
     if args.changed_only {
-        set.extend(changed_files(args.base.as_deref().unwrap_or("HEAD"))?);
+        set.extend(files_since(args.base.as_deref().unwrap_or("HEAD"), false)?);
     }
     Ok(Some(set))
 }
 
-/// The files changed since the git revision `base`, committed or not, plus new untracked files
-/// (see [`same_file`]).
-fn changed_files(base: &str) -> Result<Vec<PathBuf>, CliError> {
+/// The files changed since the git revision `base` (committed, staged or not) plus new untracked
+/// files (see [`same_file`]); with `added_only`, only those added since `base` and the untracked
+/// ones: the migrations `base` has never deployed.
+fn files_since(base: &str, added_only: bool) -> Result<Vec<PathBuf>, CliError> {
     // git would read `--base=--output=FILE` as its own option (and write FILE): a revision
     // never starts with `-`.
     if base.is_empty() || base.starts_with('-') {
@@ -283,26 +284,14 @@ fn changed_files(base: &str) -> Result<Vec<PathBuf>, CliError> {
     // Run from the top of the work tree, so that both lists hold every changed file, named
     // relative to the top, whichever folder dbwarden runs in.
     let top = PathBuf::from(git(Path::new("."), &["rev-parse", "--show-toplevel"])?.trim_end_matches(['\n', '\r']));
-    let changed = git(&top, &["diff", "--name-only", "-z", "--no-renames", base, "--"])?;
+    let mut diff = vec!["diff", "--name-only", "-z", "--no-renames"];
+    if added_only {
+        diff.push("--diff-filter=A");
+    }
+    diff.extend([base, "--"]);
+    let changed = git(&top, &diff)?;
     let untracked = git(&top, &["ls-files", "--others", "--exclude-standard", "-z"])?;
     Ok(changed
-        .split('\0')
-        .chain(untracked.split('\0'))
-        .filter(|s| !s.is_empty())
-        .map(|s| same_file(&top.join(s)))
-        .collect())
-}
-
-/// The files added since the git revision `base` (committed, staged or not) and new untracked
-/// files (see [`same_file`]).
-fn added_files(base: &str) -> Result<Vec<PathBuf>, CliError> {
-    if base.is_empty() || base.starts_with('-') {
-        return Err(CliError::Git(format!("--base `{base}` is not a revision")));
-    }
-    let top = PathBuf::from(git(Path::new("."), &["rev-parse", "--show-toplevel"])?.trim_end_matches(['\n', '\r']));
-    let added = git(&top, &["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", base, "--"])?;
-    let untracked = git(&top, &["ls-files", "--others", "--exclude-standard", "-z"])?;
-    Ok(added
         .split('\0')
         .chain(untracked.split('\0'))
         .filter(|s| !s.is_empty())

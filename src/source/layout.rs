@@ -83,7 +83,7 @@ impl Tool {
     }
 
     /// Whether the tool runs each migration file inside one transaction by default.
-    fn wraps_files(self) -> TxnMode {
+    fn default_txn(self) -> TxnMode {
         match self {
             Tool::Plain => TxnMode::Setting,
             // sqitch runs each script with psql as written; its templates carry BEGIN/COMMIT.
@@ -212,15 +212,20 @@ pub const SEED: SkipReason = "seed data";
 
 /// Plans the files found in one folder given on the command line (`root`), in the order found
 /// (natural path order). Returns the files to read with their plans, in the order the tools run
-/// them, and those that are not migrations with why. `explicit`: the file was named on the
-/// command line, so it is never skipped.
-pub fn plan_paths(files: Vec<PathBuf>, explicit: bool, opts: &LayoutOptions) -> (Vec<Planned>, Vec<NotMigration>) {
+/// them, and those that are not migrations with why. Without a `root` the files were named on
+/// the command line, and are never skipped.
+pub fn plan_paths(files: Vec<PathBuf>, root: Option<&Path>, opts: &LayoutOptions) -> (Vec<Planned>, Vec<NotMigration>) {
     let mut dirs = DirFacts::default();
     let mut out = Vec::with_capacity(files.len());
     let mut skipped = Vec::new();
     for path in files {
-        match plan_path(&path, opts, &mut dirs) {
-            Err(reason) if !explicit => skipped.push((path, reason)),
+        // Folder names above the folder given say nothing (`~/code/rollback-service/db/...`).
+        let inside = match root {
+            Some(r) => path.strip_prefix(r).unwrap_or(&path),
+            None => Path::new(path.file_name().unwrap_or_default()),
+        };
+        match plan_path(&path, inside, opts, &mut dirs) {
+            Err(reason) if root.is_some() => skipped.push((path, reason)),
             Err(_) => out.push((path, Plan::default())),
             Ok(plan) => out.push((path, plan)),
         }
@@ -334,12 +339,12 @@ fn install_order(files: &mut [(PathBuf, Plan)]) {
     }
 }
 
-fn plan_path(path: &Path, opts: &LayoutOptions, dirs: &mut DirFacts) -> Result<Plan, SkipReason> {
+fn plan_path(path: &Path, inside: &Path, opts: &LayoutOptions, dirs: &mut DirFacts) -> Result<Plan, SkipReason> {
     let forward = opts.forward.iter().any(|g| g.matches(path));
-    let mut plan = detect(path, dirs, forward)?;
+    let mut plan = detect(path, inside, dirs, forward)?;
     if let Some(tool) = opts.forced {
         plan.tool = tool;
-        plan.txn = tool.wraps_files();
+        plan.txn = tool.default_txn();
         if tool != Tool::Plain {
             plan.fresh_group = None;
         }
@@ -353,10 +358,11 @@ fn plan_path(path: &Path, opts: &LayoutOptions, dirs: &mut DirFacts) -> Result<P
 }
 
 fn with_tool(tool: Tool) -> Plan {
-    Plan { tool, role: Role::Forward, txn: tool.wraps_files(), fresh_group: None }
+    Plan { tool, role: Role::Forward, txn: tool.default_txn(), fresh_group: None }
 }
 
-fn detect(path: &Path, dirs: &mut DirFacts, forward: bool) -> Result<Plan, SkipReason> {
+/// `inside`: the path below the folder given (folder names above it are not the project's).
+fn detect(path: &Path, inside: &Path, dirs: &mut DirFacts, forward: bool) -> Result<Plan, SkipReason> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let lower = name.to_ascii_lowercase();
     let parent = path.parent().unwrap_or(Path::new(""));
@@ -456,7 +462,7 @@ fn detect(path: &Path, dirs: &mut DirFacts, forward: bool) -> Result<Plan, SkipR
             return Err(SEED);
         }
     }
-    if path.components().any(|c| {
+    if inside.components().any(|c| {
         matches!(
             c.as_os_str().to_string_lossy().to_ascii_lowercase().as_str(),
             "revert" | "rollback" | "rollbacks" | "undo"
@@ -464,7 +470,7 @@ fn detect(path: &Path, dirs: &mut DirFacts, forward: bool) -> Result<Plan, SkipR
     }) {
         return Err(REVERT);
     }
-    if path
+    if inside
         .components()
         .any(|c| matches!(c.as_os_str().to_string_lossy().to_ascii_lowercase().as_str(), "seed" | "seeds"))
         && !versioned
@@ -515,7 +521,7 @@ pub fn refine(plan: &mut Plan, text: &str) {
         && matches!(plan.tool, Tool::Plain | Tool::Supabase | Tool::GolangMigrate)
     {
         plan.tool = tool;
-        plan.txn = tool.wraps_files();
+        plan.txn = tool.default_txn();
         plan.fresh_group = None;
     }
     // Opt-out markers that the splitter does not read (it reads goose's and dbmate's). Most
@@ -795,7 +801,7 @@ mod release_tests {
                 .iter()
                 .map(PathBuf::from)
                 .collect();
-        let (planned, skipped) = plan_paths(files, false, &LayoutOptions::default());
+        let (planned, skipped) = plan_paths(files, Some(Path::new("u")), &LayoutOptions::default());
         assert!(skipped.is_empty());
         let names: Vec<String> = planned.iter().map(|(p, _)| p.display().to_string()).collect();
         assert_eq!(
@@ -805,5 +811,29 @@ mod release_tests {
         let groups: Vec<Option<u32>> = planned.iter().map(|(_, p)| p.fresh_group).collect();
         assert!(groups[0].is_none() && groups[3].is_none(), "{groups:?}");
         assert!(groups[1].is_some() && groups[1] == groups[2], "{groups:?}");
+    }
+
+    /// Folders above the one given are not the project's: a checkout under `rollback-service/`
+    /// or `seeds/` is linted; the same names below the folder given are skipped.
+    #[test]
+    fn only_folders_below_the_root_name_a_file() {
+        let files = |root: &str| -> Vec<PathBuf> {
+            ["db/001_init.sql", "db/undo/001_init.sql", "db/seeds/users.sql"]
+                .iter()
+                .map(|f| Path::new(root).join(f))
+                .collect()
+        };
+        for root in ["/home/x/undo", "/home/x/seeds"] {
+            let (planned, skipped) = plan_paths(files(root), Some(Path::new(root)), &LayoutOptions::default());
+            let kept: Vec<String> =
+                planned.iter().map(|(p, _)| p.strip_prefix(root).unwrap().display().to_string()).collect();
+            assert_eq!(kept, ["db/001_init.sql"], "{root}");
+            let why: Vec<&str> = skipped.iter().map(|(_, r)| *r).collect();
+            assert_eq!(why, [REVERT, SEED], "{root}");
+        }
+        // A file named on the command line is never skipped.
+        let (planned, skipped) =
+            plan_paths(vec![PathBuf::from("/x/undo/001_init.sql")], None, &LayoutOptions::default());
+        assert_eq!((planned.len(), skipped.len()), (1, 0));
     }
 }

@@ -165,7 +165,8 @@ pub fn discover_files(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Disco
             let mut keyed: Vec<(String, PathBuf)> =
                 found.into_iter().map(|p| (p.to_string_lossy().into_owned(), p)).collect();
             keyed.sort_by(|a, b| natural_cmp(&a.0, &b.0));
-            let (planned, not) = layout::plan_paths(keyed.into_iter().map(|(_, p)| p).collect(), false, &opts.layout);
+            let (planned, not) =
+                layout::plan_paths(keyed.into_iter().map(|(_, p)| p).collect(), Some(path), &opts.layout);
             if planned.is_empty() {
                 return Err(SourceError::NoSqlFiles(path.display().to_string()));
             }
@@ -178,7 +179,7 @@ pub fn discover_files(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Disco
             // A file named on the command line that cannot be read safely is an error, not a skip.
             check_readable(path, None)
                 .map_err(|reason| SourceError::Refused { path: path.display().to_string(), reason })?;
-            let (planned, _) = layout::plan_paths(vec![path.clone()], true, &opts.layout);
+            let (planned, _) = layout::plan_paths(vec![path.clone()], None, &opts.layout);
             for (p, plan) in planned {
                 out.files.push(p);
                 out.plans.push(plan);
@@ -257,7 +258,7 @@ fn walk(
 pub fn load(path: &Path) -> Result<SourceFile, SourceError> {
     let plan = match path.as_os_str() == "-" {
         true => layout::Plan::default(),
-        false => layout::plan_paths(vec![path.to_path_buf()], true, &layout::LayoutOptions::default()).0[0].1,
+        false => layout::plan_paths(vec![path.to_path_buf()], None, &layout::LayoutOptions::default()).0[0].1,
     };
     load_planned(path, plan)
 }
