@@ -262,6 +262,7 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
         }
         let ctx = StmtCtx {
             stmt,
+            later: &file.stmts[si + 1..],
             text,
             schema,
             file: fi,

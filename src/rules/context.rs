@@ -10,7 +10,7 @@ use super::sink::Sink;
 use crate::explain::plan::{Explain, Node};
 use crate::explain::{ExplainConfig, Facts, Timing};
 use crate::parse::Stmt;
-use crate::parse::ir::{Action, AlterTable, ObjName};
+use crate::parse::ir::{Action, AlterOp, AlterTable, ObjName};
 use crate::queries::{CapturedQuery, QuerySet};
 use crate::schema::{QualName, Schema, Table, free_name};
 use crate::source::layout::Tool;
@@ -60,6 +60,8 @@ impl RunsIn {
 /// What a statement rule sees.
 pub struct StmtCtx<'a> {
     pub stmt: &'a Stmt,
+    /// The statements of the file after this one (also those inside `DO` blocks).
+    pub later: &'a [Stmt],
     /// The file's text.
     pub text: &'a str,
     /// The schema before this statement.
@@ -111,6 +113,57 @@ impl StmtCtx<'_> {
                 (self.fresh_groups.get(f), self.fresh_groups.get(self.file)),
                 (Some(Some(a)), Some(Some(b))) if a == b
             )
+    }
+
+    /// No table, index or materialized view `name` exists when this statement runs, as far as
+    /// the history shows: the replayed history had it and dropped or renamed it away. `DROP ...
+    /// IF EXISTS` of it is a no-op that takes no lock. A name the history never had is not
+    /// absent: it may exist outside the linted files (a hand-made index, a table created before
+    /// the first migration), even when this file creates it afterwards (`DROP INDEX IF EXISTS
+    /// i; CREATE INDEX i ...` rebuilds an index that exists).
+    pub fn is_absent(&self, name: &ObjName) -> bool {
+        let key = QualName::resolve(name);
+        !self.schema.tables.contains_key(&key)
+            && !self.schema.indexes.contains_key(&key)
+            && !self.schema.matviews.contains_key(&key)
+            && !self.schema.is_temporary(name)
+            && self.schema.gone.contains(&key)
+    }
+
+    /// A later statement of this file renames another table to `name` (a table swap: `DROP
+    /// TABLE t; ALTER TABLE t_new RENAME TO t`): the application keeps a table of that name.
+    pub fn is_swapped_in_later(&self, name: &ObjName) -> bool {
+        let key = QualName::resolve(name);
+        self.later.iter().any(|s| match &s.action {
+            Action::AlterTable(at) => at.ops.iter().any(|op| {
+                matches!(&op.op, AlterOp::RenameTable { to }
+                    if *to == key.name && QualName::resolve(&at.name).schema == key.schema)
+            }),
+            _ => false,
+        })
+    }
+
+    /// The index `name` is on a table new to this statement (see [`StmtCtx::is_new_table`]).
+    /// When the model does not know the index, its table is taken from its name, as
+    /// PostgreSQL's own index names start with it (`logs_namespace` on `logs`): the longest
+    /// table new to this file whose name, then `_`, starts the index's name.
+    pub fn index_on_new_table(&self, name: &ObjName) -> bool {
+        if let Some(idx) = self.schema.index(name) {
+            let t = ObjName { schema: Some(idx.table.schema.clone()), name: idx.table.name.clone() };
+            return self.is_new_table(&t);
+        }
+        let key = QualName::resolve(name);
+        self.schema
+            .tables
+            .values()
+            .filter(|t| {
+                t.name.schema == key.schema
+                    && key.name.len() > t.name.name.len()
+                    && key.name.starts_with(t.name.name.as_str())
+                    && key.name.as_bytes()[t.name.name.len()] == b'_'
+            })
+            .max_by_key(|t| t.name.name.len())
+            .is_some_and(|t| t.created.file().is_some_and(|f| self.is_fresh_file(f)))
     }
 
     pub fn sql(&self) -> &str {

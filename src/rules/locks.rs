@@ -104,7 +104,11 @@ pub fn table_locks(action: &Action, schema: &crate::schema::Schema) -> Vec<(crat
         Action::CreateTrigger { table, .. } => add(table, Lock::ShareRowExclusive),
         // CREATE RULE takes ACCESS EXCLUSIVE on its table.
         Action::CreateRule(rule) => add(&rule.table, Lock::AccessExclusive),
-        Action::DropTrigger { table, .. } | Action::CreatePolicy { table, .. } | Action::DropPolicy { table, .. } => {
+        // DROP RULE takes ACCESS EXCLUSIVE on its table, as CREATE RULE does.
+        Action::DropTrigger { table, .. }
+        | Action::DropRule { table, .. }
+        | Action::CreatePolicy { table, .. }
+        | Action::DropPolicy { table, .. } => {
             add(table, Lock::AccessExclusive);
         }
         Action::Lock { tables, mode } => {

@@ -7,7 +7,7 @@ pub use replay::{FileInfo, apply};
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 use crate::parse::ir::{ConstraintKind, Generated, IndexKey, ObjName, Privileges, RuleEvent, TriggerSpec, TypeName};
@@ -331,6 +331,11 @@ pub struct Schema {
     pub matviews: BTreeMap<QualName, usize>,
     /// Sequences (loaded from a live database only).
     pub sequences: Vec<Sequence>,
+    /// Tables, indexes and materialized views the replayed history had and then dropped or
+    /// renamed away (and did not create again): known not to exist, so a `DROP ... IF EXISTS`
+    /// of one is a no-op. A name the history never had is not listed: it may exist outside
+    /// the linted files.
+    pub gone: HashSet<QualName>,
     /// Facts about the live database the model was loaded from; `None` for replayed migrations.
     pub live: Option<LiveInfo>,
     /// Index names by the table they are on, so that nothing scans every index (20,000

@@ -34,6 +34,8 @@ pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
             if let Some(mut idx) = schema.indexes.remove(&key) {
                 idx.name.name.clone_from(to);
                 schema.note_index(&idx.table, &idx.name);
+                schema.gone.remove(&idx.name);
+                schema.gone.insert(key);
                 schema.indexes.insert(idx.name.clone(), idx);
             }
         }
@@ -97,6 +99,7 @@ pub fn apply(schema: &mut Schema, action: &Action, info: &FileInfo) {
             }
         }
         Action::CreateView { name, materialized: true } => {
+            schema.gone.remove(&QualName::resolve(name));
             schema.matviews.insert(QualName::resolve(name), info.file);
         }
         Action::CreateSchema { name } if !schema.schemas.contains(name) => schema.schemas.push(name.clone()),
@@ -186,6 +189,7 @@ fn create_table(schema: &mut Schema, ct: &CreateTable, info: &FileInfo) {
     for col in &ct.columns {
         add_column(&mut table, col, info, &mut pending);
     }
+    schema.gone.remove(&name);
     schema.tables.insert(name.clone(), table);
     for c in pending {
         add_constraint(schema, &name, &c, info);
@@ -320,6 +324,7 @@ fn add_constraint(schema: &mut Schema, table_name: &QualName, c: &IrConstraint, 
         }
         let idx_name = QualName { schema: idx_schema, name: name.clone() };
         schema.note_index(table_name, &idx_name);
+        schema.gone.remove(&idx_name);
         schema.indexes.insert(
             idx_name.clone(),
             Index {
@@ -446,6 +451,7 @@ fn alter_table(schema: &mut Schema, at: &AlterTable, info: &FileInfo) {
                 let idx = QualName { schema: name.schema.clone(), name: cname.clone() };
                 if schema.indexes.get(&idx).is_some_and(|i| i.constraint.as_deref() == Some(cname)) {
                     schema.indexes.remove(&idx);
+                    schema.gone.insert(idx);
                 }
             }
             AlterOp::RenameColumn { from, to } => rename_column(schema, &name, from, to),
@@ -672,6 +678,8 @@ fn move_table(schema: &mut Schema, from: &QualName, to: &QualName) {
             _ => None,
         })
         .collect();
+    schema.gone.remove(to);
+    schema.gone.insert(from.clone());
     schema.tables.insert(to.clone(), t);
     for r in &refs {
         schema.note_foreign_key(r, to);
@@ -702,9 +710,11 @@ fn drop_object(schema: &mut Schema, kind: DropKind, name: &QualName) {
     match kind {
         DropKind::Table if schema.temporary.contains(name) => schema.temporary.retain(|t| t != name),
         DropKind::Table if schema.tables.remove(name).is_some() => {
+            schema.gone.insert(name.clone());
             for n in schema.take_index_names(name) {
                 if schema.indexes.get(&n).is_some_and(|i| &i.table == name) {
                     schema.indexes.remove(&n);
+                    schema.gone.insert(n);
                 }
             }
             // Foreign keys referencing the table go with it (`DROP TABLE ... CASCADE`).
@@ -715,13 +725,16 @@ fn drop_object(schema: &mut Schema, kind: DropKind, name: &QualName) {
                 }
             }
         }
-        DropKind::MaterializedView => {
-            schema.matviews.remove(name);
+        DropKind::MaterializedView if schema.matviews.remove(name).is_some() => {
+            schema.gone.insert(name.clone());
         }
-        DropKind::Index => {
-            schema.indexes.remove(name);
+        DropKind::Index if schema.indexes.remove(name).is_some() => {
+            schema.gone.insert(name.clone());
         }
         DropKind::Schema => {
+            let gone = schema.tables.keys().chain(schema.indexes.keys()).filter(|k| k.schema == name.name).cloned();
+            let gone: Vec<QualName> = gone.collect();
+            schema.gone.extend(gone);
             schema.tables.retain(|k, _| k.schema != name.name);
             schema.indexes.retain(|k, _| k.schema != name.name);
             schema.schemas.retain(|s| s != &name.name);
@@ -748,6 +761,7 @@ fn create_index(schema: &mut Schema, ci: &CreateIndex, info: &FileInfo) {
         return;
     }
     schema.note_index(&table, &key);
+    schema.gone.remove(&key);
     schema.indexes.insert(
         key.clone(),
         Index {

@@ -9,18 +9,25 @@ pub struct DropIndexNotConcurrent;
 
 impl StatementRule for DropIndexNotConcurrent {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
-        let Action::Drop { kind: DropKind::Index, names, concurrently: false, cascade, .. } = &ctx.stmt.action else {
+        let Action::Drop { kind: DropKind::Index, names, concurrently: false, cascade, if_exists } = &ctx.stmt.action
+        else {
             return;
         };
+        // `IF EXISTS` of indexes the history shows absent drops nothing and takes no lock.
+        if *if_exists && names.iter().all(|n| ctx.is_absent(n)) {
+            return;
+        }
         // The table of each index, when the model knows the index.
         let tables: Vec<Option<&QualName>> = names.iter().map(|n| ctx.schema.index(n).map(|i| &i.table)).collect();
-        // Not reported: indexes on tables created in this file (new and empty), and indexes on
-        // partitioned tables, which PostgreSQL cannot drop `CONCURRENTLY`.
-        let exempt = |t: &Option<&QualName>| {
-            t.map(|t| ObjName { schema: Some(t.schema.clone()), name: t.name.clone() })
-                .is_some_and(|t| ctx.is_new_table(&t) || ctx.table(&t).is_some_and(|t| t.partitioned))
+        // Not reported: indexes on tables created in this file (new and empty; for an index the
+        // model does not know, a new table its name starts with), and indexes on partitioned
+        // tables, which PostgreSQL cannot drop `CONCURRENTLY`.
+        let exempt = |(n, t): (&ObjName, &Option<&QualName>)| {
+            ctx.index_on_new_table(n)
+                || t.map(|t| ObjName { schema: Some(t.schema.clone()), name: t.name.clone() })
+                    .is_some_and(|t| ctx.table(&t).is_some_and(|t| t.partitioned))
         };
-        if tables.iter().all(exempt) {
+        if names.iter().zip(&tables).all(exempt) {
             return;
         }
         let list = names.iter().map(ToString::to_string).collect::<Vec<_>>().join("`, `");
