@@ -3,17 +3,28 @@
 left behind (a fix that does not remove its own finding is wrong where it is pasted).
 
 Usage: benches/corpus_fixes.py [--bin target/release/dbwarden] [--corpus ../shared/corpus]
+                                [--execute [--database-url URL]]
 
 Each repository folder is copied to a temporary folder, every `applicability = "safe"` fix's
 edits are applied (edits of several findings that overlap keep the first), and the copy is
 linted again. For each rule, it prints the fixes applied and how many of their findings remain.
+
+With --execute, each history is also run on PostgreSQL twice, in new databases: as written, and
+with the fixes applied. Each file runs the way its migration tool runs it (`dbwarden lint
+--list-files`: in one transaction, as one query string, or statement by statement). A history
+runs until its first file that fails as written (templated files, missing extensions or roles):
+the fixes in the files before it are "executed", and each fixed file that then fails is listed
+with the server's error. Roles and databases a history creates are dropped after each run.
 """
-import argparse, collections, json, os, shutil, subprocess, tempfile
+import argparse, collections, json, os, re, shutil, subprocess, tempfile
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", default="target/release/dbwarden")
 ap.add_argument("--corpus", default="../shared/corpus")
 ap.add_argument("--show", type=int, default=5, help="list this many remaining findings per rule")
+ap.add_argument("--execute", action="store_true", help="also run each history, as written and fixed, on PostgreSQL")
+ap.add_argument("--database-url", default=os.environ.get("DBWARDEN_TEST_DATABASE_URL",
+                                                         "postgres://postgres@127.0.0.1:5432/postgres"))
 args = ap.parse_args()
 binary = os.path.abspath(args.bin)
 
@@ -25,6 +36,81 @@ def lint(path):
         return json.loads(out.stdout)["findings"]
     except json.JSONDecodeError:
         return []
+
+
+def psql(db, *extra, stdin=None):
+    # The path of the URL is the database: replace only the last path segment.
+    base, _, query = args.database_url.partition("?")
+    head = base.rsplit("/", 1)[0] if db else base
+    url = head + ("/" + db if db else "") + ("?" + query if query else "")
+    env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
+    return subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, *extra],
+                          capture_output=True, text=True, env=env, input=stdin, timeout=600)
+
+
+NON_TRANSACTIONAL = re.compile(r"\bCONCURRENTLY\b|^\s*VACUUM\b", re.I | re.M)
+
+
+def run_history(files, texts):
+    """Runs the files (path, runs_as) in order in a new database; returns the index of the first
+    file that fails (len(files) when none does) and its error."""
+    db = f"dbw_fixexec_{os.getpid()}"
+    roles = set(psql(None, "-Atc", "select rolname from pg_roles").stdout.split())
+    databases = set(psql(None, "-Atc", "select datname from pg_database").stdout.split())
+    psql(None, "-c", f"drop database if exists {db}")
+    psql(None, "-c", f"create database {db}")
+    failed, error = len(files), ""
+    try:
+        for i, (path, runs_as) in enumerate(files):
+            text = texts(path)
+            if runs_as == "transaction" or (runs_as == "transaction-except-concurrent"
+                                            and not NON_TRANSACTIONAL.search(text)):
+                r = psql(db, "--single-transaction", "-f", "-", stdin=text)
+            elif runs_as == "one-query" and len(text.encode()) < 100_000:
+                r = psql(db, "-c", text)
+            elif runs_as == "one-query":
+                r = psql(db, "--single-transaction", "-f", "-", stdin=text)
+            else:
+                r = psql(db, "-f", "-", stdin=text)
+            if r.returncode != 0:
+                failed, error = i, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "exit %d" % r.returncode
+                break
+    finally:
+        psql(None, "-c", f"drop database if exists {db} with (force)")
+        for other in set(psql(None, "-Atc", "select datname from pg_database").stdout.split()) - databases - {db}:
+            psql(None, "-c", f'drop database if exists "{other}" with (force)')
+        for role in set(psql(None, "-Atc", "select rolname from pg_roles").stdout.split()) - roles:
+            psql(None, "-c", f'drop role if exists "{role}"')
+    return failed, error
+
+
+executed = collections.Counter()
+not_executed = collections.Counter()
+exec_failures = []
+
+
+def execute(src, dst, fixed_keys):
+    """Runs the history as written, then fixed, and counts the fixes in the files both ran."""
+    out = subprocess.run([binary, "lint", dst, "--list-files", "--format", "json"], capture_output=True, text=True)
+    files = [(f["path"], f["runs_as"]) for f in json.loads(out.stdout)["files"] if f["role"] != "skipped"]
+
+    def read(path):
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+
+    ok, error = run_history(files, lambda p: read(p.replace(dst, src, 1)))
+    fixed_ok, fixed_error = run_history(files[:ok], read)
+    ran = {p for p, _ in files[:ok]}
+    for (rule, path), n in fixed_keys.items():
+        (executed if path in ran else not_executed)[rule] += n
+    if fixed_ok < ok:
+        path = files[fixed_ok][0]
+        n = sum(v for (_, p), v in fixed_keys.items() if p == path)
+        exec_failures.append(f"{path.replace(dst, os.path.basename(src), 1)} ({n} fixes): {fixed_error}")
+    name = os.path.basename(src)
+    print(f"{name}: ran {ok}/{len(files)} files as written"
+          + (f" (stopped at {files[ok][0].replace(dst, name, 1)}: {error[:100]})" if ok < len(files) else ""),
+          flush=True)
 
 
 def offset(lines, line, column):
@@ -71,6 +157,8 @@ for repo in sorted(os.listdir(args.corpus)):
                 text = text[:a] + t + text[b:]
             with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
                 fh.write(text)
+        if args.execute and fixed_keys:
+            execute(src, dst, fixed_keys)
         before = collections.Counter((f["rule"], f["file"]) for fs in by_file.values() for f in fs)
         after = collections.Counter()
         after_list = collections.defaultdict(list)
@@ -98,6 +186,14 @@ print(f"{'rule':36} {'fixes applied':>14} {'findings left':>14}")
 for rule in sorted(applied, key=lambda r: -applied[r]):
     print(f"{rule:36} {applied[rule]:>14} {remaining[rule]:>14}")
 print(f"{'total':36} {sum(applied.values()):>14} {sum(remaining.values()):>14}")
+if args.execute:
+    print(f"\nexecuted on PostgreSQL: {sum(executed.values())} fixes in files that ran as written "
+          f"({sum(not_executed.values())} more in files after a history's first failing file); "
+          f"fixed files that failed: {len(exec_failures)}")
+    for rule in sorted(executed, key=lambda r: -executed[r]):
+        print(f"  {rule:36} {executed[rule]:>6}")
+    for e in exec_failures:
+        print("  FAILED", e)
 print(f"findings of other rules the fixes brought in: {sum(introduced.values())} {dict(introduced)}")
 for e in introduced_examples[: args.show * 2]:
     print("  ", e)

@@ -198,3 +198,40 @@ fn example_readme_accounts_for_every_finding() {
     let total = format!("reports {} findings ({errors} errors)", findings.len());
     assert!(readme.contains(&total), "README should say: {total}");
 }
+
+#[test]
+fn list_files_says_what_runs_and_how() {
+    let d = tempdir("list-files");
+    // goose: one transaction per file, unless the file opts out.
+    std::fs::write(d.join("00001_init.sql"), "-- +goose Up\nCREATE TABLE t (id int);\n").unwrap();
+    std::fs::write(
+        d.join("00002_index.sql"),
+        "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (id);\n",
+    )
+    .unwrap();
+    let out = dbwarden(&["lint", "--list-files", "--format", "json", d.to_str().unwrap()], None, None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files: Vec<(String, String, String)> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let name = f["path"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+            (name, f["tool"].as_str().unwrap().to_owned(), f["runs_as"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("00001_init.sql".to_owned(), "goose".to_owned(), "transaction".to_owned()),
+            ("00002_index.sql".to_owned(), "goose".to_owned(), "statements".to_owned()),
+        ]
+    );
+    // Human output: one line per file, nothing linted (the index would be a finding).
+    let out = dbwarden(&["lint", "--list-files", d.to_str().unwrap()], None, None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.lines().nth(2).unwrap().starts_with("migration goose statements"), "{text}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

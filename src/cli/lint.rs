@@ -27,6 +27,11 @@ pub(super) fn lint(args: &LintArgs) -> Result<u8, CliError> {
     let (mut sources, not_migrations) = load_sources(args, &config)?;
     mark_undeployed(args, &mut sources)?;
     let mut output = pipeline::lint(sources, &settings);
+    if args.list_files {
+        print_files(args, &output, &settings, &not_migrations);
+        std::mem::forget(output);
+        return Ok(EXIT_CLEAN);
+    }
     output.stats.not_migrations =
         not_migrations.iter().map(|s| (source::repo_relative(&s.path.to_string_lossy()), s.reason)).collect();
     if args.statistics {
@@ -310,6 +315,66 @@ fn git(dir: &Path, git_args: &[&str]) -> Result<String, CliError> {
         return Err(CliError::Git(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `--list-files`: each file in migration order, its tool, its role and how the tool runs it;
+/// then the files that are not migrations, with the reason.
+fn print_files(args: &LintArgs, output: &LintOutput, settings: &Settings, skipped: &[source::Skipped]) {
+    use crate::source::layout::Role;
+    struct Row {
+        path: String,
+        tool: &'static str,
+        role: &'static str,
+        runs_as: Option<&'static str>,
+        reason: Option<&'static str>,
+    }
+    let mut rows: Vec<Row> = output
+        .files
+        .iter()
+        .map(|f| {
+            let (role, reason) = match f.source.plan.role {
+                Role::Forward => ("migration", None),
+                Role::Baseline(why) => ("baseline", Some(why)),
+            };
+            Row {
+                path: f.source.path.clone(),
+                tool: f.source.plan.tool.name(),
+                role,
+                runs_as: Some(pipeline::migrations::runs_as(f, settings).name()),
+                reason,
+            }
+        })
+        .collect();
+    rows.extend(skipped.iter().map(|s| Row {
+        path: s.path.to_string_lossy().into_owned(),
+        tool: "",
+        role: "skipped",
+        runs_as: None,
+        reason: Some(s.reason),
+    }));
+    if matches!(args.report.format, Some(super::Format::Json)) {
+        let files: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "path": r.path,
+                    "tool": (!r.tool.is_empty()).then_some(r.tool),
+                    "role": r.role,
+                    "runs_as": r.runs_as,
+                    "reason": r.reason,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::json!({ "version": 1, "files": files }));
+        return;
+    }
+    let tool_w = rows.iter().map(|r| r.tool.len()).max().unwrap_or(0).max(4);
+    let runs_w = rows.iter().map(|r| r.runs_as.map_or(1, str::len)).max().unwrap_or(0).max(7);
+    println!("{:9} {:tool_w$} {:runs_w$} path", "role", "tool", "runs as");
+    for r in &rows {
+        let reason = r.reason.map(|why| format!("  ({why})")).unwrap_or_default();
+        println!("{:9} {:tool_w$} {:runs_w$} {}{reason}", r.role, r.tool, r.runs_as.unwrap_or("-"), r.path);
+    }
 }
 
 /// `--statistics`: parse statistics on stderr.

@@ -104,6 +104,12 @@ pub struct LintArgs {
     /// Print parse statistics (statements parsed, recognised, not understood) to stderr
     #[arg(long)]
     pub statistics: bool,
+    /// Print the files found, in migration order, each with its migration tool, whether it is
+    /// judged (a migration) or only replayed (a dump or baseline), and how the tool runs it (in one
+    /// transaction, as one query string, or statement by statement); files that are not
+    /// migrations are listed with the reason. Nothing is linted. With `--format json`, as JSON.
+    #[arg(long, conflicts_with_all = ["write_baseline", "queries", "from_pg_stat_statements"])]
+    pub list_files: bool,
     /// Write the current findings to this baseline file (and exit 0)
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,

@@ -203,6 +203,52 @@ fn tool_transaction(file: &ParsedFile, settings: &Settings) -> bool {
     }
 }
 
+/// How a migration tool runs a file's statements (what `dbwarden lint --list-files` prints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunsAs {
+    /// Inside one transaction the tool opens.
+    Transaction,
+    /// Inside one transaction, except the statements that cannot run in one (`CREATE INDEX
+    /// CONCURRENTLY`, `VACUUM`, ...), which the tool runs on their own (the Supabase CLI).
+    TransactionExceptNonTransactional,
+    /// Sent as one query string: one implicit transaction when it holds several statements.
+    OneQuery,
+    /// Statement by statement, as written: only an explicit `BEGIN` opens a transaction.
+    Statements,
+    /// Each Liquibase changeset on its own (in a transaction unless `runInTransaction:false`).
+    Changesets,
+}
+
+impl RunsAs {
+    pub fn name(self) -> &'static str {
+        match self {
+            RunsAs::Transaction => "transaction",
+            RunsAs::TransactionExceptNonTransactional => "transaction-except-concurrent",
+            RunsAs::OneQuery => "one-query",
+            RunsAs::Statements => "statements",
+            RunsAs::Changesets => "changesets",
+        }
+    }
+}
+
+/// How the file's migration tool runs it, as the transaction model judges it.
+pub fn runs_as(file: &ParsedFile, settings: &Settings) -> RunsAs {
+    let plan = &file.source.plan;
+    if plan.tool == Tool::Liquibase && !crate::source::layout::liquibase_changesets(&file.source.text).is_empty() {
+        return RunsAs::Changesets;
+    }
+    if tool_transaction(file, settings) {
+        return match plan.txn {
+            TxnMode::WrappedButNonTransactional => RunsAs::TransactionExceptNonTransactional,
+            _ => RunsAs::Transaction,
+        };
+    }
+    match plan.txn == TxnMode::MultiStatement || (file.no_transaction && plan.tool == Tool::Dbmate) {
+        true => RunsAs::OneQuery,
+        false => RunsAs::Statements,
+    }
+}
+
 /// Statements PostgreSQL refuses inside a transaction block, which tools detect and run alone.
 fn non_transactional(action: &Action) -> bool {
     match action {
@@ -276,8 +322,10 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
                 tool_transaction: wrapped,
                 block: txn.in_block(),
                 one_query,
-                concurrently_ok: !stmt.inner
-                    && !txn.in_block()
+                // A query string of several statements runs each one outside `BEGIN` ...
+                // `COMMIT` in an implicit transaction block, which refuses `CONCURRENTLY` too
+                // (PostgreSQL docs, "Multiple Statements in a Simple Query").
+                concurrently_ok: !(stmt.inner || txn.in_block() || (one_query && top.len() > 1))
                     && match plan.txn {
                         _ if !wrapped => true,
                         TxnMode::WrappedButNonTransactional => true,

@@ -286,7 +286,7 @@ pub fn outside_transaction(ctx: &StmtCtx<'_>) -> String {
         parts.push("out of the file's `BEGIN` ... `COMMIT` block");
     }
     if r.one_query && !r.tool_transaction {
-        parts.push("each statement alone in a migration file of its own (the tool sends the file as one query string, which PostgreSQL runs in one transaction when it holds several)");
+        parts.push("alone to a migration file of its own (the tool sends the file as one query string, which PostgreSQL runs in one transaction when it holds several statements)");
     }
     if !r.tool_transaction {
         return if parts.is_empty() { "out of the transaction block".to_owned() } else { parts.join(" and ") };
