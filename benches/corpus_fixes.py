@@ -11,10 +11,10 @@ linted again. For each rule, it prints the fixes applied and how many of their f
 
 With --execute, each history is also run on PostgreSQL twice, in new databases: as written, and
 with the fixes applied. Each file runs the way its migration tool runs it (`dbwarden lint
---list-files`: in one transaction, as one query string, or statement by statement). A history
-runs until its first file that fails as written (templated files, missing extensions or roles):
-the fixes in the files before it are "executed", and each fixed file that then fails is listed
-with the server's error. Roles and databases a history creates are dropped after each run.
+--list-files`: in one transaction, as one query string, or statement by statement). A file that
+fails as written (templated files, missing extensions or roles) does not stop the history; the
+fixes in the files that run as written are "executed", and each of those files that fails once
+fixed is listed with the server's error. Roles and databases a history creates are dropped after each run.
 """
 import argparse, collections, json, os, re, shutil, subprocess, tempfile
 
@@ -52,16 +52,16 @@ NON_TRANSACTIONAL = re.compile(r"\bCONCURRENTLY\b|^\s*VACUUM\b", re.I | re.M)
 
 
 def run_history(files, texts):
-    """Runs the files (path, runs_as) in order in a new database; returns the index of the first
-    file that fails (len(files) when none does) and its error."""
+    """Runs the files (path, runs_as) in order in a new database, going on after a file that
+    fails (a failed file's transaction is rolled back); returns each file's error, or None."""
     db = f"dbw_fixexec_{os.getpid()}"
     roles = set(psql(None, "-Atc", "select rolname from pg_roles").stdout.split())
     databases = set(psql(None, "-Atc", "select datname from pg_database").stdout.split())
     psql(None, "-c", f"drop database if exists {db}")
     psql(None, "-c", f"create database {db}")
-    failed, error = len(files), ""
+    errors = []
     try:
-        for i, (path, runs_as) in enumerate(files):
+        for path, runs_as in files:
             text = texts(path)
             if runs_as == "transaction" or (runs_as == "transaction-except-concurrent"
                                             and not NON_TRANSACTIONAL.search(text)):
@@ -72,16 +72,15 @@ def run_history(files, texts):
                 r = psql(db, "--single-transaction", "-f", "-", stdin=text)
             else:
                 r = psql(db, "-f", "-", stdin=text)
-            if r.returncode != 0:
-                failed, error = i, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "exit %d" % r.returncode
-                break
+            err = r.stderr.strip()
+            errors.append(None if r.returncode == 0 else (err.splitlines()[-1] if err else f"exit {r.returncode}"))
     finally:
         psql(None, "-c", f"drop database if exists {db} with (force)")
         for other in set(psql(None, "-Atc", "select datname from pg_database").stdout.split()) - databases - {db}:
             psql(None, "-c", f'drop database if exists "{other}" with (force)')
         for role in set(psql(None, "-Atc", "select rolname from pg_roles").stdout.split()) - roles:
             psql(None, "-c", f'drop role if exists "{role}"')
-    return failed, error
+    return errors
 
 
 executed = collections.Counter()
@@ -90,7 +89,8 @@ exec_failures = []
 
 
 def execute(src, dst, fixed_keys):
-    """Runs the history as written, then fixed, and counts the fixes in the files both ran."""
+    """Runs the history as written, then fixed, and counts the fixes in the files that ran as
+    written; a fixed file that then fails is a fix that does not run where it is pasted."""
     out = subprocess.run([binary, "lint", dst, "--list-files", "--format", "json"], capture_output=True, text=True)
     files = [(f["path"], f["runs_as"]) for f in json.loads(out.stdout)["files"] if f["role"] != "skipped"]
 
@@ -98,19 +98,17 @@ def execute(src, dst, fixed_keys):
         with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read()
 
-    ok, error = run_history(files, lambda p: read(p.replace(dst, src, 1)))
-    fixed_ok, fixed_error = run_history(files[:ok], read)
-    ran = {p for p, _ in files[:ok]}
+    name = os.path.basename(src)
+    before = run_history(files, lambda p: read(p.replace(dst, src, 1)))
+    after = run_history(files, read)
+    ran = {p for (p, _), e in zip(files, before) if e is None}
     for (rule, path), n in fixed_keys.items():
         (executed if path in ran else not_executed)[rule] += n
-    if fixed_ok < ok:
-        path = files[fixed_ok][0]
-        n = sum(v for (_, p), v in fixed_keys.items() if p == path)
-        exec_failures.append(f"{path.replace(dst, os.path.basename(src), 1)} ({n} fixes): {fixed_error}")
-    name = os.path.basename(src)
-    print(f"{name}: ran {ok}/{len(files)} files as written"
-          + (f" (stopped at {files[ok][0].replace(dst, name, 1)}: {error[:100]})" if ok < len(files) else ""),
-          flush=True)
+    for (path, _), e, f in zip(files, before, after):
+        if e is None and f is not None:
+            n = sum(v for (_, p), v in fixed_keys.items() if p == path)
+            exec_failures.append(f"{path.replace(dst, name, 1)} ({n} fixes): {f}")
+    print(f"{name}: {len(ran)}/{len(files)} files run as written", flush=True)
 
 
 def offset(lines, line, column):
@@ -187,8 +185,8 @@ for rule in sorted(applied, key=lambda r: -applied[r]):
     print(f"{rule:36} {applied[rule]:>14} {remaining[rule]:>14}")
 print(f"{'total':36} {sum(applied.values()):>14} {sum(remaining.values()):>14}")
 if args.execute:
-    print(f"\nexecuted on PostgreSQL: {sum(executed.values())} fixes in files that ran as written "
-          f"({sum(not_executed.values())} more in files after a history's first failing file); "
+    print(f"\nexecuted on PostgreSQL: {sum(executed.values())} fixes in files that run as written "
+          f"({sum(not_executed.values())} more in files that fail as written); "
           f"fixed files that failed: {len(exec_failures)}")
     for rule in sorted(executed, key=lambda r: -executed[r]):
         print(f"  {rule:36} {executed[rule]:>6}")
