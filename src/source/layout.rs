@@ -332,9 +332,28 @@ fn install_order(files: &mut [(PathBuf, Plan)]) {
         // `24.master_and_standalone`, `20210311-mbs-11438` before `20210311-mbs-11438-standalone`).
         let stem_len = |p: &Path| p.file_stem().map_or(0, |s| s.len());
         order.sort_by_key(|&i| (rank(&files[i].0), stem_len(&files[i].0), i));
-        let moved: Vec<(PathBuf, Plan)> = order.iter().map(|&i| files[i].clone()).collect();
-        for (slot, item) in idx.iter().zip(moved) {
-            files[*slot] = item;
+        // The scripts under the folder of the group's first script run as one block, where the
+        // first is: files of other kinds that sort between them by path (`admin/sql/updates/`
+        // between `admin/sql/caa/` and `admin/sql/wikidocs/`) run after the block, not in the
+        // middle of the install. Scripts elsewhere keep their places.
+        let Some(&first) = idx.first() else { continue };
+        let member: std::collections::HashSet<usize> = idx.iter().copied().collect();
+        let root = files[first].0.parent().map(Path::to_path_buf).unwrap_or_default();
+        let inner = |i: usize| files[i].0.starts_with(&root);
+        let (inner_order, outer_order): (Vec<usize>, Vec<usize>) = order.iter().partition(|&&i| inner(i));
+        let outer_slots: Vec<usize> = idx.iter().copied().filter(|&i| !inner(i)).collect();
+        let last = idx.iter().copied().filter(|&i| inner(i)).max().unwrap_or(first);
+        let mut block: Vec<(PathBuf, Plan)> = inner_order.iter().map(|&i| files[i].clone()).collect();
+        block.extend((first..=last).filter(|i| !member.contains(i)).map(|i| files[i].clone()));
+        let outer: Vec<(PathBuf, Plan)> = outer_order.iter().map(|&i| files[i].clone()).collect();
+        let mut slots: Vec<usize> = (first..=last).filter(|&i| member.contains(&i) && inner(i)).collect();
+        slots.extend((first..=last).filter(|i| !member.contains(i)));
+        slots.sort_unstable();
+        for (slot, item) in slots.into_iter().zip(block) {
+            files[slot] = item;
+        }
+        for (slot, item) in outer_slots.into_iter().zip(outer) {
+            files[slot] = item;
         }
     }
 }
@@ -811,6 +830,42 @@ mod release_tests {
         let groups: Vec<Option<u32>> = planned.iter().map(|(_, p)| p.fresh_group).collect();
         assert!(groups[0].is_none() && groups[3].is_none(), "{groups:?}");
         assert!(groups[1].is_some() && groups[1] == groups[2], "{groups:?}");
+    }
+
+    /// An install spread over sub-folders (`sql/CreateTables.sql`, `sql/eaa/CreateTables.sql`,
+    /// `sql/wikidocs/...`) runs as one block before the versioned upgrades that sort between its
+    /// folders by path (`sql/updates/`); an unversioned script in an unrelated folder keeps its
+    /// place.
+    #[test]
+    fn an_install_across_folders_runs_before_the_upgrades() {
+        let files: Vec<PathBuf> = [
+            "sql/CreateTables.sql",
+            "sql/CreateTriggers.sql",
+            "sql/eaa/CreateTables.sql",
+            "sql/eaa/CreateTriggers.sql",
+            "sql/updates/20200101-a.sql",
+            "sql/updates/20210101-b.sql",
+            "sql/wikidocs/CreateTables.sql",
+            "web/admin/extra.sql",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let (planned, _) = plan_paths(files, Some(Path::new(".")), &LayoutOptions::default());
+        let names: Vec<String> = planned.iter().map(|(p, _)| p.display().to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "sql/CreateTables.sql",
+                "sql/eaa/CreateTables.sql",
+                "sql/wikidocs/CreateTables.sql",
+                "sql/CreateTriggers.sql",
+                "sql/eaa/CreateTriggers.sql",
+                "sql/updates/20200101-a.sql",
+                "sql/updates/20210101-b.sql",
+                "web/admin/extra.sql",
+            ]
+        );
     }
 
     /// Folders above the one given are not the project's: a checkout under `rollback-service/`

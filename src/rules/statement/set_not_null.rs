@@ -1,4 +1,4 @@
-use crate::diagnostic::Applicability;
+use crate::diagnostic::{Applicability, Edit};
 use crate::schema::free_name;
 use sqlparser::tokenizer::Token;
 
@@ -49,7 +49,15 @@ impl StatementRule for SetNotNull {
                 None
             };
             let mut report = sink.report(op.span.clone(), message);
-            if let Some(help) = help {
+            if ctx.in_transaction && ctx.settings.pg_version >= 12 {
+                // The `ADD ... NOT VALID`'s lock is held until `COMMIT`, through the scan of a
+                // `VALIDATE` in the same transaction: the validation goes to a later migration.
+                report = report.help(if ctx.settings.pg_version >= 18 {
+                    "add the constraint `NOT VALID` (`ADD CONSTRAINT name NOT NULL col NOT VALID`, no scan) here, and `VALIDATE CONSTRAINT name` in a later migration: this statement runs in a transaction, which holds the `ADD`'s lock until it commits, so a `VALIDATE` in the same transaction scans under that lock"
+                } else {
+                    "add `CHECK (col IS NOT NULL) NOT VALID` here, and in a later migration `VALIDATE` it, `SET NOT NULL` (no scan then) and drop the check: this statement runs in a transaction, which holds the `ADD`'s lock until it commits, so a `VALIDATE` in the same transaction scans under that lock"
+                });
+            } else if let Some(help) = help {
                 report = report.help(help);
             }
             // The fix replaces the statement: only offered when this is all it does.
@@ -73,20 +81,34 @@ impl StatementRule for SetNotNull {
                 );
             } else if ctx.settings.pg_version >= 18 {
                 let name = added.flatten().map_or_else(fresh, quote_ident);
-                report.fix_statement(
-                    "add the not-null constraint `NOT VALID`, then validate it",
-                    Applicability::Safe,
-                    format!(
-                        "ALTER TABLE {t} ADD CONSTRAINT {name} NOT NULL {col} NOT VALID;\nALTER TABLE {t} VALIDATE CONSTRAINT {name};"
-                    ),
-                );
+                let add = format!("ALTER TABLE {t} ADD CONSTRAINT {name} NOT NULL {col} NOT VALID;");
+                let validate = format!("ALTER TABLE {t} VALIDATE CONSTRAINT {name};");
+                split_fix(report, ctx, "add the not-null constraint `NOT VALID`", add, validate);
             } else if added.is_none() {
                 let check = fresh();
-                report.fix_statement("prove the column `NOT NULL` with a validated check first", Applicability::Safe, format!(
-                    "ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID;\nALTER TABLE {t} VALIDATE CONSTRAINT {check};\nALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;\nALTER TABLE {t} DROP CONSTRAINT {check};"
-                ));
+                let add = format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID;");
+                let rest = format!(
+                    "ALTER TABLE {t} VALIDATE CONSTRAINT {check};\nALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;\nALTER TABLE {t} DROP CONSTRAINT {check};"
+                );
+                split_fix(report, ctx, "prove the column `NOT NULL` with a `NOT VALID` check", add, rest);
             }
         }
+    }
+}
+
+/// The fix: `add` (no scan), then `validate` (scans without blocking reads or writes). Outside a
+/// transaction both replace the statement; inside one, the `ADD`'s lock would be held through the
+/// scan, so the validation is a new statement for a later migration.
+fn split_fix(report: crate::rules::Report<'_>, ctx: &StmtCtx<'_>, what: &str, add: String, validate: String) {
+    if ctx.in_transaction {
+        let range = ctx.stmt.range.clone();
+        report.fix(
+            format!("{what} here; validate it in a later migration"),
+            Applicability::Safe,
+            vec![Edit::replace(range, add), Edit::New { text: validate }],
+        );
+    } else {
+        report.fix_statement(format!("{what}, then validate it"), Applicability::Safe, format!("{add}\n{validate}"));
     }
 }
 
