@@ -337,6 +337,7 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
                     },
             },
             lock_timeout_set: txn.lock_timeout_set(),
+            held: txn.held(),
             settings,
             new_tables: Default::default(),
             fresh_groups,
@@ -354,6 +355,8 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
                 reported_once.push(rule.id);
             }
         }
+        let locks = crate::rules::locks::table_locks(&stmt.action, schema);
+        txn.took(locks);
         txn.after(&stmt.action);
         let phi_marked = stmt.leading_comments.clone().any(|c| suppress::is_phi_annotation(file.comment_text(c)));
         schema::apply(schema, &stmt.action, &FileInfo { file: fi, span: stmt.range.clone(), phi_marked });

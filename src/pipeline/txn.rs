@@ -1,6 +1,8 @@
 //! The transaction and `lock_timeout` state of a migration file as its statements run.
 
-use crate::parse::ir::Action;
+use crate::parse::ir::{Action, ObjName};
+use crate::rules::locks::Lock;
+use crate::schema::QualName;
 
 /// What is in effect before a statement: a transaction block (explicit, or the one the
 /// migration tool wraps the file in) and a `lock_timeout`.
@@ -14,6 +16,9 @@ pub struct TxnState {
     session_timeout: bool,
     /// `SET LOCAL lock_timeout` for the current transaction block.
     local_timeout: bool,
+    /// The table locks the current transaction holds (PostgreSQL keeps each until the
+    /// transaction ends), strongest per table.
+    held: Vec<(QualName, Lock)>,
 }
 
 impl TxnState {
@@ -38,6 +43,25 @@ impl TxnState {
         self.in_block || self.assumed
     }
 
+    /// The table locks the current transaction holds.
+    pub fn held(&self) -> &[(QualName, Lock)] {
+        &self.held
+    }
+
+    /// A statement took these locks: inside a transaction they are held until it ends.
+    pub fn took(&mut self, locks: Vec<(ObjName, Lock)>) {
+        if !self.in_transaction() {
+            return;
+        }
+        for (name, lock) in locks {
+            let name = QualName::resolve(&name);
+            match self.held.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, l)) => *l = (*l).max(lock),
+                None => self.held.push((name, lock)),
+            }
+        }
+    }
+
     /// A non-zero `lock_timeout` is in effect.
     pub fn lock_timeout_set(&self) -> bool {
         self.session_timeout || self.local_timeout
@@ -50,6 +74,8 @@ impl TxnState {
             Action::Commit | Action::Rollback => {
                 self.in_block = false;
                 self.local_timeout = false;
+                // The transaction ends and releases its locks.
+                self.held.clear();
             }
             Action::Set { name, value, local } if name == "lock_timeout" => {
                 let on = !is_zero_duration(value);

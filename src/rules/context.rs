@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use sqlparser::ast::Statement;
 
 use super::Settings;
+use super::locks::Lock;
 use super::sink::Sink;
 use crate::explain::plan::{Explain, Node};
 use crate::explain::{ExplainConfig, Facts, Timing};
@@ -73,6 +74,9 @@ pub struct StmtCtx<'a> {
     pub runs_in: RunsIn,
     /// A `SET [LOCAL] lock_timeout` came earlier in the file.
     pub lock_timeout_set: bool,
+    /// The table locks the transaction this statement runs in already holds (taken by earlier
+    /// statements of it).
+    pub held: &'a [(QualName, Lock)],
     pub settings: &'a Settings,
     /// Answers of [`StmtCtx::is_new_table`] for this statement (a dozen rules ask it about the
     /// same table).
@@ -83,6 +87,12 @@ pub struct StmtCtx<'a> {
 }
 
 impl StmtCtx<'_> {
+    /// The transaction this statement runs in already holds `lock` (or a stronger one) on the
+    /// table: the statement waits for nothing there.
+    pub fn already_holds(&self, table: &ObjName, lock: Lock) -> bool {
+        self.held.iter().any(|(t, l)| t.matches(table) && *l >= lock)
+    }
+
     pub fn table(&self, name: &ObjName) -> Option<&Table> {
         self.schema.table(name)
     }

@@ -600,8 +600,10 @@ fn drop_column(schema: &mut Schema, table: &QualName, col: &str) {
                 && (i.keys.iter().any(|k| matches!(k, IndexKey::Column(c) if c == col))
                     || i.include.iter().any(|c| c == col))
         };
+        // PostgreSQL drops the indexes on the column with it.
         if schema.indexes.get(&n).is_some_and(uses) {
             schema.indexes.remove(&n);
+            schema.gone.insert(n);
         }
     }
 }

@@ -3,6 +3,7 @@ use crate::parse::ir::{Action, DropKind, ObjName};
 use crate::diagnostic::Applicability;
 use crate::rules::util::{insert_after_keyword, outside_transaction};
 use crate::rules::{StatementRule, StmtCtx};
+use crate::rules::locks::Lock;
 use crate::schema::QualName;
 
 pub struct DropIndexNotConcurrent;
@@ -20,12 +21,16 @@ impl StatementRule for DropIndexNotConcurrent {
         // The table of each index, when the model knows the index.
         let tables: Vec<Option<&QualName>> = names.iter().map(|n| ctx.schema.index(n).map(|i| &i.table)).collect();
         // Not reported: indexes on tables created in this file (new and empty; for an index the
-        // model does not know, a new table its name starts with), and indexes on partitioned
-        // tables, which PostgreSQL cannot drop `CONCURRENTLY`.
+        // model does not know, a new table its name starts with), indexes on partitioned
+        // tables, which PostgreSQL cannot drop `CONCURRENTLY`, and indexes on a table an earlier
+        // statement of the same transaction has already locked ACCESS EXCLUSIVE (the drop is
+        // instant and blocks no one who is not blocked already).
         let exempt = |(n, t): (&ObjName, &Option<&QualName>)| {
+            let table = t.map(|t| ObjName { schema: Some(t.schema.clone()), name: t.name.clone() });
             ctx.index_on_new_table(n)
-                || t.map(|t| ObjName { schema: Some(t.schema.clone()), name: t.name.clone() })
-                    .is_some_and(|t| ctx.table(&t).is_some_and(|t| t.partitioned))
+                || table.as_ref().is_some_and(|t| {
+                    ctx.table(t).is_some_and(|t| t.partitioned) || ctx.already_holds(t, Lock::AccessExclusive)
+                })
         };
         if names.iter().zip(&tables).all(exempt) {
             return;

@@ -30,7 +30,14 @@ impl StatementRule for MissingLockTimeout {
         // The strongest lock taken on a table that existed before this file.
         let Some((table, lock)) = table_locks(&ctx.stmt.action, ctx.schema)
             .into_iter()
-            .filter(|(t, l)| *l >= Lock::ShareRowExclusive && !ctx.is_new_table(t) && !ctx.is_new_matview(t) && !no_op(t))
+            .filter(|(t, l)| {
+                *l >= Lock::ShareRowExclusive
+                    && !ctx.is_new_table(t)
+                    && !ctx.is_new_matview(t)
+                    && !no_op(t)
+                    // Held since an earlier statement of this transaction: nothing to wait for.
+                    && !ctx.already_holds(t, *l)
+            })
             .max_by_key(|(_, l)| *l)
         else {
             return;
