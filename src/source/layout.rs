@@ -681,9 +681,9 @@ impl Unlisted<'_> {
 /// `-- requires:` lines allow (names in order where they allow any).
 fn sqitch_order(files: &mut Vec<Planned>, skipped: &mut Vec<NotMigration>, unlisted: &Unlisted<'_>) {
     let mut dirs: Vec<PathBuf> = Vec::new();
-    for (p, plan) in files.iter() {
+    for (p, _) in files.iter().filter(|(_, plan)| plan.tool == Tool::Sqitch) {
         let dir = sqitch_deploy_dir(p);
-        if plan.tool == Tool::Sqitch && !dirs.contains(&dir) {
+        if !dirs.contains(&dir) {
             dirs.push(dir);
         }
     }
@@ -702,8 +702,8 @@ fn sqitch_order_dir(
         .filter(|&i| files[i].1.tool == Tool::Sqitch && sqitch_deploy_dir(&files[i].0) == deploy_dir)
         .collect();
     let names: Vec<String> = idx.iter().map(|&i| sqitch_change_name(&files[i].0, deploy_dir)).collect();
-    // The plan is `sqitch.plan` in the top folder (sqitch's default `plan_file`), or beside it
-    // when the top folder is a subfolder (`top_dir = sql`).
+    // The plan is `sqitch.plan` in the top folder, the one holding `deploy/` (sqitch's default
+    // `plan_file`), else in the folder above it (as [`DirFacts::is_sqitch_root`] allows).
     let top = deploy_dir.parent();
     let plan_text = [top, top.and_then(Path::parent)]
         .into_iter()
