@@ -132,7 +132,8 @@ impl<'s> Analyzer<'s> {
     pub fn finish(self, files: &[ParsedFile]) -> Analysis {
         let Self { settings, mut schema, mut diagnostics, stats, .. } = self;
         schema.seal();
-        let ctx = SchemaCtx::new(&schema, settings, None);
+        let ctx =
+            SchemaCtx::new(&schema, settings, None).with_file_tools(files.iter().map(|f| f.source.plan.tool).collect());
         run_schema_rules(&ctx, false, &mut diagnostics);
         let mut suppressions = Suppressions::default();
         for (fi, file) in files.iter().enumerate() {

@@ -198,11 +198,33 @@ pub struct SchemaCtx<'a> {
     pub migrations: Option<&'a Schema>,
     /// Relations the run's fixes create, so that no two fixes choose one name.
     fix_names: RefCell<HashSet<QualName>>,
+    /// The migration tool of each file of the run, by file index.
+    file_tools: Vec<Tool>,
 }
 
 impl<'a> SchemaCtx<'a> {
     pub fn new(schema: &'a Schema, settings: &'a Settings, migrations: Option<&'a Schema>) -> Self {
-        Self { schema, settings, migrations, fix_names: RefCell::default() }
+        Self { schema, settings, migrations, fix_names: RefCell::default(), file_tools: Vec::new() }
+    }
+
+    /// The migration tool of each file of the run, by file index.
+    pub fn with_file_tools(mut self, tools: Vec<Tool>) -> Self {
+        self.file_tools = tools;
+        self
+    }
+
+    /// The migration tool of the file an object comes from (`Plain` for a live object).
+    pub fn tool_of(&self, origin: &crate::schema::Origin) -> Tool {
+        origin.file().and_then(|f| self.file_tools.get(f).copied()).unwrap_or_default()
+    }
+
+    /// Where a `CONCURRENTLY` statement a schema rule proposes can run, for the tool of the
+    /// file the object comes from: nowhere inside a Drizzle migration (drizzle-orm's
+    /// `migrate()` runs all pending migrations in one transaction).
+    pub fn concurrently_where(&self, origin: &crate::schema::Origin) -> Option<&'static str> {
+        (self.tool_of(origin) == Tool::Drizzle).then_some(
+            "outside drizzle: `drizzle-kit migrate` runs all pending migrations in one transaction, where `CONCURRENTLY` fails; run it by hand or from a deploy step outside drizzle (e.g. `psql -c`)",
+        )
     }
 
     /// A name for a relation (an index) a fix creates in schema `namespace`: `stem` + `suffix`,

@@ -205,6 +205,8 @@ pub type NotMigration = (PathBuf, SkipReason);
 pub const SQITCH_REVERT: SkipReason = "sqitch revert script";
 pub const SQITCH_VERIFY: SkipReason = "sqitch verify script";
 pub const SQITCH_OTHER: SkipReason = "not in sqitch's deploy/ folder";
+pub const SQITCH_UNPLANNED: SkipReason = "not in sqitch.plan";
+pub const DRIZZLE_UNLISTED: SkipReason = "not in drizzle's meta/_journal.json";
 pub const FLYWAY_UNDO: SkipReason = "Flyway undo migration";
 pub const TEARDOWN: SkipReason = "teardown script";
 pub const REVERT: SkipReason = "revert script";
@@ -231,7 +233,9 @@ pub fn plan_paths(files: Vec<PathBuf>, root: Option<&Path>, opts: &LayoutOptions
         }
     }
     flyway_repeatables_last(&mut out);
-    sqitch_order(&mut out);
+    let unlisted = Unlisted { opts, may_skip: root.is_some() };
+    sqitch_order(&mut out, &mut skipped, &unlisted);
+    drizzle_journal_order(&mut out, &mut skipped, &unlisted);
     release_groups(&mut out);
     install_order(&mut out);
     (out, skipped)
@@ -404,6 +408,11 @@ fn detect(path: &Path, inside: &Path, dirs: &mut DirFacts, forward: bool) -> Res
         }
     }
 
+    // drizzle-kit 1.0: <out>/<timestamp>_<name>/migration.sql beside snapshot.json, no journal;
+    // the migrator runs every such folder in name order (drizzle-orm `readMigrationFiles`).
+    if lower == "migration.sql" && dirs.has(parent, "snapshot.json") {
+        return Ok(with_tool(Tool::Drizzle));
+    }
     // Prisma: migrations/<name>/migration.sql.
     if lower == "migration.sql" && dir_name(grandparent) == "migrations" {
         return Ok(with_tool(Tool::Prisma));
@@ -647,63 +656,264 @@ fn flyway_repeatables_last(files: &mut Vec<(PathBuf, Plan)>) {
     *files = rest;
 }
 
-/// sqitch deploys in the order of `sqitch.plan`; without it, in the order the scripts'
+/// A sqitch tree's deploy folder: the nearest folder named `deploy` above a file (as
+/// [`detect`] found it), else the file's own folder (a layout forced by `[lint] layout`).
+fn sqitch_deploy_dir(path: &Path) -> PathBuf {
+    path.ancestors()
+        .skip(1)
+        .take(4)
+        .find(|d| dir_name(d) == "deploy")
+        .or_else(|| path.parent())
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// A deploy script's change name: its path below the deploy folder, `/`-separated, without
+/// `.sql` (`schemas/app` for `deploy/schemas/app.sql`; `users@v1.0` for a reworked script).
+fn sqitch_change_name(path: &Path, deploy_dir: &Path) -> String {
+    let rel = path.strip_prefix(deploy_dir).unwrap_or(path);
+    let mut name: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    if let Some(last) = name.last_mut()
+        && let Some(stem) = last.strip_suffix(".sql").or_else(|| last.strip_suffix(".SQL"))
+    {
+        *last = stem.to_owned();
+    }
+    name.join("/")
+}
+
+/// Whether the files of a tool's folder may leave the run (found in a folder given, not named
+/// on the command line, and not kept by `[lint] forward`).
+struct Unlisted<'a> {
+    opts: &'a LayoutOptions,
+    may_skip: bool,
+}
+
+impl Unlisted<'_> {
+    fn skips(&self, path: &Path) -> bool {
+        self.may_skip && !self.opts.forward.iter().any(|g| g.matches(path))
+    }
+}
+
+/// sqitch deploys in the order of `sqitch.plan` (every change it names, from the script
+/// [`sqitch_plan_scripts`] finds for it); a deploy script the plan does not name is never run.
+/// Without a plan (or one that names none of the scripts), in the order the scripts'
 /// `-- requires:` lines allow (names in order where they allow any).
-fn sqitch_order(files: &mut [(PathBuf, Plan)]) {
+fn sqitch_order(files: &mut Vec<Planned>, skipped: &mut Vec<NotMigration>, unlisted: &Unlisted<'_>) {
     let mut dirs: Vec<PathBuf> = Vec::new();
-    for (p, plan) in files.iter() {
-        let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
-        if plan.tool == Tool::Sqitch && !dirs.contains(&dir) {
+    for (p, _) in files.iter().filter(|(_, plan)| plan.tool == Tool::Sqitch) {
+        let dir = sqitch_deploy_dir(p);
+        if !dirs.contains(&dir) {
             dirs.push(dir);
         }
     }
     for dir in dirs {
-        sqitch_order_dir(files, &dir);
+        sqitch_order_dir(files, skipped, unlisted, &dir);
     }
 }
 
-fn sqitch_order_dir(files: &mut [(PathBuf, Plan)], deploy_dir: &Path) {
+fn sqitch_order_dir(
+    files: &mut Vec<Planned>,
+    skipped: &mut Vec<NotMigration>,
+    unlisted: &Unlisted<'_>,
+    deploy_dir: &Path,
+) {
     let idx: Vec<usize> = (0..files.len())
-        .filter(|&i| files[i].1.tool == Tool::Sqitch && files[i].0.parent() == Some(deploy_dir))
+        .filter(|&i| files[i].1.tool == Tool::Sqitch && sqitch_deploy_dir(&files[i].0) == deploy_dir)
         .collect();
-    let change = |p: &Path| p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let names: Vec<String> = idx.iter().map(|&i| change(&files[i].0)).collect();
-    let plan_order =
-        deploy_dir.parent().and_then(|root| std::fs::read_to_string(root.join("sqitch.plan")).ok()).map(|text| {
-            text.lines()
-                .filter(|l| !l.trim().is_empty() && !l.starts_with(['%', '@', '#']))
-                .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-                .collect::<Vec<String>>()
-        });
-    let order: Vec<usize> = match plan_order {
-        Some(plan) if !plan.is_empty() => {
-            let mut order: Vec<usize> =
-                plan.iter().filter_map(|c| names.iter().position(|n| n == c)).collect::<Vec<_>>();
-            order.dedup();
-            // Scripts the plan does not name keep their place after the planned ones.
-            let rest: Vec<usize> = (0..names.len()).filter(|i| !order.contains(i)).collect();
-            order.extend(rest);
-            order
-        }
-        _ => {
-            let requires: Vec<Vec<usize>> = idx
+    let names: Vec<String> = idx.iter().map(|&i| sqitch_change_name(&files[i].0, deploy_dir)).collect();
+    // The plan is `sqitch.plan` in the top folder, the one holding `deploy/` (sqitch's default
+    // `plan_file`), else in the folder above it (as [`DirFacts::is_sqitch_root`] allows).
+    let top = deploy_dir.parent();
+    let plan_text = [top, top.and_then(Path::parent)]
+        .into_iter()
+        .flatten()
+        .find_map(|d| std::fs::read_to_string(d.join("sqitch.plan")).ok());
+    let planned: Vec<usize> = plan_text
+        .map(|text| {
+            sqitch_plan_scripts(&text, |s| names.iter().any(|n| n == s))
                 .iter()
-                .map(|&i| {
-                    let text = std::fs::read_to_string(&files[i].0).unwrap_or_default();
-                    text.lines()
-                        .take(40)
-                        .filter_map(|l| l.trim().strip_prefix("-- requires:"))
-                        .filter_map(|r| names.iter().position(|n| n == r.trim()))
-                        .collect()
-                })
-                .collect();
-            topological(&requires)
+                .filter_map(|s| names.iter().position(|n| n == s))
+                .collect()
+        })
+        .unwrap_or_default();
+    let order: Vec<usize> = if planned.is_empty() {
+        let requires: Vec<Vec<usize>> = idx
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let text = std::fs::read_to_string(&files[i].0).unwrap_or_default();
+                let mut req: Vec<usize> = text
+                    .lines()
+                    .take(40)
+                    .filter_map(|l| l.trim().strip_prefix("-- requires:"))
+                    .filter_map(|r| names.iter().position(|n| n == r.trim()))
+                    .collect();
+                // A reworked change's earlier scripts (`name@tag`) were deployed before it.
+                let own = format!("{}@", names[k]);
+                req.extend((0..names.len()).filter(|&j| names[j].starts_with(&own)));
+                req
+            })
+            .collect();
+        topological(&requires)
+    } else {
+        let mut order = planned;
+        for k in 0..names.len() {
+            if order.contains(&k) {
+                continue;
+            }
+            let path = &files[idx[k]].0;
+            if unlisted.skips(path) {
+                skipped.push((path.clone(), SQITCH_UNPLANNED));
+            } else {
+                order.push(k);
+            }
         }
+        order
     };
-    let moved: Vec<(PathBuf, Plan)> = order.iter().map(|&k| files[idx[k]].clone()).collect();
-    for (slot, item) in idx.iter().zip(moved) {
-        files[*slot] = item;
+    reorder(files, &idx, &order);
+}
+
+/// The deploy scripts `sqitch deploy` runs for a plan, in order, each once: the change name
+/// (its path below `deploy/` without `.sql`). As App::Sqitch::Plan (`_parse`) and
+/// App::Sqitch::Plan::Change (`path_segments`) read it:
+/// - pragmas (`%syntax-version=1.0.0`, `%project=x`), blank lines and `#` notes say nothing;
+///   a change line is `[+|-] name [deps] timestamp planner`, a tag line `@name ...` tags the
+///   change before it;
+/// - a change planned again later (`sqitch rework`) is reworked: its earlier occurrence runs
+///   `name@TAG.sql`, where the TAGs to try are the tags of the changes between the two
+///   occurrences, latest change first, then the earlier occurrence's own tags; the first whose
+///   script exists wins, else the first (`sqitch rework` copies the script to the name of the
+///   last tag in the plan at the time);
+/// - `-name` is parsed as a change whose operator is `-`, but the engine's `deploy_change`
+///   never looks at the operator: it runs the change's deploy script like any other.
+///
+/// `exists` says whether `deploy/<name>.sql` exists.
+pub fn sqitch_plan_scripts(text: &str, exists: impl Fn(&str) -> bool) -> Vec<String> {
+    struct Change {
+        name: String,
+        tags: Vec<String>,
+        rework_tags: Vec<String>,
     }
+    let mut changes: Vec<Change> = Vec::new();
+    let mut last_named: HashMap<String, usize> = HashMap::new();
+    for line in text.lines() {
+        // A note runs from `#` to the end of the line (names and tags hold no `#`).
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if line.is_empty() || line.starts_with('%') {
+            continue;
+        }
+        let token = |s: &str| s.split(|c: char| c.is_whitespace() || c == '[').next().unwrap_or_default().to_owned();
+        if let Some(tag) = line.strip_prefix('@') {
+            let tag = token(tag);
+            if let Some(last) = changes.last_mut()
+                && !tag.is_empty()
+            {
+                last.tags.push(tag);
+            }
+            continue;
+        }
+        let name = token(line.strip_prefix(['+', '-']).unwrap_or(line).trim_start());
+        if name.is_empty() {
+            continue;
+        }
+        let at = changes.len();
+        if let Some(&duped) = last_named.get(&name) {
+            let mut rework: Vec<String> = changes[duped + 1..].iter().rev().flat_map(|c| c.tags.clone()).collect();
+            rework.extend(changes[duped].tags.iter().cloned());
+            changes[duped].rework_tags.extend(rework);
+        }
+        last_named.insert(name.clone(), at);
+        changes.push(Change { name, tags: Vec::new(), rework_tags: Vec::new() });
+    }
+    let mut out: Vec<String> = Vec::with_capacity(changes.len());
+    for c in changes {
+        let script = if c.rework_tags.is_empty() {
+            c.name
+        } else {
+            let candidates: Vec<String> = c.rework_tags.iter().map(|t| format!("{}@{t}", c.name)).collect();
+            candidates.iter().find(|s| exists(s)).unwrap_or(&candidates[0]).clone()
+        };
+        // A change planned twice without a tag between them (a plan sqitch refuses) names
+        // one script twice: it is linted once.
+        if !out.contains(&script) {
+            out.push(script);
+        }
+    }
+    out
+}
+
+/// drizzle-orm's migrator (`readMigrationFiles`, src/migrator.ts) runs the files
+/// `meta/_journal.json` lists (`entries[].tag` + `.sql`), in the journal's order; a `.sql` file
+/// the journal does not list is never run.
+fn drizzle_journal_order(files: &mut Vec<Planned>, skipped: &mut Vec<NotMigration>, unlisted: &Unlisted<'_>) {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for (p, plan) in files.iter() {
+        let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
+        if plan.tool == Tool::Drizzle && !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    for dir in dirs {
+        let Some(tags) = std::fs::read_to_string(dir.join("meta").join("_journal.json"))
+            .ok()
+            .and_then(|text| drizzle_journal_tags(&text))
+        else {
+            continue;
+        };
+        let idx: Vec<usize> = (0..files.len())
+            .filter(|&i| files[i].1.tool == Tool::Drizzle && files[i].0.parent() == Some(dir.as_path()))
+            .collect();
+        let mut order: Vec<usize> = Vec::with_capacity(idx.len());
+        for tag in &tags {
+            let path = dir.join(format!("{tag}.sql"));
+            if let Some(k) = idx.iter().position(|&i| files[i].0 == path)
+                && !order.contains(&k)
+            {
+                order.push(k);
+            }
+        }
+        // A journal that lists none of the files is not theirs.
+        if order.is_empty() {
+            continue;
+        }
+        for (k, &i) in idx.iter().enumerate() {
+            if order.contains(&k) {
+                continue;
+            }
+            if unlisted.skips(&files[i].0) {
+                skipped.push((files[i].0.clone(), DRIZZLE_UNLISTED));
+            } else {
+                order.push(k);
+            }
+        }
+        reorder(files, &idx, &order);
+    }
+}
+
+/// The `tag` of each entry of a drizzle-kit journal (`{"entries": [{"idx", "tag", "when",
+/// "breakpoints"}]}`), in the journal's order; `None` when it is not such a journal.
+pub fn drizzle_journal_tags(text: &str) -> Option<Vec<String>> {
+    let doc: serde_json::Value = serde_json::from_str(text).ok()?;
+    let entries = doc.get("entries")?.as_array()?;
+    Some(entries.iter().filter_map(|e| e.get("tag")?.as_str().map(str::to_owned)).collect())
+}
+
+/// Puts the files at `slots` (positions in `files`, ascending) in `order` (indexes into
+/// `slots`), where the first of them was; a slot `order` does not name leaves `files`.
+fn reorder(files: &mut Vec<Planned>, slots: &[usize], order: &[usize]) {
+    // Every file before the first slot is outside the group: the group goes at `first`.
+    let Some(&first) = slots.first() else { return };
+    let mut group: Vec<Option<Planned>> = vec![None; slots.len()];
+    let mut out = Vec::with_capacity(files.len());
+    for (i, f) in std::mem::take(files).into_iter().enumerate() {
+        match slots.binary_search(&i) {
+            Ok(k) => group[k] = Some(f),
+            Err(_) => out.push(f),
+        }
+    }
+    let moved: Vec<Planned> = order.iter().filter_map(|&k| group.get_mut(k).and_then(Option::take)).collect();
+    out.splice(first..first, moved);
+    *files = out;
 }
 
 /// Kahn's algorithm, lowest index first; a cycle keeps the rest in index order.
@@ -890,5 +1100,230 @@ mod release_tests {
         let (planned, skipped) =
             plan_paths(vec![PathBuf::from("/x/undo/001_init.sql")], None, &LayoutOptions::default());
         assert_eq!((planned.len(), skipped.len()), (1, 0));
+    }
+}
+
+#[cfg(test)]
+mod plan_file_tests {
+    use super::*;
+
+    /// A tree of files under a fresh temporary folder; removed when dropped.
+    struct Tree(PathBuf);
+
+    impl Tree {
+        fn new(name: &str, files: &[(&str, &str)]) -> Tree {
+            let root = std::env::temp_dir().join(format!("dbwarden-layout-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&root);
+            for (path, text) in files {
+                let p = root.join(path);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, text).unwrap();
+            }
+            Tree(root)
+        }
+
+        /// Plans the tree's `.sql` files as discovery finds them (natural path order).
+        fn plan(&self, opts: &LayoutOptions) -> (Vec<String>, Vec<(String, SkipReason)>) {
+            let mut found = Vec::new();
+            let mut stack = vec![self.0.clone()];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(d).unwrap().flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "sql") {
+                        found.push(p);
+                    }
+                }
+            }
+            found.sort_by(|a, b| crate::source::natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+            let (planned, skipped) = plan_paths(found, Some(&self.0), opts);
+            let rel = |p: &Path| p.strip_prefix(&self.0).unwrap().to_string_lossy().replace('\\', "/");
+            (planned.iter().map(|(p, _)| rel(p)).collect(), skipped.iter().map(|(p, r)| (rel(p), *r)).collect())
+        }
+    }
+
+    impl Drop for Tree {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const HEAD: &str = "%syntax-version=1.0.0\n%project=clinic\n%uri=https://example.com/clinic\n\n";
+
+    fn plan(body: &str, files: &[&str]) -> Vec<String> {
+        sqitch_plan_scripts(&format!("{HEAD}{body}"), |s| files.contains(&s))
+    }
+
+    #[test]
+    fn sqitch_plan_lines() {
+        let body = "# a comment line\n\
+            patients 2024-01-01T00:00:00Z Ann <ann@example.com> # note [not deps]\n\
+            +visits [patients] 2024-01-02T00:00:00Z Ann <ann@example.com>\n\
+            + schemas/app 2024-01-03T00:00:00Z Ann <ann@example.com>\n\
+            \t  -legacy_trigger 2024-01-04T00:00:00Z Ann <ann@example.com>\n\
+            @v1.0 2024-01-05T00:00:00Z Ann <ann@example.com> # release\n\
+            app/tables/users[schemas/app] 2024-01-06T00:00:00Z Ann <ann@example.com>\r\n";
+        assert_eq!(plan(body, &[]), ["patients", "visits", "schemas/app", "legacy_trigger", "app/tables/users"]);
+    }
+
+    /// The earlier occurrence of a reworked change runs `name@TAG.sql`: the tags between the
+    /// occurrences, latest first, then its own; the first that exists, else the first.
+    #[test]
+    fn sqitch_reworked_changes() {
+        // One tag between: the earlier `a` runs a@v1.
+        let body = "a 2024-01-01T00:00:00Z X <x@y>\n@v1 2024-01-02T00:00:00Z X <x@y>\n\
+            b 2024-01-03T00:00:00Z X <x@y>\na [a@v1] 2024-01-04T00:00:00Z X <x@y>\n";
+        assert_eq!(plan(body, &["a", "a@v1", "b"]), ["a@v1", "b", "a"]);
+        // Two tags between: `sqitch rework` named the copy after the last one (a@v2); a@v1
+        // is only tried when a@v2 does not exist.
+        let body = "a 2024-01-01T00:00:00Z X <x@y>\n@v1 2024-01-02T00:00:00Z X <x@y>\n\
+            b 2024-01-03T00:00:00Z X <x@y>\n@v2 2024-01-04T00:00:00Z X <x@y>\n\
+            a [a@v2] 2024-01-05T00:00:00Z X <x@y>\n";
+        assert_eq!(plan(body, &["a", "a@v1", "a@v2", "b"]), ["a@v2", "b", "a"]);
+        assert_eq!(plan(body, &["a", "a@v1", "b"]), ["a@v1", "b", "a"]);
+        assert_eq!(plan(body, &["a", "b"]), ["a@v2", "b", "a"]);
+        // Reworked twice, in a subfolder, the second time as a `-` line (run like any other).
+        let body = "s/a 2024-01-01T00:00:00Z X <x@y>\n@v1 2024-01-02T00:00:00Z X <x@y>\n\
+            s/a 2024-01-03T00:00:00Z X <x@y>\n@v2 2024-01-04T00:00:00Z X <x@y>\n\
+            - s/a 2024-01-05T00:00:00Z X <x@y>\n";
+        assert_eq!(plan(body, &["s/a", "s/a@v1", "s/a@v2"]), ["s/a@v1", "s/a@v2", "s/a"]);
+        // Planned twice without a tag between (sqitch refuses the plan): one script, once.
+        let body = "a 2024-01-01T00:00:00Z X <x@y>\nb 2024-01-02T00:00:00Z X <x@y>\na 2024-01-03T00:00:00Z X <x@y>\n";
+        assert_eq!(plan(body, &["a", "b"]), ["a", "b"]);
+    }
+
+    /// The bug this replaced: with `a`, `@v1`, `b`, `a` in the plan, `deploy/a.sql` was
+    /// linted twice and `deploy/a@v1.sql` not at all.
+    #[test]
+    fn sqitch_plan_orders_every_script_once() {
+        let plan_text = format!(
+            "{HEAD}a 2024-01-01T00:00:00Z X <x@y>\n@v1 2024-01-02T00:00:00Z X <x@y>\n\
+             b [a] 2024-01-03T00:00:00Z X <x@y>\na [a@v1] 2024-01-04T00:00:00Z X <x@y>\n\
+             + tables/visits 2024-01-05T00:00:00Z X <x@y>\nindexes/visits_idx 2024-01-06T00:00:00Z X <x@y>\n"
+        );
+        let tree = Tree::new(
+            "sqitch-rework",
+            &[
+                ("db/sqitch.plan", &plan_text),
+                ("db/deploy/a.sql", "select 1;"),
+                ("db/deploy/a@v1.sql", "select 1;"),
+                ("db/deploy/b.sql", "select 1;"),
+                ("db/deploy/tables/visits.sql", "select 1;"),
+                ("db/deploy/indexes/visits_idx.sql", "select 1;"),
+                ("db/deploy/scratch.sql", "select 1;"),
+                ("db/revert/a.sql", "select 1;"),
+                ("db/revert/a@v1.sql", "select 1;"),
+            ],
+        );
+        let (planned, skipped) = tree.plan(&LayoutOptions::default());
+        assert_eq!(
+            planned,
+            [
+                "db/deploy/a@v1.sql",
+                "db/deploy/b.sql",
+                "db/deploy/a.sql",
+                "db/deploy/tables/visits.sql",
+                "db/deploy/indexes/visits_idx.sql"
+            ]
+        );
+        let mut skipped = skipped;
+        skipped.sort();
+        assert_eq!(
+            skipped,
+            [
+                ("db/deploy/scratch.sql".to_owned(), SQITCH_UNPLANNED),
+                ("db/revert/a.sql".to_owned(), SQITCH_REVERT),
+                ("db/revert/a@v1.sql".to_owned(), SQITCH_REVERT),
+            ]
+        );
+        // `[lint] forward` keeps a script the plan does not name, after the planned ones.
+        let opts = LayoutOptions { forward: vec![Glob::new("deploy/scratch.sql").unwrap()], ..Default::default() };
+        let (planned, _) = tree.plan(&opts);
+        assert_eq!(planned.last().map(String::as_str), Some("db/deploy/scratch.sql"));
+        assert_eq!(planned.len(), 6);
+    }
+
+    /// Without a plan: `-- requires:` lines, and a reworked script before the change's own.
+    #[test]
+    fn sqitch_without_plan() {
+        let tree = Tree::new(
+            "sqitch-requires",
+            &[
+                ("db/deploy/a_idx.sql", "-- Deploy clinic:a_idx to pg\n-- requires: z_table\nselect 1;"),
+                ("db/deploy/z_table.sql", "select 1;"),
+                ("db/deploy/f.sql", "select 1;"),
+                ("db/deploy/f@v1.sql", "select 1;"),
+                ("db/verify/f.sql", "select 1;"),
+            ],
+        );
+        let (planned, skipped) = tree.plan(&LayoutOptions::default());
+        assert_eq!(planned, ["db/deploy/f@v1.sql", "db/deploy/f.sql", "db/deploy/z_table.sql", "db/deploy/a_idx.sql"]);
+        assert_eq!(skipped, [("db/verify/f.sql".to_owned(), SQITCH_VERIFY)]);
+    }
+
+    #[test]
+    fn drizzle_journal_orders_and_lists() {
+        let journal = r#"{"version":"7","dialect":"postgresql","entries":[
+            {"idx":0,"version":"7","when":1700000000000,"tag":"create_visits","breakpoints":true},
+            {"idx":1,"version":"7","when":1700000001000,"tag":"add_visits_idx","breakpoints":true}]}"#;
+        let tree = Tree::new(
+            "drizzle-journal",
+            &[
+                ("out/meta/_journal.json", journal),
+                ("out/add_visits_idx.sql", "select 1;"),
+                ("out/create_visits.sql", "select 1;"),
+                ("out/scratch.sql", "select 1;"),
+            ],
+        );
+        let (planned, skipped) = tree.plan(&LayoutOptions::default());
+        assert_eq!(planned, ["out/create_visits.sql", "out/add_visits_idx.sql"]);
+        assert_eq!(skipped, [("out/scratch.sql".to_owned(), DRIZZLE_UNLISTED)]);
+        let opts = LayoutOptions { forward: vec![Glob::new("out/scratch.sql").unwrap()], ..Default::default() };
+        assert_eq!(tree.plan(&opts).0, ["out/create_visits.sql", "out/add_visits_idx.sql", "out/scratch.sql"]);
+        // A file named on the command line is never skipped.
+        let (planned, skipped) = plan_paths(vec![tree.0.join("out/scratch.sql")], None, &LayoutOptions::default());
+        assert_eq!((planned.len(), skipped.len(), planned[0].1.tool), (1, 0, Tool::Drizzle));
+        assert_eq!(drizzle_journal_tags("not json"), None);
+        assert_eq!(drizzle_journal_tags(r#"{"entries":[{"tag":"a"},{"idx":1}]}"#), Some(vec!["a".to_owned()]));
+    }
+
+    /// drizzle-kit 1.0: `<timestamp>_<name>/migration.sql` beside `snapshot.json`, in folder
+    /// name order, one transaction; Prisma's `migrations/<name>/migration.sql` has no snapshot.
+    #[test]
+    fn drizzle_v1_folders() {
+        let tree = Tree::new(
+            "drizzle-v1",
+            &[
+                ("migrations/20250201000000_idx/migration.sql", "select 1;"),
+                ("migrations/20250201000000_idx/snapshot.json", "{}"),
+                ("migrations/20250101000000_init/migration.sql", "select 1;"),
+                ("migrations/20250101000000_init/snapshot.json", "{}"),
+                ("prisma/migrations/20250101000000_init/migration.sql", "select 1;"),
+            ],
+        );
+        let found = |p: &str| tree.0.join(p);
+        let (planned, _) = plan_paths(
+            vec![
+                found("migrations/20250101000000_init/migration.sql"),
+                found("migrations/20250201000000_idx/migration.sql"),
+                found("prisma/migrations/20250101000000_init/migration.sql"),
+            ],
+            Some(&tree.0),
+            &LayoutOptions::default(),
+        );
+        let tools: Vec<(Tool, TxnMode)> = planned.iter().map(|(_, p)| (p.tool, p.txn)).collect();
+        assert_eq!(
+            tools,
+            [
+                (Tool::Drizzle, TxnMode::Wrapped),
+                (Tool::Drizzle, TxnMode::Wrapped),
+                (Tool::Prisma, TxnMode::MultiStatement)
+            ]
+        );
+        assert_eq!(
+            tree.plan(&LayoutOptions::default()).0[..2],
+            ["migrations/20250101000000_init/migration.sql", "migrations/20250201000000_idx/migration.sql"]
+        );
     }
 }

@@ -81,8 +81,16 @@ impl SchemaRule for UnindexedForeignKey {
                             c.name, table.name, fk.ref_table, table.name
                         ),
                     )
-                    .help("create an index whose leading columns are the foreign key columns, `CONCURRENTLY`")
-                    .fix_new("index the foreign key columns `CONCURRENTLY`", Applicability::Safe, format!("CREATE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {} ({cols});", table.name));
+                    .help(match ctx.concurrently_where(&c.origin) {
+                        Some(place) => format!("create an index whose leading columns are the foreign key columns, `CONCURRENTLY`, {place}"),
+                        None => "create an index whose leading columns are the foreign key columns, `CONCURRENTLY`".to_owned(),
+                    })
+                    // In a Drizzle project no new migration can run it: not safe to add as one.
+                    .fix_new(
+                        "index the foreign key columns `CONCURRENTLY`",
+                        if ctx.concurrently_where(&c.origin).is_some() { Applicability::Unsafe } else { Applicability::Safe },
+                        format!("CREATE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {} ({cols});", table.name),
+                    );
                 // On a live database, severity follows the referencing table's size: a scan of a
                 // small table is cheap; an action that writes (CASCADE, SET NULL/DEFAULT) keeps a
                 // medium table at the configured severity.

@@ -64,7 +64,10 @@ impl SchemaRule for UniqueIgnoresSoftDelete {
             sink.report_at(&index.origin,
                 format!("{what} `{}` on soft-delete table `{}` also counts deleted rows: re-creating a soft-deleted row fails", index.name.name, table.name),
             )
-            .help(format!("make it a partial unique index: `CREATE UNIQUE INDEX CONCURRENTLY ... WHERE {col} IS NULL`"));
+            .help(match ctx.concurrently_where(&index.origin) {
+                Some(place) => format!("make it a partial unique index: `CREATE UNIQUE INDEX CONCURRENTLY ... WHERE {col} IS NULL`, {place}"),
+                None => format!("make it a partial unique index: `CREATE UNIQUE INDEX CONCURRENTLY ... WHERE {col} IS NULL`"),
+            });
         }
     }
 }
