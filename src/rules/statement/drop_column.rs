@@ -1,4 +1,4 @@
-use crate::parse::ir::AlterOp;
+use crate::parse::ir::{Action, AlterOp};
 use crate::rules::Sink;
 use crate::rules::{StatementRule, StmtCtx};
 
@@ -15,7 +15,15 @@ impl StatementRule for DropColumn {
             if *if_exists && known.is_some_and(|t| t.column(name).is_none()) {
                 continue;
             }
-            let readded = at.ops.iter().any(|o| matches!(&o.op, AlterOp::AddColumn { column, .. } if column.name == *name));
+            // Added again under the same name, in this statement or a later one of the file.
+            let adds = |ops: &[crate::parse::ir::AlterTableOp]| {
+                ops.iter().any(|o| matches!(&o.op, AlterOp::AddColumn { column, .. } if column.name == *name))
+            };
+            let readded = adds(&at.ops)
+                || ctx.later.iter().any(|s| match &s.action {
+                    Action::AlterTable(later) => later.name == at.name && adds(&later.ops),
+                    _ => false,
+                });
             if readded {
                 sink.report(
                     op.span.clone(),
