@@ -199,13 +199,32 @@ fn explain_on_the_example_database() {
     assert!(by["delete_appointment"].iter().any(|r| r == "fk-trigger-slow"), "{:?}", by["delete_appointment"]);
     let fk = json["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "fk-trigger-slow").unwrap();
     assert!(fk["message"].as_str().unwrap().contains("`reviews (appointment_id)` has no index"), "{fk}");
-    assert_eq!(fk["fix"], "CREATE INDEX CONCURRENTLY ON reviews (appointment_id);");
+    assert_eq!(
+        fk["fix"],
+        "DROP INDEX CONCURRENTLY IF EXISTS reviews_appointment_id_idx;\nCREATE INDEX CONCURRENTLY reviews_appointment_id_idx ON reviews (appointment_id);"
+    );
     let sampled = json["queries"].as_array().unwrap().iter().find(|q| q["name"] == "patients_by_last_name").unwrap();
     assert_eq!((&sampled["status"], &sampled["parameters"]), (&"measured".into(), &"sampled".into()), "{sampled}");
     // Sampled values come from the data: the plan shows them redacted.
     let plan = sampled["plan"].to_string();
     assert!(!plan.contains("Last") && plan.contains("'?'"), "{plan}");
     assert_eq!(before, checksum(&mut client), "the example capture changed the database");
+    // The fix runs where it is meant to run, on the database, each new statement on its own;
+    // it builds a valid index, and run again (a retry) it builds it again.
+    let edits = fk["fix_edits"]["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 2, "{fk}");
+    for _ in 0..2 {
+        for e in edits {
+            assert_eq!(e["new"], true, "{e}");
+            client.batch_execute(e["text"].as_str().unwrap()).unwrap_or_else(|err| panic!("{e}: {err}"));
+        }
+        let valid: bool = client
+            .query_one("SELECT indisvalid FROM pg_index WHERE indexrelid = 'reviews_appointment_id_idx'::regclass", &[])
+            .unwrap()
+            .get(0);
+        assert!(valid);
+    }
+    client.batch_execute("DROP INDEX CONCURRENTLY reviews_appointment_id_idx").unwrap();
 
     // 3. The hostile capture changes nothing, in both modes.
     let _ = std::fs::remove_file("/tmp/dbwarden-hostile-copy");

@@ -54,6 +54,8 @@ impl Timing {
 /// A foreign key whose referencing columns no index leads with.
 #[derive(Debug, Clone)]
 pub struct FkFact {
+    /// The referencing table's schema.
+    pub schema: String,
     pub table: String,
     pub columns: Vec<String>,
     pub referenced: String,
@@ -68,6 +70,9 @@ pub struct Facts {
     pub unindexed_fks: HashMap<String, FkFact>,
     /// By table name (unqualified): the leading column of each of its indexes.
     pub index_leads: HashMap<String, Vec<String>>,
+    /// The relations (tables, indexes, ...) of each schema, by (schema, name): the names an
+    /// index a fix proposes must not take.
+    pub relations: std::collections::HashSet<(String, String)>,
 }
 
 impl Facts {
@@ -76,6 +81,23 @@ impl Facts {
         // A table the catalog did not describe (offline, or another schema): nothing is known.
         let Some(leads) = self.index_leads.get(table) else { return Vec::new() };
         columns.iter().filter(|c| !leads.contains(c)).cloned().collect()
+    }
+
+    /// The retry-safe build of an index on `table` (in `schema`, `None` when not known) over
+    /// `columns`: see [`crate::rules::util::index_build`]. Named as `CREATE INDEX ON table
+    /// (columns)` would name it, free among the relations of the schema (or of any schema when
+    /// it is not known).
+    pub fn index_build(&self, schema: Option<&str>, table: &str, columns: &[String]) -> [String; 2] {
+        let addition = crate::schema::index_name_addition(columns);
+        let name = crate::schema::choose_name(table, Some(&addition), "idx", |n| {
+            self.relations.iter().any(|(s, r)| r == n && schema.is_none_or(|schema| schema == s))
+        });
+        let target = crate::parse::ir::ObjName {
+            schema: schema.filter(|s| *s != "public").map(str::to_owned),
+            name: table.to_owned(),
+        };
+        let cols = columns.iter().map(|c| crate::parse::ir::quote_ident(c)).collect::<Vec<_>>().join(", ");
+        crate::rules::util::index_build(&target, &name, false, &format!("({cols})"))
     }
 }
 

@@ -1,5 +1,5 @@
 use crate::diagnostic::Applicability;
-use crate::schema::free_name;
+use crate::schema::choose_name;
 use sqlparser::tokenizer::Token;
 
 use crate::rules::Sink;
@@ -59,7 +59,7 @@ impl StatementRule for SetNotNull {
             let t = &at.name;
             // A name no constraint of the table has (the fix's `ADD CONSTRAINT` would fail).
             let taken = |n: &str| ctx.schema.constraints_of(&at.name).iter().any(|c| c.name == n);
-            let fresh = || quote_ident(&free_name(&format!("{}_{}", at.name.name, column), "_not_null", taken));
+            let fresh = || quote_ident(&choose_name(&at.name.name, Some(column), "not_null", taken));
             // A `NOT VALID` not-null constraint on the column already (PostgreSQL 18): validating
             // it is all that is needed (a column has one not-null constraint).
             let pending = ctx.schema.constraints_of(&at.name).iter().find(|c| {
