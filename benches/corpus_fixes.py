@@ -5,10 +5,14 @@ left behind (a fix that does not remove its own finding is wrong where it is pas
 Usage: benches/corpus_fixes.py [--bin target/release/dbwarden] [--corpus ../shared/corpus]
 
 Each repository folder is copied to a temporary folder, every `applicability = "safe"` fix's
-edits are applied (edits of several findings that overlap keep the first), and the copy is
-linted again. For each rule, it prints the fixes applied and how many of their findings remain.
+edits are applied (edits of several findings that overlap keep the first; each new statement
+becomes a new migration file of its own beside the finding's file, named to sort after it and
+headed by the file's tool marker), and the copy is linted again. For each rule, it prints the
+fixes emitted (and of them safe), the fixes applied, the fixes that would not run where they
+land (the re-lint finds `concurrent-in-transaction` or a syntax error in a new file of the fix,
+or more of them in a file it edited) and the findings of the rule left behind.
 """
-import argparse, collections, json, os, shutil, subprocess, tempfile
+import argparse, collections, json, os, re, shutil, subprocess, tempfile
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", default="target/release/dbwarden")
@@ -32,6 +36,37 @@ def offset(lines, line, column):
     return sum(len(l) for l in lines[: line - 1]) + column - 1
 
 
+FAILS = ("concurrent-in-transaction", "syntax-error")
+
+
+def new_migration(finding_path, n):
+    """A path for a new migration beside `finding_path`, sorting after it, and its header."""
+    d, name = os.path.split(finding_path)
+    with open(finding_path, encoding="utf-8", errors="replace") as fh:
+        head = fh.read(400)
+    header = ""
+    if "+goose Up" in head:
+        header = "-- +goose Up\n"
+    elif "migrate:up" in head:
+        header = "-- migrate:up\n"
+    elif head.lower().startswith("--liquibase formatted sql"):
+        header = f"--liquibase formatted sql\n--changeset dbwarden:fix-{n}\n"
+    if name == "migration.sql":  # Prisma / folder-per-migration layouts
+        parent, folder = os.path.split(d)
+        digits = len(re.match(r"\d*", folder).group(0)) or 14
+        return os.path.join(parent, f"{'9' * digits}_dbwarden_fix_{n}", "migration.sql"), header
+    m = re.match(r"([Vv])?(\d*)", name)
+    digits = len(m.group(2)) or 14
+    suffix = ".up.sql" if name.endswith(".up.sql") else ".sql"
+    if m.group(1):
+        return os.path.join(d, f"V{'9' * digits}__dbwarden_fix_{n}{suffix}"), header
+    return os.path.join(d, f"{'9' * digits}_dbwarden_fix_{n}{suffix}"), header
+
+
+emitted = collections.Counter()
+emitted_safe = collections.Counter()
+fails = collections.Counter()
+fail_examples = []
 applied = collections.Counter()
 introduced = collections.Counter()
 introduced_examples = []
@@ -47,26 +82,44 @@ for repo in sorted(os.listdir(args.corpus)):
         by_file = collections.defaultdict(list)
         for f in lint(dst):
             fix = f.get("fix_edits")
+            if fix and fix.get("edits"):
+                emitted[f["rule"]] += 1
+                if fix.get("applicability") == "safe":
+                    emitted_safe[f["rule"]] += 1
             if fix and fix.get("applicability") == "safe" and fix.get("edits"):
                 by_file[f["file"]].append(f)
         fixed_keys = collections.Counter()
+        made = []  # (rule, kind, path): the files each applied fix edited or created
+        n_new = 0
         for path, findings in by_file.items():
             with open(path, encoding="utf-8", errors="surrogateescape", newline="") as fh:
                 text = fh.read()
             lines = text.splitlines(keepends=True)
             spans = []
             for f in findings:
-                edits = []
+                edits, added = [], []
                 for e in f["fix_edits"]["edits"]:
                     if "line" not in e:
-                        continue  # a new file: not applied here
+                        added.append(e["text"])
+                        continue
                     a, b = offset(lines, e["line"], e["column"]), offset(lines, e["end_line"], e["end_column"])
                     edits.append((a, b, e["text"]))
-                if not edits or any(a < y and x < b or (a == b == x) for a, b, _ in edits for x, y, _ in spans):
+                if not edits and not added:
+                    continue
+                if any(a < y and x < b or (a == b == x) for a, b, _ in edits for x, y, _ in spans):
                     continue
                 spans.extend(edits)
                 applied[f["rule"]] += 1
                 fixed_keys[(f["rule"], path)] += 1
+                if edits:
+                    made.append((f["rule"], "edited", path))
+                for t in added:
+                    n_new += 1
+                    new_path, header = new_migration(path, n_new)
+                    os.makedirs(os.path.dirname(new_path), exist_ok=True)
+                    with open(new_path, "w", encoding="utf-8") as fh:
+                        fh.write(header + t + "\n")
+                    made.append((f["rule"], "new", new_path))
             for a, b, t in sorted(spans, key=lambda s: (s[0], s[1]), reverse=True):
                 text = text[:a] + t + text[b:]
             with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
@@ -74,19 +127,37 @@ for repo in sorted(os.listdir(args.corpus)):
         before = collections.Counter((f["rule"], f["file"]) for fs in by_file.values() for f in fs)
         after = collections.Counter()
         after_list = collections.defaultdict(list)
-        for f in lint(dst):
+        after_findings = lint(dst)
+        for f in after_findings:
             after[(f["rule"], f["file"])] += 1
             after_list[(f["rule"], f["file"])].append(f)
         # Findings of a fixed rule in a fixed file, beyond those that had no safe fix.
         orig = collections.Counter()
         for f in lint(src):
             orig[(f["rule"], f["file"].replace(src, dst))] += 1
-        fixed_files = {path for (_, path) in fixed_keys}
+        fixed_files = {path for (_, path) in fixed_keys} | {p for (_, k, p) in made if k == "new"}
         for key, n in after.items():
             if key[1] in fixed_files and n > orig[key]:
                 introduced[key[0]] += n - orig[key]
                 for f in after_list[key][:1]:
                     introduced_examples.append(f"{os.path.relpath(f['file'], tmp)}:{f['line']}: [{f['rule']}] {f['message'][:110]}")
+        # A fix that does not run where it lands: the re-lint refuses its new file, or finds more
+        # refusals in the file it edited than the original had.
+        refused = collections.Counter()
+        for f in after_findings:
+            if f["rule"] in FAILS:
+                refused[f["file"]] += 1
+        orig_refused = collections.Counter()
+        for (rule, file), n in orig.items():
+            if rule in FAILS:
+                orig_refused[file] += n
+        counted = set()
+        for rule, kind, path in made:
+            bad = refused[path] > (0 if kind == "new" else orig_refused[path])
+            if bad and (rule, path) not in counted:
+                counted.add((rule, path))
+                fails[rule] += 1
+                fail_examples.append(f"{rule}: {os.path.relpath(path, tmp)} ({kind})")
         for key, n in fixed_keys.items():
             left = max(0, after[key] - (orig[key] - n))
             if left > 0:
@@ -94,10 +165,12 @@ for repo in sorted(os.listdir(args.corpus)):
                 for f in after_list[key][:1]:
                     examples[key[0]].append(f"{os.path.relpath(f['file'], tmp)}:{f['line']}: {f['message'][:120]}")
 
-print(f"{'rule':36} {'fixes applied':>14} {'findings left':>14}")
-for rule in sorted(applied, key=lambda r: -applied[r]):
-    print(f"{rule:36} {applied[rule]:>14} {remaining[rule]:>14}")
-print(f"{'total':36} {sum(applied.values()):>14} {sum(remaining.values()):>14}")
+print(f"{'rule':36} {'fixes emitted':>14} {'safe':>6} {'applied':>8} {'not runnable':>13} {'findings left':>14}")
+for rule in sorted(emitted, key=lambda r: -emitted[r]):
+    print(f"{rule:36} {emitted[rule]:>14} {emitted_safe[rule]:>6} {applied[rule]:>8} {fails[rule]:>13} {remaining[rule]:>14}")
+print(f"{'total':36} {sum(emitted.values()):>14} {sum(emitted_safe.values()):>6} {sum(applied.values()):>8} {sum(fails.values()):>13} {sum(remaining.values()):>14}")
+for e in fail_examples[: args.show * 2]:
+    print("   not runnable:", e)
 print(f"findings of other rules the fixes brought in: {sum(introduced.values())} {dict(introduced)}")
 for e in introduced_examples[: args.show * 2]:
     print("  ", e)
