@@ -358,3 +358,39 @@ fn connection_errors_exit_2_without_the_password() {
     assert!(err.contains("cannot connect to postgres://app:***@127.0.0.1:1/clinic"), "{err}");
     assert!(!err.contains("Sup3rSecretPw") && !out.contains("Sup3rSecretPw"), "{err}");
 }
+
+/// A query the target refuses while it runs (here a division by zero in its data) is reported
+/// as `query-failed`, with the server's message, and the other queries of the capture still run.
+#[test]
+fn a_query_that_fails_on_the_target_is_reported() {
+    let Some(db) = TestDb::create("failing") else { return };
+    db.client()
+        .batch_execute("CREATE TABLE readings (id int PRIMARY KEY, value int); INSERT INTO readings VALUES (1, 0);")
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("{}_q", db.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("q.sql");
+    std::fs::write(
+        &file,
+        "-- name: ratio\nSELECT 100 / value FROM readings;\n-- name: plain\nSELECT id FROM readings;\n",
+    )
+    .unwrap();
+    let (code, out, err) = common::explain(
+        &db.url(),
+        &["--format", "json", "--runs", "1", "--warmup", "0", "--queries", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let failed: Vec<&Value> =
+        json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "query-failed").collect();
+    assert_eq!(failed.len(), 1, "{out}");
+    assert!(failed[0]["message"].as_str().unwrap().contains("division by zero"), "{failed:?}");
+    let statuses: BTreeMap<String, String> = json["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| (q["name"].as_str().unwrap().to_owned(), q["status"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(statuses["plain"], "measured", "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
