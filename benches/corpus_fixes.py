@@ -50,17 +50,19 @@ def new_migration(finding_path, n):
     elif "migrate:up" in head:
         header = "-- migrate:up\n"
     elif head.lower().startswith("--liquibase formatted sql"):
-        header = f"--liquibase formatted sql\n--changeset dbwarden:fix-{n}\n"
+        header = f"--liquibase formatted sql\n--changeset dbwarden:fix-{n:06d}\n"
     if name == "migration.sql":  # Prisma / folder-per-migration layouts
         parent, folder = os.path.split(d)
         digits = len(re.match(r"\d*", folder).group(0)) or 14
-        return os.path.join(parent, f"{'9' * digits}_dbwarden_fix_{n}", "migration.sql"), header
+        return os.path.join(parent, f"{'9' * digits}_dbwarden_fix_{n:06d}", "migration.sql"), header
     m = re.match(r"([Vv])?(\d*)", name)
-    digits = len(m.group(2)) or 14
     suffix = ".up.sql" if name.endswith(".up.sql") else ".sql"
+    if not m.group(2):  # no version: a name that sorts after the file's
+        return os.path.join(d, f"{name[:-4]}~zz_dbwarden_fix_{n:06d}{suffix}"), header
+    digits = len(m.group(2))
     if m.group(1):
-        return os.path.join(d, f"V{'9' * digits}__dbwarden_fix_{n}{suffix}"), header
-    return os.path.join(d, f"{'9' * digits}_dbwarden_fix_{n}{suffix}"), header
+        return os.path.join(d, f"V{'9' * digits}__dbwarden_fix_{n:06d}{suffix}"), header
+    return os.path.join(d, f"{'9' * digits}_dbwarden_fix_{n:06d}{suffix}"), header
 
 
 emitted = collections.Counter()
