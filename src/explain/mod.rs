@@ -82,23 +82,6 @@ impl Facts {
         let Some(leads) = self.index_leads.get(table) else { return Vec::new() };
         columns.iter().filter(|c| !leads.contains(c)).cloned().collect()
     }
-
-    /// The retry-safe build of an index on `table` (in `schema`, `None` when not known) over
-    /// `columns`: see [`crate::rules::util::index_build`]. Named as `CREATE INDEX ON table
-    /// (columns)` would name it, free among the relations of the schema (or of any schema when
-    /// it is not known).
-    pub fn index_build(&self, schema: Option<&str>, table: &str, columns: &[String]) -> [String; 2] {
-        let addition = crate::schema::index_name_addition(columns);
-        let name = crate::schema::choose_name(table, Some(&addition), "idx", |n| {
-            self.relations.iter().any(|(s, r)| r == n && schema.is_none_or(|schema| schema == s))
-        });
-        let target = crate::parse::ir::ObjName {
-            schema: schema.filter(|s| *s != "public").map(str::to_owned),
-            name: table.to_owned(),
-        };
-        let cols = columns.iter().map(|c| crate::parse::ir::quote_ident(c)).collect::<Vec<_>>().join(", ");
-        crate::rules::util::index_build(&target, &name, false, &format!("({cols})"))
-    }
 }
 
 /// Formats milliseconds for messages: `132 ms`, `4.2 ms`, `0.04 ms`.

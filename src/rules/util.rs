@@ -4,7 +4,7 @@ use sqlparser::tokenizer::Token;
 
 use crate::diagnostic::{Applicability, Edit};
 use crate::explain::plan::{Node, condition_columns};
-use crate::explain::{count, ms};
+use crate::explain::{Facts, count, ms};
 use crate::parse::ir::{AlterTable, AlterTableOp, ObjName, TypeName, quote_ident};
 use crate::parse::tokens;
 use crate::rules::{Report, RunsIn, StmtCtx};
@@ -334,6 +334,19 @@ pub fn index_build(table: &ObjName, name: &str, unique: bool, rest: &str) -> [St
         format!("DROP INDEX CONCURRENTLY IF EXISTS {index};"),
         format!("CREATE {unique}INDEX CONCURRENTLY {} ON {table} {rest};", quote_ident(name)),
     ]
+}
+
+/// [`index_build`] for a plan's finding: an index on `table` (in `schema`, `None` when the plan
+/// does not say) over `columns`, named as `CREATE INDEX ON table (columns)` would name it, free
+/// among the target's relations of that schema (of any schema when it is not known).
+pub fn plan_index_build(facts: &Facts, schema: Option<&str>, table: &str, columns: &[String]) -> [String; 2] {
+    let addition = crate::schema::index_name_addition(columns);
+    let name = crate::schema::choose_name(table, Some(&addition), "idx", |n| {
+        facts.relations.iter().any(|(s, r)| r == n && schema.is_none_or(|schema| schema == s))
+    });
+    let target = ObjName { schema: schema.filter(|s| *s != "public").map(str::to_owned), name: table.to_owned() };
+    let cols = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+    index_build(&target, &name, false, &format!("({cols})"))
 }
 
 /// How a fix that adds an index as new statements ([`index_build`]) is offered for a finding

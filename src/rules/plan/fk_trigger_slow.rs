@@ -2,6 +2,7 @@ use crate::diagnostic::{Applicability, Edit};
 use crate::rules::{PlanCtx, PlanRule};
 use crate::rules::util::{list, pct};
 use crate::rules::Sink;
+use crate::rules::util::plan_index_build;
 use crate::explain::ms;
 
 pub struct FkTriggerSlow;
@@ -31,7 +32,7 @@ impl PlanRule for FkTriggerSlow {
                     fk.table, fk.table
                 ));
                 if fix.is_none() {
-                    fix = Some(ctx.facts.index_build(Some(&fk.schema), &fk.table, &fk.columns));
+                    fix = Some(plan_index_build(ctx.facts, Some(&fk.schema), &fk.table, &fk.columns));
                 }
             }
             hits.push(h);

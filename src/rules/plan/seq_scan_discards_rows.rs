@@ -1,6 +1,7 @@
 use crate::diagnostic::{Applicability, Edit};
 use crate::rules::{PlanCtx, PlanRule};
 use crate::rules::Sink;
+use crate::rules::util::plan_index_build;
 use crate::rules::util::{columns, discarded_by_filter, list};
 
 pub struct SeqScanDiscardsRows;
@@ -21,7 +22,7 @@ impl PlanRule for SeqScanDiscardsRows {
             if !unindexed.is_empty() {
                 h.push_str(&format!(" (no index on `{table}` leads with {})", columns(&unindexed)));
                 if fix.is_none() && unindexed.len() == 1 {
-                    fix = Some(ctx.facts.index_build(n.schema.as_deref(), &table, &unindexed[..1]));
+                    fix = Some(plan_index_build(ctx.facts, n.schema.as_deref(), &table, &unindexed[..1]));
                 }
             }
             hits.push(h);
