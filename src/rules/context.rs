@@ -74,10 +74,13 @@ impl RunsIn {
         }
     }
 
-    /// A fix that puts a `CONCURRENTLY` statement beside transactional ones (`CREATE UNIQUE
-    /// INDEX CONCURRENTLY` then `ALTER TABLE ... USING INDEX`) runs here.
+    /// A fix that puts a `CONCURRENTLY` statement beside transactional ones that depend on it
+    /// (`CREATE UNIQUE INDEX CONCURRENTLY` then `ALTER TABLE ... USING INDEX`) runs here, in
+    /// order. Not where the tool wraps the file in a transaction: the Supabase CLI, which runs
+    /// the `CONCURRENTLY` statements on their own, runs them after the file's others, so the
+    /// `ALTER` would look for an index not built yet.
     pub fn mixed_ok(&self) -> bool {
-        self.concurrently_ok && !self.one_query && (self.tool == Tool::Supabase || !self.tool_transaction)
+        self.concurrently_ok && !self.one_query && !self.tool_transaction
     }
 }
 
