@@ -6,8 +6,12 @@ Usage: benches/corpus_fixes.py [--bin target/release/dbwarden] [--corpus ../shar
                                 [--execute [--database-url URL]]
 
 Each repository folder is copied to a temporary folder, every `applicability = "safe"` fix's
-edits are applied (edits of several findings that overlap keep the first), and the copy is
-linted again. For each rule, it prints the fixes applied and how many of their findings remain.
+edits are applied (edits of several findings that overlap keep the first; each new statement
+becomes a new migration file of its own beside the finding's file, named to sort after it and
+headed by the file's tool marker), and the copy is linted again. For each rule, it prints the
+fixes emitted (and of them safe), the fixes applied, the fixes that would not run where they
+land (the re-lint finds `concurrent-in-transaction` or a syntax error in a new file of the fix,
+or more of them in a file it edited) and the findings of the rule left behind.
 
 With --execute, each history is also run on PostgreSQL twice, in new databases: as written, and
 with the fixes applied. Each file runs the way its migration tool runs it (`dbwarden lint
@@ -88,27 +92,31 @@ not_executed = collections.Counter()
 exec_failures = []
 
 
-def execute(src, dst, fixed_keys):
-    """Runs the history as written, then fixed, and counts the fixes in the files that ran as
-    written; a fixed file that then fails is a fix that does not run where it is pasted."""
+def execute(src, dst, fixed_keys, made, new_origin):
+    """Runs the history as written, then fixed (with the fixes' new migrations), and counts the
+    fixes in the files that ran as written; a fixed file, or a new migration of a fix, that then
+    fails is a fix that does not run where it is pasted."""
     out = subprocess.run([binary, "lint", dst, "--list-files", "--format", "json"], capture_output=True, text=True)
     files = [(f["path"], f["runs_as"]) for f in json.loads(out.stdout)["files"] if f["role"] != "skipped"]
+    new_files = {path for _, kind, path in made if kind == "new"}
 
     def read(path):
         with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read()
 
     name = os.path.basename(src)
-    before = run_history(files, lambda p: read(p.replace(dst, src, 1)))
-    after = run_history(files, read)
-    ran = {p for (p, _), e in zip(files, before) if e is None}
+    original = [(p, r) for p, r in files if p not in new_files]
+    before = dict(zip((p for p, _ in original), run_history(original, lambda p: read(p.replace(dst, src, 1)))))
+    after = dict(zip((p for p, _ in files), run_history(files, read)))
+    ran = {p for p, e in before.items() if e is None}
     for (rule, path), n in fixed_keys.items():
         (executed if path in ran else not_executed)[rule] += n
-    for (path, _), e, f in zip(files, before, after):
-        if e is None and f is not None:
+    for path, f in after.items():
+        # A new migration of a fix counts when the file it came from ran as written.
+        if f is not None and (before.get(path) is None if path not in new_files else new_origin[path] in ran):
             n = sum(v for (_, p), v in fixed_keys.items() if p == path)
-            exec_failures.append(f"{path.replace(dst, name, 1)} ({n} fixes): {f}")
-    print(f"{name}: {len(ran)}/{len(files)} files run as written", flush=True)
+            exec_failures.append(f"{path.replace(dst, name, 1)} ({'new migration of a fix' if path in new_files else f'{n} fixes'}): {f}")
+    print(f"{name}: {len(ran)}/{len(original)} files run as written", flush=True)
 
 
 def offset(lines, line, column):
@@ -116,6 +124,39 @@ def offset(lines, line, column):
     return sum(len(l) for l in lines[: line - 1]) + column - 1
 
 
+FAILS = ("concurrent-in-transaction", "syntax-error")
+
+
+def new_migration(finding_path, n):
+    """A path for a new migration beside `finding_path`, sorting after it, and its header."""
+    d, name = os.path.split(finding_path)
+    with open(finding_path, encoding="utf-8", errors="replace") as fh:
+        head = fh.read(400)
+    header = ""
+    if "+goose Up" in head:
+        header = "-- +goose Up\n"
+    elif "migrate:up" in head:
+        header = "-- migrate:up\n"
+    elif head.lower().startswith("--liquibase formatted sql"):
+        header = f"--liquibase formatted sql\n--changeset dbwarden:fix-{n:06d}\n"
+    if name == "migration.sql":  # Prisma / folder-per-migration layouts
+        parent, folder = os.path.split(d)
+        digits = len(re.match(r"\d*", folder).group(0)) or 14
+        return os.path.join(parent, f"{'9' * digits}_dbwarden_fix_{n:06d}", "migration.sql"), header
+    m = re.match(r"([Vv])?(\d*)", name)
+    suffix = ".up.sql" if name.endswith(".up.sql") else ".sql"
+    if not m.group(2):  # no version: a name that sorts after the file's
+        return os.path.join(d, f"{name[:-4]}~zz_dbwarden_fix_{n:06d}{suffix}"), header
+    digits = len(m.group(2))
+    if m.group(1):
+        return os.path.join(d, f"V{'9' * digits}__dbwarden_fix_{n:06d}{suffix}"), header
+    return os.path.join(d, f"{'9' * digits}_dbwarden_fix_{n:06d}{suffix}"), header
+
+
+emitted = collections.Counter()
+emitted_safe = collections.Counter()
+fails = collections.Counter()
+fail_examples = []
 applied = collections.Counter()
 introduced = collections.Counter()
 introduced_examples = []
@@ -131,48 +172,86 @@ for repo in sorted(os.listdir(args.corpus)):
         by_file = collections.defaultdict(list)
         for f in lint(dst):
             fix = f.get("fix_edits")
+            if fix and fix.get("edits"):
+                emitted[f["rule"]] += 1
+                if fix.get("applicability") == "safe":
+                    emitted_safe[f["rule"]] += 1
             if fix and fix.get("applicability") == "safe" and fix.get("edits"):
                 by_file[f["file"]].append(f)
         fixed_keys = collections.Counter()
+        made = []  # (rule, kind, path): the files each applied fix edited or created
+        new_origin = {}  # a new migration of a fix -> the file of its finding
+        n_new = 0
         for path, findings in by_file.items():
             with open(path, encoding="utf-8", errors="surrogateescape", newline="") as fh:
                 text = fh.read()
             lines = text.splitlines(keepends=True)
             spans = []
             for f in findings:
-                edits = []
+                edits, added = [], []
                 for e in f["fix_edits"]["edits"]:
                     if "line" not in e:
-                        continue  # a new file: not applied here
+                        added.append(e["text"])
+                        continue
                     a, b = offset(lines, e["line"], e["column"]), offset(lines, e["end_line"], e["end_column"])
                     edits.append((a, b, e["text"]))
-                if not edits or any(a < y and x < b or (a == b == x) for a, b, _ in edits for x, y, _ in spans):
+                if not edits and not added:
+                    continue
+                if any(a < y and x < b or (a == b == x) for a, b, _ in edits for x, y, _ in spans):
                     continue
                 spans.extend(edits)
                 applied[f["rule"]] += 1
                 fixed_keys[(f["rule"], path)] += 1
+                if edits:
+                    made.append((f["rule"], "edited", path))
+                for t in added:
+                    n_new += 1
+                    new_path, header = new_migration(path, n_new)
+                    os.makedirs(os.path.dirname(new_path), exist_ok=True)
+                    with open(new_path, "w", encoding="utf-8") as fh:
+                        fh.write(header + t + "\n")
+                    made.append((f["rule"], "new", new_path))
+                    new_origin[new_path] = path
             for a, b, t in sorted(spans, key=lambda s: (s[0], s[1]), reverse=True):
                 text = text[:a] + t + text[b:]
             with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
                 fh.write(text)
         if args.execute and fixed_keys:
-            execute(src, dst, fixed_keys)
+            execute(src, dst, fixed_keys, made, new_origin)
         before = collections.Counter((f["rule"], f["file"]) for fs in by_file.values() for f in fs)
         after = collections.Counter()
         after_list = collections.defaultdict(list)
-        for f in lint(dst):
+        after_findings = lint(dst)
+        for f in after_findings:
             after[(f["rule"], f["file"])] += 1
             after_list[(f["rule"], f["file"])].append(f)
         # Findings of a fixed rule in a fixed file, beyond those that had no safe fix.
         orig = collections.Counter()
         for f in lint(src):
             orig[(f["rule"], f["file"].replace(src, dst))] += 1
-        fixed_files = {path for (_, path) in fixed_keys}
+        fixed_files = {path for (_, path) in fixed_keys} | {p for (_, k, p) in made if k == "new"}
         for key, n in after.items():
             if key[1] in fixed_files and n > orig[key]:
                 introduced[key[0]] += n - orig[key]
                 for f in after_list[key][:1]:
                     introduced_examples.append(f"{os.path.relpath(f['file'], tmp)}:{f['line']}: [{f['rule']}] {f['message'][:110]}")
+        # A fix that does not run where it lands: the re-lint refuses its new file, or finds more
+        # refusals in the file it edited than the original had.
+        refused = collections.Counter()
+        for f in after_findings:
+            if f["rule"] in FAILS:
+                refused[f["file"]] += 1
+        orig_refused = collections.Counter()
+        for (rule, file), n in orig.items():
+            if rule in FAILS:
+                orig_refused[file] += n
+        counted = set()
+        for rule, kind, path in made:
+            bad = refused[path] > (0 if kind == "new" else orig_refused[path])
+            if bad and (rule, path) not in counted:
+                counted.add((rule, path))
+                fails[rule] += 1
+                fail_examples.append(f"{rule}: {os.path.relpath(path, tmp)} ({kind})")
         for key, n in fixed_keys.items():
             left = max(0, after[key] - (orig[key] - n))
             if left > 0:
@@ -180,10 +259,12 @@ for repo in sorted(os.listdir(args.corpus)):
                 for f in after_list[key][:1]:
                     examples[key[0]].append(f"{os.path.relpath(f['file'], tmp)}:{f['line']}: {f['message'][:120]}")
 
-print(f"{'rule':36} {'fixes applied':>14} {'findings left':>14}")
-for rule in sorted(applied, key=lambda r: -applied[r]):
-    print(f"{rule:36} {applied[rule]:>14} {remaining[rule]:>14}")
-print(f"{'total':36} {sum(applied.values()):>14} {sum(remaining.values()):>14}")
+print(f"{'rule':36} {'fixes emitted':>14} {'safe':>6} {'applied':>8} {'not runnable':>13} {'findings left':>14}")
+for rule in sorted(emitted, key=lambda r: -emitted[r]):
+    print(f"{rule:36} {emitted[rule]:>14} {emitted_safe[rule]:>6} {applied[rule]:>8} {fails[rule]:>13} {remaining[rule]:>14}")
+print(f"{'total':36} {sum(emitted.values()):>14} {sum(emitted_safe.values()):>6} {sum(applied.values()):>8} {sum(fails.values()):>13} {sum(remaining.values()):>14}")
+for e in fail_examples[: args.show * 2]:
+    print("   not runnable:", e)
 if args.execute:
     print(f"\nexecuted on PostgreSQL: {sum(executed.values())} fixes in files that run as written "
           f"({sum(not_executed.values())} more in files that fail as written); "

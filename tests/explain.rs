@@ -199,13 +199,32 @@ fn explain_on_the_example_database() {
     assert!(by["delete_appointment"].iter().any(|r| r == "fk-trigger-slow"), "{:?}", by["delete_appointment"]);
     let fk = json["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "fk-trigger-slow").unwrap();
     assert!(fk["message"].as_str().unwrap().contains("`reviews (appointment_id)` has no index"), "{fk}");
-    assert_eq!(fk["fix"], "CREATE INDEX CONCURRENTLY ON reviews (appointment_id);");
+    assert_eq!(
+        fk["fix"],
+        "DROP INDEX CONCURRENTLY IF EXISTS reviews_appointment_id_idx;\nCREATE INDEX CONCURRENTLY reviews_appointment_id_idx ON reviews (appointment_id);"
+    );
     let sampled = json["queries"].as_array().unwrap().iter().find(|q| q["name"] == "patients_by_last_name").unwrap();
     assert_eq!((&sampled["status"], &sampled["parameters"]), (&"measured".into(), &"sampled".into()), "{sampled}");
     // Sampled values come from the data: the plan shows them redacted.
     let plan = sampled["plan"].to_string();
     assert!(!plan.contains("Last") && plan.contains("'?'"), "{plan}");
     assert_eq!(before, checksum(&mut client), "the example capture changed the database");
+    // The fix runs where it is meant to run, on the database, each new statement on its own;
+    // it builds a valid index, and run again (a retry) it builds it again.
+    let edits = fk["fix_edits"]["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 2, "{fk}");
+    for _ in 0..2 {
+        for e in edits {
+            assert_eq!(e["new"], true, "{e}");
+            client.batch_execute(e["text"].as_str().unwrap()).unwrap_or_else(|err| panic!("{e}: {err}"));
+        }
+        let valid: bool = client
+            .query_one("SELECT indisvalid FROM pg_index WHERE indexrelid = 'reviews_appointment_id_idx'::regclass", &[])
+            .unwrap()
+            .get(0);
+        assert!(valid);
+    }
+    client.batch_execute("DROP INDEX CONCURRENTLY reviews_appointment_id_idx").unwrap();
 
     // 3. The hostile capture changes nothing, in both modes.
     let _ = std::fs::remove_file("/tmp/dbwarden-hostile-copy");
@@ -338,4 +357,40 @@ fn connection_errors_exit_2_without_the_password() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("cannot connect to postgres://app:***@127.0.0.1:1/clinic"), "{err}");
     assert!(!err.contains("Sup3rSecretPw") && !out.contains("Sup3rSecretPw"), "{err}");
+}
+
+/// A query the target refuses while it runs (here a division by zero in its data) is reported
+/// as `query-failed`, with the server's message, and the other queries of the capture still run.
+#[test]
+fn a_query_that_fails_on_the_target_is_reported() {
+    let Some(db) = TestDb::create("failing") else { return };
+    db.client()
+        .batch_execute("CREATE TABLE readings (id int PRIMARY KEY, value int); INSERT INTO readings VALUES (1, 0);")
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("{}_q", db.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("q.sql");
+    std::fs::write(
+        &file,
+        "-- name: ratio\nSELECT 100 / value FROM readings;\n-- name: plain\nSELECT id FROM readings;\n",
+    )
+    .unwrap();
+    let (code, out, err) = common::explain(
+        &db.url(),
+        &["--format", "json", "--runs", "1", "--warmup", "0", "--queries", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let failed: Vec<&Value> =
+        json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "query-failed").collect();
+    assert_eq!(failed.len(), 1, "{out}");
+    assert!(failed[0]["message"].as_str().unwrap().contains("division by zero"), "{failed:?}");
+    let statuses: BTreeMap<String, String> = json["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| (q["name"].as_str().unwrap().to_owned(), q["status"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(statuses["plain"], "measured", "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -11,10 +11,11 @@
 //!
 //! Each rule's findings on its cases are snapshot-tested (`tests/snapshots/fixtures__NAME.snap`:
 //! messages, help and fixes are part of the product; `cargo insta review` after a change). For
-//! statement and schema rules, each safe fix that edits a migration is applied; the result is
-//! linted again (the finding must be gone), and the original and the fixed migrations run on
-//! PostgreSQL, in the transaction the tool would run them in: a fix must run wherever the
-//! original ran.
+//! statement and schema rules, each safe fix is applied (its edits of a migration in place, each
+//! of its new statements as a new migration of the same tool after the last one); the result is
+//! linted again (the finding must be gone, and no finding of `concurrent-in-transaction` may
+//! come in), and the original and the fixed migrations run on PostgreSQL, in the transaction
+//! the tool would run them in: a fix must run wherever the original ran.
 
 mod common;
 
@@ -337,18 +338,26 @@ fn safe_fixes_apply_relint_clean_and_run_on_postgres() {
         }
         for case in cases(&dir).into_iter().filter(|c| c.stem.starts_with("fail_")) {
             let judged = judge(r, &case).expect("migration cases need no database");
-            // Per file: the safe edits of this rule's fixes.
+            // Per file: the safe edits of this rule's fixes; and their new statements, each a
+            // new migration of the finding's file's tool, after the last file.
             let mut edits: Vec<Vec<(std::ops::Range<usize>, String)>> = vec![Vec::new(); judged.files.len()];
+            let mut added: Vec<SourceFile> = Vec::new();
             let mut fixed = 0;
             for d in judged.diagnostics.iter().filter(|d| d.rule == r.id) {
-                let Some(fix) = d.fix.as_ref().filter(|f| f.applicability == Applicability::Safe && f.edits_source())
-                else {
+                let Some(fix) = d.fix.as_ref().filter(|f| f.applicability == Applicability::Safe) else {
                     continue;
                 };
                 fixed += 1;
                 for e in &fix.edits {
-                    if let Edit::Replace { range, text } = e {
-                        edits[d.file].push((range.clone(), text.clone()));
+                    match e {
+                        Edit::Replace { range, text } => edits[d.file].push((range.clone(), text.clone())),
+                        Edit::New { text } => {
+                            let like = &judged.files[d.file];
+                            let path = Path::new(&like.path).with_file_name(format!("zz_fix_{}.sql", added.len() + 1));
+                            let mut file = with_plan(SourceFile::new(path.display().to_string(), text.clone()), like);
+                            file.plan.fresh_group = None;
+                            added.push(file);
+                        }
                     }
                 }
             }
@@ -362,6 +371,7 @@ fn safe_fixes_apply_relint_clean_and_run_on_postgres() {
                 .iter()
                 .zip(edits.iter_mut())
                 .map(|(f, e)| with_plan(SourceFile::new(f.path.clone(), apply(&f.text, e)), f))
+                .chain(added)
                 .collect();
             let settings = Settings::new(&config_of(&case));
             let copies =
@@ -374,6 +384,25 @@ fn safe_fixes_apply_relint_clean_and_run_on_postgres() {
                     r.name,
                     case.stem,
                     fixed_files.iter().map(|f| f.text.as_str()).collect::<String>()
+                ));
+            }
+            // dbwarden never reports its own fix: no finding at all in the new migrations.
+            let own: Vec<&Diagnostic> = again.diagnostics.iter().filter(|d| d.file >= judged.files.len()).collect();
+            if !own.is_empty() {
+                failures.push(format!(
+                    "{}/{}: the fix's new statements are reported: {:?}",
+                    r.name,
+                    case.stem,
+                    own.iter().map(|d| format!("[{}] {}", d.rule, d.message)).collect::<Vec<_>>()
+                ));
+            }
+            let refused = |ds: &[Diagnostic]| ds.iter().filter(|d| d.rule == RuleId::ConcurrentInTransaction).count();
+            if refused(&again.diagnostics) > refused(&judged.diagnostics) {
+                failures.push(format!(
+                    "{}/{}: the fix puts `CONCURRENTLY` where a transaction refuses it:\n{}",
+                    r.name,
+                    case.stem,
+                    common::listing(&again, Path::new(""))
                 ));
             }
             let Some(original) = runs_on_postgres(&judged.files, settings.assume_in_transaction) else {
@@ -404,4 +433,80 @@ fn safe_fixes_apply_relint_clean_and_run_on_postgres() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Whether the index `name` is valid (`pg_index.indisvalid`); `None` when there is none.
+fn index_valid(c: &mut postgres::Client, name: &str) -> Option<bool> {
+    c.query_opt(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE x.relname = $1",
+        &[&name],
+    )
+    .unwrap()
+    .map(|r| r.get(0))
+}
+
+/// A concurrent build that fails (here a unique index over duplicate rows) leaves an invalid
+/// index behind (`pg_index.indisvalid` false), which `CREATE INDEX CONCURRENTLY IF NOT EXISTS`
+/// then reports as done. The fix dbwarden emits drops it first (`DROP INDEX CONCURRENTLY IF
+/// EXISTS`, a statement of its own), so the same fix, run again once the duplicates are gone,
+/// ends with a valid index and the constraint attached to it.
+#[test]
+fn a_failed_concurrent_build_is_retried_by_the_fix() {
+    let migrations = [
+        ("001_patients.sql", "CREATE TABLE patients (id bigint PRIMARY KEY, email text);\n"),
+        ("002_unique.sql", "ALTER TABLE patients ADD CONSTRAINT patients_email_key UNIQUE (email);\n"),
+    ];
+    let files = migrations.iter().map(|(p, t)| SourceFile::new((*p).to_owned(), (*t).to_owned())).collect();
+    let out = dbwarden::pipeline::lint(files, &Settings::new(&Config::default()));
+    let d = out
+        .diagnostics
+        .iter()
+        .find(|d| d.rule == RuleId::UniqueConstraintWithoutIndex)
+        .expect("unique-constraint-without-index reports the ALTER");
+    let fix = d.fix.as_ref().filter(|f| f.applicability == Applicability::Safe).expect("a safe fix");
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = fix
+        .edits
+        .iter()
+        .filter_map(|e| match e {
+            Edit::Replace { range, text } => Some((range.clone(), text.clone())),
+            Edit::New { .. } => None,
+        })
+        .collect();
+    let fixed = apply(&out.files[d.file].source.text, &mut edits);
+    let split = dbwarden::parse::split::split(&fixed);
+    let stmts: Vec<&str> = split.stmts.iter().map(|s| &fixed[s.range.clone()]).collect();
+    assert!(stmts[0].starts_with("DROP INDEX CONCURRENTLY IF EXISTS patients_email_key"), "{fixed}");
+    assert!(stmts.iter().all(|s| !s.contains("IF NOT EXISTS")), "{fixed}");
+
+    let Some(db) = common::db::TestDb::create("retry") else { return };
+    let mut c = db.client();
+    c.batch_execute(migrations[0].1).unwrap();
+    c.batch_execute("INSERT INTO patients VALUES (1, 'a@example.org'), (2, 'a@example.org'), (3, 'b@example.org')")
+        .unwrap();
+    // As a migration tool without a transaction runs the file: statement by statement.
+    let run = |c: &mut postgres::Client| stmts.iter().try_for_each(|s| c.batch_execute(s).map_err(pg_error));
+    let failed = run(&mut c).expect_err("the build fails on the duplicate emails");
+    assert!(failed.contains("could not create unique index"), "{failed}");
+    assert_eq!(
+        index_valid(&mut c, "patients_email_key"),
+        Some(false),
+        "a failed concurrent build leaves an invalid index"
+    );
+    // What the fix must not be: `IF NOT EXISTS` takes the invalid index for a built one.
+    c.batch_execute("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS patients_email_key ON patients (email)").unwrap();
+    assert_eq!(index_valid(&mut c, "patients_email_key"), Some(false));
+
+    c.batch_execute("DELETE FROM patients WHERE id = 2").unwrap();
+    run(&mut c).expect("the fix, run again, succeeds");
+    assert_eq!(index_valid(&mut c, "patients_email_key"), Some(true));
+    let attached: i64 = c
+        .query_one("SELECT count(*) FROM pg_constraint WHERE conname = 'patients_email_key' AND contype = 'u'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(attached, 1);
+    // Run once more after it succeeded: the `DROP INDEX` refuses the index its constraint now
+    // owns, and nothing changes.
+    let again = run(&mut c).expect_err("the constraint owns the index");
+    assert!(again.contains("requires it"), "{again}");
+    assert_eq!(index_valid(&mut c, "patients_email_key"), Some(true));
 }

@@ -399,3 +399,70 @@ fn every_rule_has_a_sarif_descriptor_when_enabled() {
     assert_eq!(v["runs"][0]["tool"]["driver"]["rules"].as_array().map(Vec::len), Some(enabled));
     assert!(enabled <= RULES.len());
 }
+
+/// Copies `from` (a folder of files and folders) into `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The examples of docs/output-formats.md are real output, not written by hand: the project of
+/// `fixtures/output-formats` (two migrations and a `dbwarden.toml`), linted from its root in a
+/// copy that is a repository of its own, in every format, exits 1 and prints what the page shows
+/// (SARIF trimmed there to one rule and one result: those are compared field by field).
+#[test]
+fn output_formats_page_shows_real_output() {
+    let page = std::fs::read_to_string(common::root().join("docs/output-formats.md")).unwrap();
+    let dir = temp_dir("page");
+    copy_tree(&common::root().join("fixtures/output-formats"), &dir);
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    let summary = dir.join("summary.md");
+    let run = |format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dbwarden"))
+            .current_dir(&dir)
+            .args(["lint", "--format", format])
+            .env("NO_COLOR", "1")
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut stale = Vec::new();
+    for format in ["human", "json", "github", "gitlab"] {
+        let out = run(format);
+        if !page.contains(out.trim_end()) {
+            stale.push(format!("--format {format}:\n{out}"));
+        }
+    }
+    let md = std::fs::read_to_string(&summary).unwrap();
+    if !page.contains(md.trim_end()) {
+        stale.push(format!("job summary:\n{md}"));
+    }
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let start = page.find("```json\n{\n  \"$schema\"").expect("the SARIF example") + "```json\n".len();
+    let shown: serde_json::Value = serde_json::from_str(&page[start..start + page[start..].find("```").unwrap()])
+        .expect("the SARIF example parses");
+    let result = &shown["runs"][0]["results"][0];
+    let real = sarif["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["ruleId"] == result["ruleId"]);
+    if real != Some(result) {
+        stale.push(format!("SARIF result:\n{}", serde_json::to_string_pretty(&real).unwrap()));
+    }
+    let rule = &shown["runs"][0]["tool"]["driver"]["rules"][0];
+    let real = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().iter().find(|r| r["id"] == rule["id"]);
+    for field in ["id", "name", "defaultConfiguration", "helpUri", "properties", "shortDescription"] {
+        if real.map(|r| &r[field]) != Some(&rule[field]) {
+            stale.push(format!("SARIF rule {field}: {}", real.map_or(serde_json::Value::Null, |r| r[field].clone())));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(stale.is_empty(), "docs/output-formats.md does not show the real output:\n{}", stale.join("\n\n"));
+}

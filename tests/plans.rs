@@ -104,7 +104,12 @@ fn over_budget_names_slow_nodes_and_cross_references_the_schema() {
     facts.index_leads.insert("reviews".into(), vec!["id".into(), "provider_id".into(), "org_id".into()]);
     facts.unindexed_fks.insert(
         "reviews_appointment_id_fkey".into(),
-        FkFact { table: "reviews".into(), columns: vec!["appointment_id".into()], referenced: "appointments".into() },
+        FkFact {
+            schema: "public".into(),
+            table: "reviews".into(),
+            columns: vec!["appointment_id".into()],
+            referenced: "appointments".into(),
+        },
     );
     let d = judge(&load(&base.join("over-budget/fail_seq_scan.json")), &facts);
     let m = message(&d, "over-budget");
@@ -115,7 +120,12 @@ fn over_budget_names_slow_nodes_and_cross_references_the_schema() {
     );
     let fix =
         d.iter().find(|d| d.rule == "seq-scan-discards-rows").and_then(|d| d.fix.as_ref().map(|f| f.preview(None)));
-    assert_eq!(fix.as_deref(), Some("CREATE INDEX CONCURRENTLY ON reviews (appointment_id);"));
+    assert_eq!(
+        fix.as_deref(),
+        Some(
+            "DROP INDEX CONCURRENTLY IF EXISTS reviews_appointment_id_idx;\nCREATE INDEX CONCURRENTLY reviews_appointment_id_idx ON reviews (appointment_id);"
+        )
+    );
 
     // A delete whose time is in the foreign-key trigger of an unindexed foreign key.
     let mut e = load(&base.join("fk-trigger-slow/fail_unindexed_fk.json"));

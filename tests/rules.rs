@@ -46,6 +46,51 @@ fn catalogue_entries_are_complete() {
     }
 }
 
+/// Every rule the code can report (the registry is the one list `RuleId` is made from, so a rule
+/// cannot be reported without being registered) has a catalogue entry whose references cite the
+/// PostgreSQL documentation, its generated page, and cases that exercise it: `fail_` and `pass_`
+/// fixtures in `fixtures/rules/NAME/` (plans for plan rules, SQL run on a database for live
+/// rules), or, for what the pipeline itself reports, a test of the binary that names it.
+#[test]
+fn every_rule_has_an_entry_docs_and_cases() {
+    let root = common::root();
+    let mut tests = String::new();
+    for f in fs::read_dir(root.join("tests")).unwrap().flatten() {
+        let name = f.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".rs") && name != "fixtures.rs" && name != "rules.rs" {
+            tests.push_str(&fs::read_to_string(f.path()).unwrap());
+        }
+    }
+    let mut missing = Vec::new();
+    for (i, r) in RULES.iter().enumerate() {
+        let e = rules::entry(i);
+        if !root.join(format!("rules/{}.toml", r.name)).is_file() {
+            missing.push(format!("{}: no rules/{}.toml", r.name, r.name));
+        }
+        if !root.join(format!("docs/rules/{}.md", r.name)).is_file() {
+            missing.push(format!("{}: no docs/rules/{}.md", r.name, r.name));
+        }
+        // internal-error is about dbwarden itself: PostgreSQL has nothing to say about it.
+        if r.id != rules::RuleId::InternalError && !e.references.iter().any(|u| u.contains("www.postgresql.org/docs/"))
+        {
+            missing.push(format!("{}: no reference to the PostgreSQL documentation", r.name));
+        }
+        let dir = root.join("fixtures/rules").join(r.name);
+        let cases: Vec<String> = fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        let fixtures = cases.iter().any(|c| c.starts_with("fail_")) && cases.iter().any(|c| c.starts_with("pass_"));
+        let tested = matches!(r.kind, Kind::Builtin) && tests.contains(&format!("\"{}\"", r.name));
+        if !fixtures && !tested {
+            missing.push(format!(
+                "{}: no fail_ and pass_ cases in fixtures/rules/{} (nor, for a rule the pipeline reports, a test in tests/ naming it)",
+                r.name, r.name
+            ));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
 #[test]
 fn catalogue_examples_behave_as_documented() {
     let mut failures = Vec::new();

@@ -54,6 +54,8 @@ impl Timing {
 /// A foreign key whose referencing columns no index leads with.
 #[derive(Debug, Clone)]
 pub struct FkFact {
+    /// The referencing table's schema.
+    pub schema: String,
     pub table: String,
     pub columns: Vec<String>,
     pub referenced: String,
@@ -68,6 +70,9 @@ pub struct Facts {
     pub unindexed_fks: HashMap<String, FkFact>,
     /// By table name (unqualified): the leading column of each of its indexes.
     pub index_leads: HashMap<String, Vec<String>>,
+    /// The relations (tables, indexes, ...) of each schema, by (schema, name): the names an
+    /// index a fix proposes must not take.
+    pub relations: std::collections::HashSet<(String, String)>,
 }
 
 impl Facts {

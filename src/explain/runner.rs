@@ -373,17 +373,22 @@ impl Session {
         {
             facts.index_leads.entry(row.get(0)).or_default().push(row.get(1));
         }
-        // Tables without any index are known too (every filter column on them is unindexed).
+        // Tables without any index are known too (every filter column on them is unindexed);
+        // and every relation's name, which an index a fix proposes must not take.
         for row in self
             .client
             .query(
-                "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+                "SELECT c.relname::text, n.nspname::text, c.relkind IN ('r', 'p', 'm')
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')",
                 &[],
             )
             .map_err(q)?
         {
-            facts.index_leads.entry(row.get(0)).or_default();
+            if row.get::<_, bool>(2) {
+                facts.index_leads.entry(row.get(0)).or_default();
+            }
+            facts.relations.insert((row.get(1), row.get(0)));
         }
         // Foreign keys whose columns are not the leading columns of any valid index.
         for row in self
@@ -391,8 +396,10 @@ impl Session {
             .query(
                 "SELECT con.conname::text, c.relname::text, r.relname::text,
                         array(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o)
-                              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o)
+                              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o),
+                        cn.nspname::text
                  FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_class r ON r.oid = con.confrelid
+                 JOIN pg_namespace cn ON cn.oid = c.relnamespace
                  WHERE con.contype = 'f' AND NOT EXISTS (
                      SELECT 1 FROM pg_index i WHERE i.indrelid = con.conrelid AND i.indisvalid
                        AND (i.indkey::int2[])[0:array_length(con.conkey, 1) - 1] @> con.conkey
@@ -401,9 +408,10 @@ impl Session {
             )
             .map_err(q)?
         {
-            facts
-                .unindexed_fks
-                .insert(row.get(0), FkFact { table: row.get(1), columns: row.get(3), referenced: row.get(2) });
+            facts.unindexed_fks.insert(
+                row.get(0),
+                FkFact { schema: row.get(4), table: row.get(1), columns: row.get(3), referenced: row.get(2) },
+            );
         }
         Ok(facts)
     }

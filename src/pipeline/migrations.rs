@@ -97,6 +97,8 @@ pub struct Analyzer<'s> {
     stats: Stats,
     /// Per file replayed so far: its install-script group (see [`Plan::fresh_group`]).
     fresh_groups: Vec<Option<u32>>,
+    /// Per file replayed so far: how each judged statement runs, by where it starts.
+    runs: Vec<Vec<(usize, RunsIn)>>,
 }
 
 impl<'s> Analyzer<'s> {
@@ -107,6 +109,7 @@ impl<'s> Analyzer<'s> {
             diagnostics: Vec::new(),
             stats: Stats { files, ..Stats::default() },
             fresh_groups: Vec::with_capacity(files),
+            runs: Vec::with_capacity(files),
         }
     }
 
@@ -117,10 +120,11 @@ impl<'s> Analyzer<'s> {
         let plan = &file.source.plan;
         self.fresh_groups.resize(i, None);
         self.fresh_groups.push(plan.fresh_group);
+        self.runs.resize_with(i + 1, Vec::new);
         self.stats.count_layout(plan.tool.name(), plan.role != Role::Forward);
         let result = catch_unwind(AssertUnwindSafe(|| {
             let run = Run { fi: i, file, settings: self.settings, fresh_groups: &self.fresh_groups };
-            lint_file(&run, &mut self.schema, &mut self.diagnostics, &mut self.stats);
+            lint_file(&run, &mut self.schema, &mut self.diagnostics, &mut self.stats, &mut self.runs[i]);
         }));
         if let Err(p) = result {
             self.diagnostics.truncate(start);
@@ -130,10 +134,12 @@ impl<'s> Analyzer<'s> {
 
     /// Runs the schema rules on the final model, then [`finish`].
     pub fn finish(self, files: &[ParsedFile]) -> Analysis {
-        let Self { settings, mut schema, mut diagnostics, stats, .. } = self;
+        let Self { settings, mut schema, mut diagnostics, stats, mut runs, .. } = self;
         schema.seal();
-        let ctx =
-            SchemaCtx::new(&schema, settings, None).with_file_tools(files.iter().map(|f| f.source.plan.tool).collect());
+        for r in &mut runs {
+            r.sort_by_key(|(start, _)| *start);
+        }
+        let ctx = SchemaCtx::new(&schema, settings, None).with_runs(&runs);
         run_schema_rules(&ctx, false, &mut diagnostics);
         let mut suppressions = Suppressions::default();
         for (fi, file) in files.iter().enumerate() {
@@ -260,7 +266,13 @@ fn non_transactional(action: &Action) -> bool {
     }
 }
 
-fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stats: &mut Stats) {
+fn lint_file(
+    run: &Run<'_>,
+    schema: &mut Schema,
+    out: &mut Vec<Diagnostic>,
+    stats: &mut Stats,
+    runs: &mut Vec<(usize, RunsIn)>,
+) {
     let Run { fi, file, settings, fresh_groups } = *run;
     let text = file.source.text.as_str();
     let baseline = file.source.plan.role != Role::Forward;
@@ -336,6 +348,7 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
                         }
                         _ => false,
                     },
+                inner: stmt.inner,
             },
             lock_timeout_set: txn.lock_timeout_set(),
             held: txn.held(),
@@ -343,6 +356,7 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
             new_tables: Default::default(),
             fresh_groups,
         };
+        runs.push((stmt.range.start, ctx.runs_in));
         for rule in RULES {
             let Kind::Statement(r) = rule.kind else { continue };
             let once = r.once_per_file();

@@ -13,7 +13,7 @@ use crate::explain::{ExplainConfig, Facts, Timing};
 use crate::parse::Stmt;
 use crate::parse::ir::{Action, AlterOp, AlterTable, ObjName};
 use crate::queries::{CapturedQuery, QuerySet};
-use crate::schema::{QualName, Schema, Table, free_name};
+use crate::schema::{QualName, Schema, Table, choose_name};
 use crate::source::layout::Tool;
 
 /// A rule that judges one statement, seeing the schema as it was before the statement.
@@ -48,13 +48,40 @@ pub struct RunsIn {
     /// such statements on their own (the Supabase CLI; Flyway, when the file holds nothing
     /// else).
     pub concurrently_ok: bool,
+    /// The statement is inside a `DO` block (which always runs in a transaction).
+    pub inner: bool,
 }
 
 impl RunsIn {
-    /// A fix that puts a `CONCURRENTLY` statement beside transactional ones (`CREATE UNIQUE
-    /// INDEX CONCURRENTLY` then `ALTER TABLE ... USING INDEX`) runs here.
+    /// How a new migration file of `tool` holding one statement runs it (no marker, no `BEGIN`):
+    /// where the new statements of a fix run.
+    pub fn new_file(tool: Tool, assume_in_transaction: bool) -> Self {
+        use crate::source::layout::TxnMode;
+        let (tool_transaction, one_query) = match tool.default_txn() {
+            TxnMode::Setting => (assume_in_transaction, false),
+            // Flyway runs a file of only statements refused in a transaction without one.
+            TxnMode::Wrapped if tool == Tool::Flyway => (false, false),
+            TxnMode::Wrapped | TxnMode::WrappedButNonTransactional => (true, false),
+            TxnMode::None => (false, false),
+            TxnMode::MultiStatement => (false, true),
+        };
+        Self {
+            tool,
+            tool_transaction,
+            block: false,
+            one_query,
+            concurrently_ok: !tool_transaction || tool == Tool::Supabase,
+            inner: false,
+        }
+    }
+
+    /// A fix that puts a `CONCURRENTLY` statement beside transactional ones that depend on it
+    /// (`CREATE UNIQUE INDEX CONCURRENTLY` then `ALTER TABLE ... USING INDEX`) runs here, in
+    /// order. Not where the tool wraps the file in a transaction: the Supabase CLI, which runs
+    /// the `CONCURRENTLY` statements on their own, runs them after the file's others, so the
+    /// `ALTER` would look for an index not built yet.
     pub fn mixed_ok(&self) -> bool {
-        self.concurrently_ok && !self.one_query && (self.tool == Tool::Supabase || !self.tool_transaction)
+        self.concurrently_ok && !self.one_query && !self.tool_transaction
     }
 }
 
@@ -198,41 +225,36 @@ pub struct SchemaCtx<'a> {
     pub migrations: Option<&'a Schema>,
     /// Relations the run's fixes create, so that no two fixes choose one name.
     fix_names: RefCell<HashSet<QualName>>,
-    /// The migration tool of each file of the run, by file index.
-    file_tools: Vec<Tool>,
+    /// Per migration file: where each judged statement starts and how it runs (empty for a
+    /// live database).
+    runs: &'a [Vec<(usize, RunsIn)>],
 }
 
 impl<'a> SchemaCtx<'a> {
     pub fn new(schema: &'a Schema, settings: &'a Settings, migrations: Option<&'a Schema>) -> Self {
-        Self { schema, settings, migrations, fix_names: RefCell::default(), file_tools: Vec::new() }
+        Self { schema, settings, migrations, fix_names: RefCell::default(), runs: &[] }
     }
 
-    /// The migration tool of each file of the run, by file index.
-    pub fn with_file_tools(mut self, tools: Vec<Tool>) -> Self {
-        self.file_tools = tools;
-        self
+    /// With how each statement of the migration files runs (see [`SchemaCtx::runs_in`]).
+    pub fn with_runs(self, runs: &'a [Vec<(usize, RunsIn)>]) -> Self {
+        Self { runs, ..self }
     }
 
-    /// The migration tool of the file an object comes from (`Plain` for a live object).
-    pub fn tool_of(&self, origin: &crate::schema::Origin) -> Tool {
-        origin.file().and_then(|f| self.file_tools.get(f).copied()).unwrap_or_default()
+    /// How the statement that defined an object runs (the innermost statement holding its
+    /// span); `None` for an object of a live database.
+    pub fn runs_in(&self, origin: &crate::schema::Origin) -> Option<RunsIn> {
+        let crate::schema::Origin::Source { file, span } = origin else { return None };
+        let stmts = self.runs.get(*file)?;
+        let at = stmts.partition_point(|(start, _)| *start <= span.start);
+        at.checked_sub(1).map(|i| stmts[i].1)
     }
 
-    /// Where a `CONCURRENTLY` statement a schema rule proposes can run, for the tool of the
-    /// file the object comes from: nowhere inside a Drizzle migration (drizzle-orm's
-    /// `migrate()` runs all pending migrations in one transaction).
-    pub fn concurrently_where(&self, origin: &crate::schema::Origin) -> Option<&'static str> {
-        (self.tool_of(origin) == Tool::Drizzle).then_some(
-            "outside drizzle: `drizzle-kit migrate` runs all pending migrations in one transaction, where `CONCURRENTLY` fails; run it by hand or from a deploy step outside drizzle (e.g. `psql -c`)",
-        )
-    }
-
-    /// A name for a relation (an index) a fix creates in schema `namespace`: `stem` + `suffix`,
-    /// numbered and cut to fit as PostgreSQL would, taken neither by the model nor by another
-    /// fix of this run (an `IF NOT EXISTS` on a taken name would silently do nothing).
-    pub fn fix_relation_name(&self, namespace: &str, stem: &str, suffix: &str) -> String {
+    /// A name for a relation (an index) a fix creates in schema `namespace`, made of `name1`,
+    /// `name2` and `label` as PostgreSQL makes it (cut to 63 bytes, numbered), taken neither by
+    /// the model nor by another fix of this run.
+    pub fn fix_relation_name(&self, namespace: &str, name1: &str, name2: Option<&str>, label: &str) -> String {
         let mut given = self.fix_names.borrow_mut();
-        let name = free_name(stem, suffix, |n| {
+        let name = choose_name(name1, name2, label, |n| {
             self.schema.relation_exists(namespace, n)
                 || given.contains(&QualName { schema: namespace.to_owned(), name: n.to_owned() })
         });

@@ -4,10 +4,10 @@ use sqlparser::tokenizer::Token;
 
 use crate::diagnostic::{Applicability, Edit};
 use crate::explain::plan::{Node, condition_columns};
-use crate::explain::{count, ms};
-use crate::parse::ir::{AlterTable, AlterTableOp, TypeName, quote_ident};
+use crate::explain::{Facts, count, ms};
+use crate::parse::ir::{AlterTable, AlterTableOp, ObjName, TypeName, quote_ident};
 use crate::parse::tokens;
-use crate::rules::{Report, StmtCtx};
+use crate::rules::{Report, RunsIn, StmtCtx};
 use crate::source::layout::Tool;
 
 /// The comment text contains the word PHI.
@@ -277,9 +277,13 @@ pub fn applicability_outside_transaction(ctx: &StmtCtx<'_>) -> Applicability {
 /// instead of where the finding is, written for the file's migration tool: the end of a help
 /// sentence that starts "move it ...".
 pub fn outside_transaction(ctx: &StmtCtx<'_>) -> String {
-    let r = &ctx.runs_in;
+    outside(&ctx.runs_in)
+}
+
+/// [`outside_transaction`] for a statement that runs as `r` says.
+pub fn outside(r: &RunsIn) -> String {
     let mut parts: Vec<&str> = Vec::new();
-    if ctx.stmt.inner {
+    if r.inner {
         parts.push("out of the `DO` block (which always runs in a transaction)");
     }
     if r.block {
@@ -314,12 +318,76 @@ pub fn outside_transaction(ctx: &StmtCtx<'_>) -> String {
 /// only when the file holds one statement: a second (`DROP INDEX CONCURRENTLY IF EXISTS`) needs
 /// a migration of its own.
 pub fn one_statement_per_file(ctx: &StmtCtx<'_>) -> bool {
-    ctx.runs_in.one_query
-        || (ctx.runs_in.tool_transaction
-            && matches!(
-                ctx.runs_in.tool,
-                Tool::Dbmate | Tool::GolangMigrate | Tool::Prisma | Tool::Diesel | Tool::GraphileMigrate
-            ))
+    ctx.runs_in.one_query || (ctx.runs_in.tool_transaction && one_statement_per_tool(ctx.runs_in.tool))
+}
+
+/// The retry-safe build of a new index `name` (in the schema of `table`): `DROP INDEX
+/// CONCURRENTLY IF EXISTS`, then `CREATE [UNIQUE] INDEX CONCURRENTLY name ON table rest`. A
+/// concurrent build that fails (a deadlock, a cancel, a duplicate key) leaves an invalid index
+/// of that name behind (`pg_index.indisvalid` false), which a retried `CREATE INDEX ... IF NOT
+/// EXISTS` would accept as done and an unnamed one would build a second time; the `DROP`
+/// removes it first. Two statements, each to run on its own, outside a transaction block.
+pub fn index_build(table: &ObjName, name: &str, unique: bool, rest: &str) -> [String; 2] {
+    let index = ObjName { schema: table.schema.clone(), name: name.to_owned() };
+    let unique = if unique { "UNIQUE " } else { "" };
+    [
+        format!("DROP INDEX CONCURRENTLY IF EXISTS {index};"),
+        format!("CREATE {unique}INDEX CONCURRENTLY {} ON {table} {rest};", quote_ident(name)),
+    ]
+}
+
+/// [`index_build`] for a plan's finding: an index on `table` (in `schema`, `None` when the plan
+/// does not say) over `columns`, named as `CREATE INDEX ON table (columns)` would name it, free
+/// among the target's relations of that schema (of any schema when it is not known).
+pub fn plan_index_build(facts: &Facts, schema: Option<&str>, table: &str, columns: &[String]) -> [String; 2] {
+    let addition = crate::schema::index_name_addition(columns);
+    let name = crate::schema::choose_name(table, Some(&addition), "idx", |n| {
+        facts.relations.iter().any(|(s, r)| r == n && schema.is_none_or(|schema| schema == s))
+    });
+    let target = ObjName { schema: schema.filter(|s| *s != "public").map(str::to_owned), name: table.to_owned() };
+    let cols = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
+    index_build(&target, &name, false, &format!("({cols})"))
+}
+
+/// How a fix that adds an index as new statements ([`index_build`]) is offered for a finding
+/// whose statement runs as `at` says (`None`: a live database, where the statements run as
+/// given): the end of the help (after "create the index `CONCURRENTLY`"), and whether the new
+/// statements may be offered as a fix. New statements are new migrations of the file's tool;
+/// where that tool runs them inside a transaction, where `CONCURRENTLY` fails, there is no fix
+/// and the help gives the statements and where they go instead.
+pub fn new_index_advice(at: Option<&RunsIn>, assume_in_transaction: bool, build: &[String; 2]) -> (String, bool) {
+    const RETRY: &str = "the `DROP INDEX CONCURRENTLY IF EXISTS` first removes the invalid index a failed build leaves behind, so the pair can be run again";
+    let Some(at) = at else {
+        return (format!(", each statement on its own (not in a transaction block): {RETRY}"), true);
+    };
+    let new = RunsIn::new_file(at.tool, assume_in_transaction);
+    if !new.concurrently_ok {
+        // No migration of this tool runs it as written: no fix, the statements and where they go.
+        let [drop, create] = build;
+        return (
+            format!(
+                ", outside a transaction (not in this file, whose transaction refuses `CONCURRENTLY`): `{drop}` then `{create}`, moved {}; {RETRY}",
+                outside(&new)
+            ),
+            false,
+        );
+    }
+    let here = if !at.concurrently_ok || at.one_query {
+        " (not in this file: `CONCURRENTLY` cannot run in the transaction this statement runs in)"
+    } else {
+        ""
+    };
+    let apart = if new.one_query {
+        ", each statement in a migration of its own (the tool sends a file as one query string, which PostgreSQL runs in one transaction when it holds several)"
+    } else {
+        ""
+    };
+    (format!(", in a new migration{here}{apart}: {RETRY}"), true)
+}
+
+/// The tool's opt-out from its transaction holds one statement per migration.
+fn one_statement_per_tool(tool: Tool) -> bool {
+    matches!(tool, Tool::Dbmate | Tool::GolangMigrate | Tool::Prisma | Tool::Diesel | Tool::GraphileMigrate)
 }
 
 /// Offers the fix of an `ADD CONSTRAINT` sub-command (`op`) that validates every row under a

@@ -3,7 +3,7 @@
 pub mod catalog;
 mod replay;
 
-pub use replay::{FileInfo, apply};
+pub use replay::{FileInfo, apply, default_index_name, index_column_names};
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -535,34 +535,93 @@ impl Schema {
 /// The longest identifier PostgreSQL keeps (NAMEDATALEN - 1), bytes.
 pub const MAX_IDENT: usize = 63;
 
-/// A name made of `stem` and `suffix` that fits [`MAX_IDENT`] and that `taken` refuses for none
-/// of: `stem` + `suffix`, else `stem` + 1, 2, ... + `suffix`, the stem cut (on a character
-/// boundary) to fit, as PostgreSQL chooses the names of indexes and constraints.
-pub fn free_name(stem: &str, suffix: &str, mut taken: impl FnMut(&str) -> bool) -> String {
-    for n in 0..10_000u32 {
-        let digits = if n == 0 { String::new() } else { n.to_string() };
-        let mut end = stem.len().min(MAX_IDENT.saturating_sub(suffix.len() + digits.len()));
-        while !stem.is_char_boundary(end) {
-            end -= 1;
+/// `bytes` cut to at most `max` bytes on a character boundary (PostgreSQL's `pg_mbcliplen`).
+fn clip(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// PostgreSQL's `makeObjectName`: `name1_name2_label` (or `name1_label`), the longer of the two
+/// names cut first, byte by byte, until the whole fits [`MAX_IDENT`] bytes.
+pub fn make_object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    let overhead = label.len() + 1 + usize::from(name2.is_some());
+    let avail = MAX_IDENT.saturating_sub(overhead);
+    let (mut n1, mut n2) = (name1.len(), name2.map_or(0, str::len));
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
         }
-        let name = format!("{}{digits}{suffix}", &stem[..end]);
+    }
+    let mut out = clip(name1, n1).to_owned();
+    if let Some(name2) = name2 {
+        out.push('_');
+        out.push_str(clip(name2, n2));
+    }
+    out.push('_');
+    out.push_str(label);
+    out
+}
+
+/// PostgreSQL's `ChooseRelationName` (and `ChooseConstraintName`): [`make_object_name`] with
+/// `label`, else with `label1`, `label2`, ... until `taken` refuses none: the name
+/// `CREATE INDEX ON t (a, b)` gives its index (`t_a_b_idx`, then `t_a_b_idx1`).
+pub fn choose_name(name1: &str, name2: Option<&str>, label: &str, mut taken: impl FnMut(&str) -> bool) -> String {
+    for n in 0..10_000u32 {
+        let label = if n == 0 { label.to_owned() } else { format!("{label}{n}") };
+        let name = make_object_name(name1, name2, &label);
         if !taken(&name) {
             return name;
         }
     }
-    format!("{stem}{suffix}")
+    make_object_name(name1, name2, label)
+}
+
+/// PostgreSQL's `ChooseIndexNameAddition`: the index's column names joined by `_`, stopped once
+/// [`MAX_IDENT`] bytes are reached.
+pub fn index_name_addition<S: AsRef<str>>(columns: &[S]) -> String {
+    let mut out = String::new();
+    for c in columns {
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(clip(c.as_ref(), MAX_IDENT));
+        if out.len() > MAX_IDENT {
+            break;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
-mod free_name_tests {
+mod name_tests {
     use super::*;
 
     #[test]
-    fn free_names_are_numbered_and_fit_63_bytes() {
-        assert_eq!(free_name("visits_patient_id", "_idx", |_| false), "visits_patient_id_idx");
-        assert_eq!(free_name("visits_patient_id", "_idx", |n| n == "visits_patient_id_idx"), "visits_patient_id1_idx");
+    fn names_are_chosen_as_postgresql_chooses_them() {
+        let none = |_: &str| false;
+        assert_eq!(choose_name("visits", Some("patient_id"), "idx", none), "visits_patient_id_idx");
+        assert_eq!(
+            choose_name("visits", Some("patient_id"), "idx", |n| n == "visits_patient_id_idx"),
+            "visits_patient_id_idx1"
+        );
+        assert_eq!(choose_name("t", None, "pkey", none), "t_pkey");
+        // The longer name is cut first: PostgreSQL 15 names the index of
+        // `CREATE INDEX ON <40 a's> (<40 b's>)` `aaa..a(29)_bbb..b(29)_idx`.
+        let n = choose_name(&"a".repeat(40), Some(&"b".repeat(40)), "idx", none);
+        assert_eq!(n, format!("{}_{}_idx", "a".repeat(29), "b".repeat(29)));
+        let n = choose_name(&"a".repeat(10), Some(&"b".repeat(70)), "idx", none);
+        assert_eq!(n, format!("{}_{}_idx", "a".repeat(10), "b".repeat(48)));
+        assert_eq!(n.len(), MAX_IDENT);
+        // Cut on a character boundary.
         let long = "é".repeat(40);
-        let n = free_name(&long, "_idx", |_| false);
-        assert!(n.len() <= MAX_IDENT && n.ends_with("_idx"), "{n}");
+        let n = choose_name(&long, Some("x"), "idx", none);
+        assert!(n.len() <= MAX_IDENT && n.ends_with("_x_idx") && n.starts_with('é'), "{n}");
+        assert_eq!(index_name_addition(&["a", "b"]), "a_b");
+        assert!(index_name_addition(&vec!["c".repeat(40); 5]).len() <= 2 * MAX_IDENT);
     }
 }

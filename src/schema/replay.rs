@@ -745,19 +745,139 @@ fn drop_object(schema: &mut Schema, kind: DropKind, name: &QualName) {
     }
 }
 
+/// The column names PostgreSQL derives for an index's keys and `INCLUDE` columns
+/// (`ChooseIndexColumnNames`): a column's name; for an expression, what `FigureIndexColname`
+/// finds (a function's name, a cast column's name) or `expr`; repeats numbered (`lower`,
+/// `lower1`).
+pub fn index_column_names(keys: &[IndexKey], include: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(keys.len() + include.len());
+    let names = keys
+        .iter()
+        .map(|k| match k {
+            IndexKey::Column(c) => c.clone(),
+            IndexKey::Expr(e) => figure_colname(e).unwrap_or_else(|| "expr".to_owned()),
+        })
+        .chain(include.iter().cloned());
+    for orig in names {
+        let mut name = orig.clone();
+        let mut i = 1u32;
+        while out.contains(&name) {
+            let digits = i.to_string();
+            let mut end = orig.len().min(super::MAX_IDENT - digits.len());
+            while !orig.is_char_boundary(end) {
+                end -= 1;
+            }
+            name = format!("{}{digits}", &orig[..end]);
+            i += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
+/// The name `FigureColname` gives an index expression, as far as its text shows it: a column
+/// (`(org_id)`, `t.org_id`), a function call (`lower(email)` is `lower`), a cast (the name of
+/// what is cast, else the type's); `None` for anything else (PostgreSQL says `expr`).
+fn figure_colname(expr: &str) -> Option<String> {
+    let toks = crate::parse::tokens::tokenize(expr).ok()?;
+    let sig = crate::parse::tokens::significant(expr, &toks, 0);
+    figure(&sig)
+}
+
+fn figure(mut t: &[crate::parse::tokens::Tok]) -> Option<String> {
+    use sqlparser::tokenizer::Token;
+    // Parentheses around the whole expression.
+    while t.len() >= 2
+        && matches!(t[0].token, Token::LParen)
+        && matches!(t[t.len() - 1].token, Token::RParen)
+        && closing(t, 0) == Some(t.len() - 1)
+    {
+        t = &t[1..t.len() - 1];
+    }
+    // A top-level `::` cast: the name of what is cast, else the type's.
+    let mut depth = 0i32;
+    let mut cast = None;
+    for (i, x) in t.iter().enumerate() {
+        match x.token {
+            Token::LParen | Token::LBracket => depth += 1,
+            Token::RParen | Token::RBracket => depth -= 1,
+            Token::DoubleColon if depth == 0 => cast = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(i) = cast {
+        return figure(&t[..i]).or_else(|| t.get(i + 1..).and_then(|ty| ty.iter().rev().find_map(type_word)));
+    }
+    if t.first().is_some_and(|x| x.is_kw("case")) {
+        return Some("case".to_owned());
+    }
+    // `x AT TIME ZONE z` is a call of `timezone`.
+    if t.windows(3).any(|w| w[0].is_kw("at") && w[1].is_kw("time") && w[2].is_kw("zone")) {
+        return Some("timezone".to_owned());
+    }
+    // A (qualified) column, or a function call.
+    let mut i = 0;
+    loop {
+        let name = t.get(i)?.ident()?;
+        match t.get(i + 1).map(|x| &x.token) {
+            None => return Some(name),
+            Some(Token::Period) => i += 2,
+            Some(Token::LParen) if closing(t, i + 1) == Some(t.len() - 1) => {
+                if i > 0 || !t[0].is_kw("cast") {
+                    return Some(name);
+                }
+                // `CAST(x AS type)`: as a `::` cast.
+                let inner = &t[2..t.len() - 1];
+                let mut depth = 0i32;
+                let at = inner.iter().position(|x| {
+                    match x.token {
+                        Token::LParen => depth += 1,
+                        Token::RParen => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0 && x.is_kw("as")
+                })?;
+                return figure(&inner[..at]).or_else(|| inner[at + 1..].iter().rev().find_map(type_word));
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The index of the parenthesis closing the one at `open`.
+fn closing(t: &[crate::parse::tokens::Tok], open: usize) -> Option<usize> {
+    use sqlparser::tokenizer::Token;
+    let mut depth = 0i32;
+    for (i, x) in t.iter().enumerate().skip(open) {
+        match x.token {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn type_word(t: &crate::parse::tokens::Tok) -> Option<String> {
+    t.ident()
+}
+
+/// The name PostgreSQL gives an index created without one (`ChooseIndexName`): `table_cols_idx`,
+/// numbered when a relation of the schema has it.
+pub fn default_index_name(schema: &Schema, ci: &CreateIndex) -> String {
+    let table = QualName::resolve(&ci.table);
+    let cols = super::index_name_addition(&index_column_names(&ci.keys, &ci.include));
+    super::choose_name(&table.name, Some(&cols), "idx", |n| schema.relation_exists(&table.schema, n))
+}
+
 fn create_index(schema: &mut Schema, ci: &CreateIndex, info: &FileInfo) {
     let table = QualName::resolve(&ci.table);
-    let idx_name = ci.name.clone().unwrap_or_else(|| {
-        let cols: Vec<&str> = ci
-            .keys
-            .iter()
-            .map(|k| match k {
-                IndexKey::Column(c) => c.as_str(),
-                IndexKey::Expr(_) => "expr",
-            })
-            .collect();
-        format!("{}_{}_idx", table.name, cols.join("_"))
-    });
+    let idx_name = ci.name.clone().unwrap_or_else(|| default_index_name(schema, ci));
     let key = QualName { schema: table.schema.clone(), name: idx_name };
     if ci.if_not_exists && schema.indexes.contains_key(&key) {
         return;
@@ -786,6 +906,28 @@ fn create_index(schema: &mut Schema, ci: &CreateIndex, info: &FileInfo) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_column_names_follow_postgresql() {
+        let e = |s: &str| IndexKey::Expr(s.into());
+        let c = |s: &str| IndexKey::Column(s.into());
+        // Checked on PostgreSQL 15: `CREATE INDEX ON t (...)` names.
+        assert_eq!(index_column_names(&[e("lower(b)")], &[]), ["lower"]);
+        assert_eq!(index_column_names(&[e("(a + 1)")], &[]), ["expr"]);
+        assert_eq!(index_column_names(&[c("a")], &["b".into()]), ["a", "b"]);
+        assert_eq!(index_column_names(&[e("(b::int)")], &[]), ["b"]);
+        assert_eq!(
+            index_column_names(&[e("lower(b)"), e("upper(b)"), e("lower(b)")], &[]),
+            ["lower", "upper", "lower1"]
+        );
+        assert_eq!(index_column_names(&[e("public.f(x, y)")], &[]), ["f"]);
+        assert_eq!(index_column_names(&[e("CAST(created_at AS date)")], &[]), ["created_at"]);
+        assert_eq!(index_column_names(&[e("CAST(created_at AT TIME ZONE 'UTC' AS date)")], &[]), ["timezone"]);
+        assert_eq!(index_column_names(&[e("(CASE WHEN a > 0 THEN 1 END)")], &[]), ["case"]);
+        assert_eq!(index_column_names(&[e("((\"OrgId\"))")], &[]), ["OrgId"]);
+        assert_eq!(index_column_names(&[e("(data->>'k')")], &[]), ["expr"]);
+        assert_eq!(index_column_names(&[e("('x'::text)")], &[]), ["text"]);
+    }
 
     fn replay(sql: &str) -> Schema {
         let mut schema = Schema::default();

@@ -83,7 +83,7 @@ impl Tool {
     }
 
     /// Whether the tool runs each migration file inside one transaction by default.
-    fn default_txn(self) -> TxnMode {
+    pub fn default_txn(self) -> TxnMode {
         match self {
             Tool::Plain => TxnMode::Setting,
             // sqitch runs each script with psql as written; its templates carry BEGIN/COMMIT.

@@ -1,7 +1,8 @@
-use crate::diagnostic::Applicability;
+use crate::diagnostic::{Applicability, Edit};
 use crate::rules::{PlanCtx, PlanRule};
 use crate::rules::util::{list, pct};
 use crate::rules::Sink;
+use crate::rules::util::plan_index_build;
 use crate::explain::ms;
 
 pub struct FkTriggerSlow;
@@ -31,7 +32,7 @@ impl PlanRule for FkTriggerSlow {
                     fk.table, fk.table
                 ));
                 if fix.is_none() {
-                    fix = Some(format!("CREATE INDEX CONCURRENTLY ON {} ({cols});", fk.table));
+                    fix = Some(plan_index_build(ctx.facts, Some(&fk.schema), &fk.table, &fk.columns));
                 }
             }
             hits.push(h);
@@ -40,8 +41,13 @@ impl PlanRule for FkTriggerSlow {
             return;
         }
         let r = sink.report(None, list(&hits));
-        if let Some(f) = fix {
-            r.fix_new("index the referencing columns", Applicability::Safe, f);
+        if let Some([drop, create]) = fix {
+            r.help("index the referencing columns, `CONCURRENTLY`, each statement on its own: `DROP INDEX CONCURRENTLY IF EXISTS` first removes the invalid index a failed build leaves behind, so the pair can be run again".to_owned())
+                .fix(
+                    "drop any invalid index a failed build left, then index the referencing columns `CONCURRENTLY`",
+                    Applicability::Safe,
+                    vec![Edit::New { text: drop }, Edit::New { text: create }],
+                );
         }
     }
 }

@@ -1,6 +1,7 @@
-use crate::diagnostic::Applicability;
+use crate::diagnostic::{Applicability, Edit};
 use crate::rules::{PlanCtx, PlanRule};
 use crate::rules::Sink;
+use crate::rules::util::plan_index_build;
 use crate::rules::util::{columns, discarded_by_filter, list};
 
 pub struct SeqScanDiscardsRows;
@@ -21,7 +22,7 @@ impl PlanRule for SeqScanDiscardsRows {
             if !unindexed.is_empty() {
                 h.push_str(&format!(" (no index on `{table}` leads with {})", columns(&unindexed)));
                 if fix.is_none() && unindexed.len() == 1 {
-                    fix = Some(format!("CREATE INDEX CONCURRENTLY ON {table} ({});", unindexed[0]));
+                    fix = Some(plan_index_build(ctx.facts, n.schema.as_deref(), &table, &unindexed[..1]));
                 }
             }
             hits.push(h);
@@ -31,8 +32,13 @@ impl PlanRule for SeqScanDiscardsRows {
         }
         let r = sink
             .report(None, list(&hits));
-        if let Some(f) = fix {
-            r.fix_new("add an index for the filter", Applicability::Safe, f);
+        if let Some([drop, create]) = fix {
+            r.help("index the filtered column, `CONCURRENTLY`, each statement on its own: `DROP INDEX CONCURRENTLY IF EXISTS` first removes the invalid index a failed build leaves behind, so the pair can be run again".to_owned())
+                .fix(
+                    "drop any invalid index a failed build left, then index the filtered column `CONCURRENTLY`",
+                    Applicability::Safe,
+                    vec![Edit::New { text: drop }, Edit::New { text: create }],
+                );
         }
     }
 }

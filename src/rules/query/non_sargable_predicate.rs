@@ -104,11 +104,21 @@ impl QueryRule for NonSargablePredicate {
                     table.name
                 ),
             )
-            .help(format!(
-                "compare the bare column with a transformed constant, or add an expression index: `CREATE INDEX CONCURRENTLY ON {} (({}))`",
-                table.name,
-                shown.replace(&format!("{}.", scope[i].qualifier), "")
-            ));
+            .help({
+                let expr = shown.replace(&format!("{}.", scope[i].qualifier), "");
+                // Named as `CREATE INDEX ON t ((expr))` would name it.
+                let names = crate::schema::index_column_names(&[IndexKey::Expr(expr.clone())], &[]);
+                let addition = crate::schema::index_name_addition(&names);
+                let name = crate::schema::choose_name(&table.name.name, Some(&addition), "idx", |n| {
+                    ctx.schema.relation_exists(&table.name.schema, n)
+                });
+                let schema = (table.name.schema != "public").then(|| table.name.schema.clone());
+                let target = crate::parse::ir::ObjName { schema, name: table.name.name.clone() };
+                let [drop, create] = crate::rules::util::index_build(&target, &name, false, &format!("(({expr}))"));
+                format!(
+                    "compare the bare column with a transformed constant, or add an expression index: `{drop}` then `{create}`, each on its own"
+                )
+            });
             return;
         }
     }

@@ -1,12 +1,12 @@
-use crate::diagnostic::Applicability;
+use crate::diagnostic::{Applicability, Edit};
 use crate::diagnostic::Impact;
 use std::collections::BTreeSet;
 
 use crate::rules::Sink;
-use crate::parse::ir::{ConstraintKind, IndexKey, RefAction, quote_ident};
-use crate::rules::util::normalise_expr;
+use crate::parse::ir::{ConstraintKind, IndexKey, ObjName, RefAction, quote_ident};
+use crate::rules::util::{index_build, new_index_advice, normalise_expr};
 use crate::rules::{SchemaCtx, SchemaRule};
-use crate::schema::{Index, Schema, Table};
+use crate::schema::{Index, Schema, Table, index_name_addition};
 
 pub struct UnindexedForeignKey;
 
@@ -71,9 +71,15 @@ impl SchemaRule for UnindexedForeignKey {
                     continue;
                 }
                 let cols = fk.columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
-                let stem = format!("{}_{}", table.name.name, fk.columns.join("_"));
-                let idx = quote_ident(&ctx.fix_relation_name(&table.name.schema, &stem, "_idx"));
-                let report = sink
+                // The name `CREATE INDEX ON t (cols)` would get, free in the schema.
+                let addition = index_name_addition(&fk.columns);
+                let idx = ctx.fix_relation_name(&table.name.schema, &table.name.name, Some(&addition), "idx");
+                let schema = (table.name.schema != "public").then(|| table.name.schema.clone());
+                let target = ObjName { schema, name: table.name.name.clone() };
+                let build = index_build(&target, &idx, false, &format!("({cols})"));
+                let (help, offer) =
+                    new_index_advice(ctx.runs_in(&c.origin).as_ref(), ctx.settings.assume_in_transaction, &build);
+                let mut report = sink
                     .report_at(
                         &c.origin,
                         format!(
@@ -81,16 +87,15 @@ impl SchemaRule for UnindexedForeignKey {
                             c.name, table.name, fk.ref_table, table.name
                         ),
                     )
-                    .help(match ctx.concurrently_where(&c.origin) {
-                        Some(place) => format!("create an index whose leading columns are the foreign key columns, `CONCURRENTLY`, {place}"),
-                        None => "create an index whose leading columns are the foreign key columns, `CONCURRENTLY`".to_owned(),
-                    })
-                    // In a Drizzle project no new migration can run it: not safe to add as one.
-                    .fix_new(
-                        "index the foreign key columns `CONCURRENTLY`",
-                        if ctx.concurrently_where(&c.origin).is_some() { Applicability::Unsafe } else { Applicability::Safe },
-                        format!("CREATE INDEX CONCURRENTLY IF NOT EXISTS {idx} ON {} ({cols});", table.name),
+                    .help(format!("create an index whose leading columns are the foreign key columns, `CONCURRENTLY`{help}"));
+                if offer {
+                    let [drop, create] = build;
+                    report = report.fix(
+                        "drop any invalid index a failed build left, then index the foreign key columns `CONCURRENTLY`",
+                        Applicability::Safe,
+                        vec![Edit::New { text: drop }, Edit::New { text: create }],
                     );
+                }
                 // On a live database, severity follows the referencing table's size: a scan of a
                 // small table is cheap; an action that writes (CASCADE, SET NULL/DEFAULT) keeps a
                 // medium table at the configured severity.

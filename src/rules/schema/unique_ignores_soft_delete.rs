@@ -1,6 +1,6 @@
 use crate::rules::Sink;
-use crate::parse::ir::{ConstraintKind, Generated, IndexKey};
-use crate::rules::util::{normalise_expr, volatile_call};
+use crate::parse::ir::{ConstraintKind, Generated, IndexKey, ObjName, quote_ident};
+use crate::rules::util::{index_build, normalise_expr, volatile_call};
 use crate::rules::{SchemaCtx, SchemaRule};
 
 pub struct UniqueIgnoresSoftDelete;
@@ -61,12 +61,42 @@ impl SchemaRule for UniqueIgnoresSoftDelete {
                 continue;
             }
             let what = if index.constraint.is_some() { "unique constraint" } else { "unique index" };
+            // The partial index, named as `CREATE UNIQUE INDEX ON t (keys)` would name it.
+            let names = crate::schema::index_column_names(&index.keys, &index.include);
+            let addition = crate::schema::index_name_addition(&names);
+            let name = ctx.fix_relation_name(&table.name.schema, &table.name.name, Some(&addition), "idx");
+            let keys = index
+                .keys
+                .iter()
+                .map(|k| match k {
+                    IndexKey::Column(c) => quote_ident(c),
+                    IndexKey::Expr(e) => e.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let schema = (table.name.schema != "public").then(|| table.name.schema.clone());
+            let target = ObjName { schema, name: table.name.name.clone() };
+            let build = index_build(&target, &name, true, &format!("({keys}) WHERE {} IS NULL", quote_ident(col)));
             sink.report_at(&index.origin,
                 format!("{what} `{}` on soft-delete table `{}` also counts deleted rows: re-creating a soft-deleted row fails", index.name.name, table.name),
             )
-            .help(match ctx.concurrently_where(&index.origin) {
-                Some(place) => format!("make it a partial unique index: `CREATE UNIQUE INDEX CONCURRENTLY ... WHERE {col} IS NULL`, {place}"),
-                None => format!("make it a partial unique index: `CREATE UNIQUE INDEX CONCURRENTLY ... WHERE {col} IS NULL`"),
+            .help({
+                // Where the pair can run, for the tool of the file that made the index (nowhere
+                // in a Drizzle migration: drizzle runs all pending migrations in one transaction).
+                let (at, runs_as_written) = crate::rules::util::new_index_advice(
+                    ctx.runs_in(&index.origin).as_ref(),
+                    ctx.settings.assume_in_transaction,
+                    &build,
+                );
+                match runs_as_written {
+                    true => format!(
+                        "make it a partial unique index: build one beside it with `{drop}` then `{create}`{at}; then drop the old one",
+                        drop = build[0],
+                        create = build[1].trim_end_matches(';')
+                    ),
+                    // The advice names the statements itself.
+                    false => format!("make it a partial unique index and drop the old one: build the new one beside it{at}"),
+                }
             });
         }
     }

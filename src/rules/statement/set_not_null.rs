@@ -1,5 +1,5 @@
 use crate::diagnostic::{Applicability, Edit};
-use crate::schema::free_name;
+use crate::schema::choose_name;
 use sqlparser::tokenizer::Token;
 
 use crate::rules::Sink;
@@ -67,7 +67,7 @@ impl StatementRule for SetNotNull {
             let t = &at.name;
             // A name no constraint of the table has (the fix's `ADD CONSTRAINT` would fail).
             let taken = |n: &str| ctx.schema.constraints_of(&at.name).iter().any(|c| c.name == n);
-            let fresh = || quote_ident(&free_name(&format!("{}_{}", at.name.name, column), "_not_null", taken));
+            let fresh = || quote_ident(&choose_name(&at.name.name, Some(column), "not_null", taken));
             // A `NOT VALID` not-null constraint on the column already (PostgreSQL 18): validating
             // it is all that is needed (a column has one not-null constraint).
             let pending = ctx.schema.constraints_of(&at.name).iter().find(|c| {
@@ -87,8 +87,11 @@ impl StatementRule for SetNotNull {
             } else if added.is_none() {
                 let check = fresh();
                 let add = format!("ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID;");
+                // The later migration's `SET NOT NULL` takes ACCESS EXCLUSIVE (briefly: the check
+                // spares it the scan) and must not queue without a `lock_timeout` either.
+                let timeout = if ctx.in_transaction { "SET lock_timeout = '5s';\n" } else { "" };
                 let rest = format!(
-                    "ALTER TABLE {t} VALIDATE CONSTRAINT {check};\nALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;\nALTER TABLE {t} DROP CONSTRAINT {check};"
+                    "{timeout}ALTER TABLE {t} VALIDATE CONSTRAINT {check};\nALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;\nALTER TABLE {t} DROP CONSTRAINT {check};"
                 );
                 split_fix(report, ctx, "prove the column `NOT NULL` with a `NOT VALID` check", add, rest);
             }

@@ -1,7 +1,8 @@
 use crate::diagnostic::Applicability;
 use crate::rules::util::outside_transaction;
 use crate::rules::Sink;
-use crate::parse::ir::{AlterOp, ConstraintKind, quote_ident};
+use crate::parse::ir::{AlterOp, ConstraintKind, ObjName, quote_ident};
+use crate::schema::{choose_name, index_name_addition};
 use crate::parse::tokens;
 use crate::rules::{StatementRule, StmtCtx};
 
@@ -88,20 +89,25 @@ impl StatementRule for UniqueConstraintWithoutIndex {
             {
                 continue;
             }
+            // The name `ADD CONSTRAINT` would give it (`ChooseConstraintName`), so the `DROP`
+            // of a retry finds the invalid index a failed build left.
+            let namespace = t.schema.as_deref().unwrap_or("public");
             let cname = name.unwrap_or_else(|| {
+                let taken = |n: &str| ctx.schema.relation_exists(namespace, n);
                 if kind == "PRIMARY KEY" {
-                    format!("{}_pkey", t.name)
+                    choose_name(&t.name, None, "pkey", taken)
                 } else {
-                    format!("{}_{}_key", t.name, columns.join("_"))
+                    choose_name(&t.name, Some(&index_name_addition(&columns)), "key", taken)
                 }
             });
+            let index = ObjName { schema: t.schema.clone(), name: cname.clone() };
             let cname = quote_ident(&cname);
             let cols = columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ");
             report.fix_statement(
-                "build the unique index `CONCURRENTLY`, then attach it",
+                "drop any invalid index a failed build left, build the unique index `CONCURRENTLY`, then attach it",
                 Applicability::Safe,
                 format!(
-                    "CREATE UNIQUE INDEX CONCURRENTLY {cname} ON {t} ({cols});\nALTER TABLE {t} ADD CONSTRAINT {cname} {kind} USING INDEX {cname};"
+                    "DROP INDEX CONCURRENTLY IF EXISTS {index};\nCREATE UNIQUE INDEX CONCURRENTLY {cname} ON {t} ({cols});\nALTER TABLE {t} ADD CONSTRAINT {cname} {kind} USING INDEX {cname};"
                 ),
             );
         }
