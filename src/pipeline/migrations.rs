@@ -148,9 +148,24 @@ impl<'s> Analyzer<'s> {
         diagnostics.retain(|d| {
             d.rule == RuleId::InternalError || files.get(d.file).is_none_or(|f| f.source.plan.role == Role::Forward)
         });
+        drop_dynamic_fixes(&mut diagnostics, files);
         let ran = |r: RuleId| matches!(r.def().kind, Kind::Statement(_) | Kind::Schema(_) | Kind::Builtin);
         let diagnostics = finish(diagnostics, settings, suppressions, &ran);
         Analysis { diagnostics, schema, stats }
+    }
+}
+
+/// Findings on statements built at run time (a `DO` block's `EXECUTE`), or on objects they
+/// created, keep their help but lose their fix: no edit can rewrite a string built at run time.
+fn drop_dynamic_fixes(diagnostics: &mut [Diagnostic], files: &[ParsedFile]) {
+    let dynamic: Vec<Vec<std::ops::Range<usize>>> = files
+        .iter()
+        .map(|f| f.stmts.iter().filter(|s| s.dynamic.is_some()).map(|s| s.range.clone()).collect())
+        .collect();
+    for d in diagnostics.iter_mut().filter(|d| d.fix.is_some()) {
+        if dynamic.get(d.file).is_some_and(|r| r.iter().any(|r| r.start <= d.span.start && d.span.end <= r.end)) {
+            d.fix = None;
+        }
     }
 }
 
