@@ -842,7 +842,8 @@ fn format(mut args: Vec<Val>, whole: &Range<usize>) -> Res<Built> {
         }
         let Some(&conv) = b.get(i) else { return Err("its format string ends in `%`".into()) };
         if !matches!(conv, b's' | b'I' | b'L') {
-            return Err(format!("its format string uses `{}`", &s[spec_start..(i + 1).min(s.len())]));
+            let spec: String = s[spec_start..].chars().take(i + 1 - spec_start).collect();
+            return Err(format!("its format string uses `{spec}`"));
         }
         i += 1;
         let k = match arg {
@@ -926,6 +927,9 @@ mod tests {
             "DO $$ BEGIN EXECUTE unknown_thing || ' x'; END $$;",
             "DO $$ BEGIN EXECUTE 'CREATE INDEX ON'; END $$;",
             "DO $$ BEGIN EXECUTE format('CREATE INDEX %5s ON t (a)', 'i'); END $$;",
+            "DO $$ BEGIN EXECUTE format('CREATE INDEX %é ON t (a)', 'i'); END $$;",
+            "DO $$ BEGIN EXECUTE format('CREATE INDEX %1$é ON t (a)', 'i'); END $$;",
+            "DO $$ BEGIN EXECUTE E'CREATE INDEX \\é' || 'x'; END $$;",
         ] {
             let found = run(sql);
             assert!(matches!(found.as_slice(), [f] if matches!(f.dynamic, Dynamic::NotChecked(_))), "{sql}: {found:?}");
