@@ -259,6 +259,7 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
         if !stmt.inner {
             count(stats, file, stmt);
         }
+        txn.before(stmt.inner);
         if baseline {
             // Replayed, not judged.
             txn.after(&stmt.action);
@@ -321,7 +322,11 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
                 reported_once.push(rule.id);
             }
         }
-        txn.after(&stmt.action);
+        if stmt.inner {
+            txn.after_inner(&stmt.action);
+        } else {
+            txn.after(&stmt.action);
+        }
         let phi_marked = stmt.leading_comments.clone().any(|c| suppress::is_phi_annotation(file.comment_text(c)));
         schema::apply(schema, &stmt.action, &FileInfo { file: fi, span: stmt.range.clone(), phi_marked });
     }
