@@ -5,10 +5,11 @@
 //! is built from constants this module evaluates it as PL/pgSQL would: string literals (`'...'`,
 //! `E'...'`, dollar quotes), `||`, `format()` (`%s`, `%I`, `%L`, `%%`, positional `%1$I`),
 //! `concat()`, `quote_ident()`, `quote_literal()`, `quote_nullable()`, casts, and the block's
-//! variables. A variable assigned once, from such an expression, before the `EXECUTE` stands for
-//! its value; any other variable (a loop variable, a declared one set by `SELECT ... INTO`)
-//! stands for an identifier made of its name, as a template placeholder without a value does
-//! (see `placeholder.rs`): `CREATE INDEX ON t (x)`.
+//! variables. A variable assigned from such an expression before the `EXECUTE` stands for its
+//! value, when that is its only assignment or the last one with no control word between it and
+//! the `EXECUTE` (`sql := ...; EXECUTE sql;`); any other variable (a loop variable, one set by
+//! `SELECT ... INTO`) stands for an identifier made of its name, as a template placeholder
+//! without a value does (see `placeholder.rs`): `CREATE INDEX ON t (x)`.
 //!
 //! The evaluated text keeps a map back to the file ([`Built`]): each byte of a literal comes
 //! from its byte in the file, anything else (an escape, a quoted identifier, a placeholder) from
@@ -196,7 +197,29 @@ struct Var {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Env {
     vars: Vec<Var>,
+    /// File offsets of the control words of the body (`IF`, `ELSE`, `LOOP`, `END`, ...): an
+    /// assignment with none between it and a use is the value the use sees.
+    control: Vec<usize>,
 }
+
+/// Words that start, divide or end a PL/pgSQL control structure or leave it.
+const CONTROL: [&str; 15] = [
+    "if",
+    "then",
+    "else",
+    "elsif",
+    "elseif",
+    "loop",
+    "end",
+    "when",
+    "exception",
+    "begin",
+    "return",
+    "exit",
+    "continue",
+    "case",
+    "while",
+];
 
 /// The significant tokens of `text[range]`, in file offsets.
 fn tokens_in(text: &str, range: Range<usize>) -> Vec<Token> {
@@ -247,6 +270,8 @@ impl Env {
         let mut declaring = false;
         let mut start = true;
         let mut i = 0;
+        env.control =
+            toks.iter().filter(|t| CONTROL.iter().any(|k| is_kw(text, t, k))).map(|t| t.range.start).collect();
         while i < toks.len() {
             let t = &toks[i];
             let word = |kw: &str| is_kw(text, t, kw);
@@ -363,15 +388,24 @@ impl Env {
         &mut self.vars[i]
     }
 
+    /// The assignment of `v` whose value a use at `before` sees: the last one before it with no
+    /// control word in between (`sql := ...; EXECUTE sql;`), else the only one, before it.
+    fn assignment<'v>(&self, v: &'v Var, before: usize) -> Option<&'v Assign> {
+        let last = v.assigns.iter().rev().find(|a| a.at < before)?;
+        let lo = self.control.partition_point(|&c| c < last.at);
+        let straight = self.control.get(lo).is_none_or(|&c| c >= before);
+        (straight || v.assigns.len() == 1).then_some(last)
+    }
+
     /// Why a variable's value is not known at `before`, as a clause for a message.
     fn why_unknown(&self, name: &str, before: usize) -> &'static str {
         let Some(v) = self.get(name).or_else(|| name.split_once('.').and_then(|(r, _)| self.get(r))) else { return "" };
         if v.set_otherwise {
             ", set by a query or a loop"
-        } else if v.assigns.len() > 1 {
-            ", assigned more than once"
         } else if v.assigns.first().is_none_or(|a| a.at >= before) {
             ", not assigned before it"
+        } else if self.assignment(v, before).is_none() {
+            ", assigned more than once"
         } else {
             ", assigned from an expression that is not evaluated"
         }
@@ -513,10 +547,7 @@ fn leading_word(text: &str, toks: &[Token], env: &Env, before: usize, depth: usi
         && let Some((name, _)) = var_name(text, toks, 0)
         && let Some(v) = env.get(&name)
     {
-        let [a] = v.assigns.as_slice() else { return None };
-        if a.at >= before {
-            return None;
-        }
+        let a = env.assignment(v, before)?;
         return leading_word(text, &tokens_in(text, a.expr.clone()), env, a.at, depth + 1);
     }
     // The literal that starts the text: the first token, or `format(`'s first argument.
@@ -733,10 +764,7 @@ impl Eval<'_> {
         if var.name != name || var.set_otherwise || self.depth >= VAR_DEPTH {
             return Ok(unknown);
         }
-        let [a] = var.assigns.as_slice() else { return Ok(unknown) };
-        if a.at >= self.before {
-            return Ok(unknown);
-        }
+        let Some(a) = self.env.assignment(var, self.before) else { return Ok(unknown) };
         let toks = tokens_in(self.text, a.expr.clone());
         let mut inner = Eval { text: self.text, env: self.env, before: a.at, depth: self.depth + 1 };
         match inner.expr_all(&toks) {
@@ -911,8 +939,15 @@ mod tests {
         let sql = "DO $$ DECLARE s text; BEGIN s := format('DROP TABLE %I', 'old_x'); EXECUTE s; END $$;";
         let found = run(sql);
         assert!(matches!(&found[0].action, Action::Drop { names, .. } if names[0].name == "old_x"), "{found:?}");
-        // Assigned twice: not known.
-        let sql = "DO $$ DECLARE s text; BEGIN s := 'DROP TABLE a'; s := 'DROP TABLE b'; EXECUTE s; END $$;";
+        // Assigned twice, in branches: not known.
+        let sql = "DO $$ DECLARE s text; BEGIN IF x THEN s := 'DROP TABLE a'; ELSE s := 'DROP TABLE b'; END IF; EXECUTE s; END $$;";
+        assert!(matches!(run(sql)[0].dynamic, Dynamic::NotChecked(_)));
+        // Assigned twice, once right before the EXECUTE: that value.
+        let sql =
+            "DO $$ DECLARE s text; BEGIN s := 'CREATE TABLE a ()'; EXECUTE s; s := 'DROP TABLE b'; EXECUTE s; END $$;";
+        assert!(matches!(&run(sql)[0].action, Action::Drop { names, .. } if names[0].name == "b"));
+        // ... but not across a loop's end.
+        let sql = "DO $$ DECLARE s text; BEGIN LOOP s := 'DROP TABLE b'; END LOOP; s := 'x'; IF y THEN s := 'DROP TABLE c'; END IF; EXECUTE s; END $$;";
         assert!(matches!(run(sql)[0].dynamic, Dynamic::NotChecked(_)));
         // Declared with a value.
         let sql = "DO $$ DECLARE s text := 'DROP TABLE a'; BEGIN EXECUTE s; END $$;";
@@ -961,5 +996,48 @@ mod tests {
         }
         assert_eq!(b.range(1..2, &(10..20)), 11..12);
         assert_eq!(b.range(2..4, &(10..20)), 12..18);
+    }
+
+    /// Truncated and mutated bodies never panic, and every statement found stays in the file
+    /// on character boundaries.
+    #[test]
+    fn never_panics_and_never_points_outside() {
+        let seeds = [
+            "DO $$ DECLARE r record; s text := 'x'; BEGIN FOR r IN SELECT 1 LOOP EXECUTE format('CREATE INDEX %1$I ON %2$s.%I (a) -- %%', r.t, s, 'é'); EXECUTE E'DROP TABLE \\x41\\u00e9\\'' || quote_literal(s) || $q$;ALTER TABLE t ADD c int$q$; END LOOP; END $$;",
+            "DO $$ BEGIN EXECUTE 'CREATE INDEX i ON t (a)'; EXECUTE s; s := concat('a', 'b'); EXECUTE (SELECT 1); END $$;",
+        ];
+        let inserts = ["'", "%", "$", "\\", "é", "(", ")", "||", ";", "$$", "%1$", "E'", ":=", "INTO", "\""];
+        let mut seed = 0x2545_f491_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for base in seeds {
+            for _ in 0..400 {
+                let mut text = base.to_owned();
+                for _ in 0..(next() % 4) {
+                    let mut at = usize::try_from(next() % text.len() as u64).unwrap_or(0);
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    let ins = inserts[usize::try_from(next() % inserts.len() as u64).unwrap_or(0)];
+                    text.insert_str(at, ins);
+                }
+                let mut cut = usize::try_from(next() % (text.len() as u64 + 1)).unwrap_or(0);
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                for t in [&text[..], &text[..cut]] {
+                    let (stmts, _, _) =
+                        crate::parse::parse_source(&crate::source::SourceFile::new("f.sql", t.to_owned()));
+                    for s in stmts.iter().filter(|s| s.dynamic.is_some()) {
+                        assert!(s.range.start < s.range.end && s.range.end <= t.len(), "{t}: {s:?}");
+                        assert!(t.is_char_boundary(s.range.start) && t.is_char_boundary(s.range.end), "{t}: {s:?}");
+                    }
+                }
+            }
+        }
     }
 }
