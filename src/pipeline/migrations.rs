@@ -278,6 +278,7 @@ fn lint_file(run: &Run<'_>, schema: &mut Schema, out: &mut Vec<Diagnostic>, stat
         }
         let ctx = StmtCtx {
             stmt,
+            earlier: &file.stmts[..si],
             later: &file.stmts[si + 1..],
             text,
             schema,
