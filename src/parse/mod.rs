@@ -1,5 +1,6 @@
 //! Statement splitting, sqlparser, the fallback recogniser, spans and suppressions.
 
+pub mod dynamic;
 pub mod ir;
 pub mod lex;
 mod lower;
@@ -16,6 +17,7 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use crate::source::SourceFile;
+use dynamic::Dynamic;
 use ir::Action;
 use lex::{Kind, Mode};
 use placeholder::{Placeholders, Respelled, Where};
@@ -42,6 +44,9 @@ pub struct Stmt {
     pub inner: bool,
     /// Indices into `ParsedFile::comments` of the comments on the lines before the statement.
     pub leading_comments: Range<usize>,
+    /// Built at run time by a `DO` block's `EXECUTE` (`range` is then the `EXECUTE`'s
+    /// expression): evaluated, or not checked and why.
+    pub dynamic: Option<Dynamic>,
 }
 
 #[derive(Debug)]
@@ -81,7 +86,14 @@ pub fn parse_source_with(source: &SourceFile, values: &Placeholders) -> (Vec<Stm
         let range = placeholder::statement_start(text, raw.range.clone())..raw.range.end;
         let (action, status) = parse_statement_in(text, range.clone(), values, Where::Script);
         let is_do = matches!(action, Action::Do);
-        stmts.push(Stmt { range: range.clone(), action, status, inner: false, leading_comments: leading });
+        stmts.push(Stmt {
+            range: range.clone(),
+            action,
+            status,
+            inner: false,
+            leading_comments: leading,
+            dynamic: None,
+        });
         if is_do {
             do_block_statements(text, range, values, &mut stmts, &mut comments, 0);
         }
@@ -94,6 +106,7 @@ pub fn parse_source_with(source: &SourceFile, values: &Placeholders) -> (Vec<Stm
                 status: Status::Failed { message: e.message.to_owned(), at: e.range.start },
                 inner: false,
                 leading_comments: 0..0,
+                dynamic: None,
             });
         }
         // Stable: a statement and an error found at its start keep that order.
@@ -397,14 +410,39 @@ fn do_block_statements(
     let pieces = split::split(body);
     let base = comments.len();
     comments.extend(pieces.comments.iter().map(|c| body_start + c.start..body_start + c.end));
+    // The block's variables, read only when it runs dynamic SQL.
+    let env = contains_word(body, "execute").then(|| dynamic::Env::scan(text, body_start..body_end));
     for raw in pieces.stmts {
         let piece = &body[raw.range.clone()];
         let Ok(toks) = tokens::tokenize(piece) else { continue };
         let toks = tokens::significant(piece, &toks, body_start + raw.range.start);
-        let Some(start) = plain_sql_start(&toks) else { continue };
-        let inner = toks[start].range.start..body_start + raw.range.end;
-        let before = pieces.comments.partition_point(|c| body_start + c.start < inner.start);
-        let leading = base + raw.leading_comments.start..base + before.max(raw.leading_comments.start);
+        let Some(start) = control_words_end(&toks) else { continue };
+        let piece_end = body_start + raw.range.end;
+        let leading_before = |at: usize| {
+            let before = pieces.comments.partition_point(|c| body_start + c.start < at);
+            base + raw.leading_comments.start..base + before.max(raw.leading_comments.start)
+        };
+        if toks[start].is_kw("execute")
+            && let Some(env) = &env
+        {
+            let leading = leading_before(toks[start].range.start);
+            for f in dynamic::execute(text, toks[start].range.end..piece_end, env, values) {
+                out.push(Stmt {
+                    range: f.range,
+                    action: f.action,
+                    status: f.status,
+                    inner: true,
+                    leading_comments: leading.clone(),
+                    dynamic: Some(f.dynamic),
+                });
+            }
+            continue;
+        }
+        if !dynamic::JUDGED.iter().any(|k| toks[start].is_kw(k)) {
+            continue;
+        }
+        let inner = toks[start].range.start..piece_end;
+        let leading = leading_before(inner.start);
         let (action, status) = parse_statement_in(text, inner.clone(), values, Where::Body);
         if matches!(action, Action::Do) {
             if depth < DO_DEPTH {
@@ -416,12 +454,17 @@ fn do_block_statements(
         if matches!(status, Status::Failed { .. }) {
             continue;
         }
-        out.push(Stmt { range: inner, action, status, inner: true, leading_comments: leading });
+        out.push(Stmt { range: inner, action, status, inner: true, leading_comments: leading, dynamic: None });
     }
 }
 
-/// Skips PL/pgSQL control words before a plain SQL statement; the index of its first token.
-fn plain_sql_start(toks: &[Tok]) -> Option<usize> {
+/// `word` appears in `text`, ignoring ASCII case (a cheap test before reading a body closely).
+fn contains_word(text: &str, word: &str) -> bool {
+    text.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
+/// Skips PL/pgSQL control words before a statement; the index of its first token.
+fn control_words_end(toks: &[Tok]) -> Option<usize> {
     let find = |from: usize, kw: &str| toks[from..].iter().position(|t| t.is_kw(kw)).map(|p| from + p + 1);
     let mut i = 0;
     loop {
@@ -440,11 +483,7 @@ fn plain_sql_start(toks: &[Tok]) -> Option<usize> {
             break;
         }
     }
-    let t = toks.get(i)?;
-    ["create", "alter", "drop", "reindex", "cluster", "lock", "refresh", "truncate", "comment", "set", "vacuum", "do"]
-        .iter()
-        .any(|k| t.is_kw(k))
-        .then_some(i)
+    (i < toks.len()).then_some(i)
 }
 
 #[cfg(test)]

@@ -344,7 +344,7 @@ fn psql_variable(text: &str, i: usize, values: &Placeholders) -> Option<(usize, 
 
 /// The identifier a placeholder without a value becomes: its name in lower case, with `_` for
 /// anything but ASCII letters and digits, quoted where PostgreSQL would need it.
-fn default_ident(name: &str) -> String {
+pub(crate) fn default_ident(name: &str) -> String {
     let mut s: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
     if s.is_empty() {

@@ -155,9 +155,24 @@ impl<'s> Analyzer<'s> {
         diagnostics.retain(|d| {
             d.rule == RuleId::InternalError || files.get(d.file).is_none_or(|f| f.source.plan.role == Role::Forward)
         });
+        drop_dynamic_fixes(&mut diagnostics, files);
         let ran = |r: RuleId| matches!(r.def().kind, Kind::Statement(_) | Kind::Schema(_) | Kind::Builtin);
         let diagnostics = finish(diagnostics, settings, suppressions, &ran);
         Analysis { diagnostics, schema, stats }
+    }
+}
+
+/// Findings on statements built at run time (a `DO` block's `EXECUTE`), or on objects they
+/// created, keep their help but lose their fix: no edit can rewrite a string built at run time.
+fn drop_dynamic_fixes(diagnostics: &mut [Diagnostic], files: &[ParsedFile]) {
+    let dynamic: Vec<Vec<std::ops::Range<usize>>> = files
+        .iter()
+        .map(|f| f.stmts.iter().filter(|s| s.dynamic.is_some()).map(|s| s.range.clone()).collect())
+        .collect();
+    for d in diagnostics.iter_mut().filter(|d| d.fix.is_some()) {
+        if dynamic.get(d.file).is_some_and(|r| r.iter().any(|r| r.start <= d.span.start && d.span.end <= r.end)) {
+            d.fix = None;
+        }
     }
 }
 
@@ -303,6 +318,7 @@ fn lint_file(
         if !stmt.inner {
             count(stats, file, stmt);
         }
+        txn.before(stmt.inner);
         if baseline {
             // Replayed, not judged.
             txn.after(&stmt.action);
@@ -321,6 +337,7 @@ fn lint_file(
         }
         let ctx = StmtCtx {
             stmt,
+            earlier: &file.stmts[..si],
             later: &file.stmts[si + 1..],
             text,
             schema,
@@ -372,7 +389,11 @@ fn lint_file(
         }
         let locks = crate::rules::locks::table_locks(&stmt.action, schema);
         txn.took(locks);
-        txn.after(&stmt.action);
+        if stmt.inner {
+            txn.after_inner(&stmt.action);
+        } else {
+            txn.after(&stmt.action);
+        }
         let phi_marked = stmt.leading_comments.clone().any(|c| suppress::is_phi_annotation(file.comment_text(c)));
         schema::apply(schema, &stmt.action, &FileInfo { file: fi, span: stmt.range.clone(), phi_marked });
     }

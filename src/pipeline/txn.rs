@@ -19,6 +19,9 @@ pub struct TxnState {
     /// The table locks the current transaction holds (PostgreSQL keeps each until the
     /// transaction ends), strongest per table.
     held: Vec<(QualName, Lock)>,
+    /// `SET LOCAL lock_timeout` inside a `DO` block run outside a transaction block: the block
+    /// runs in a transaction of its own, so the setting holds until the block ends.
+    do_block_timeout: bool,
 }
 
 impl TxnState {
@@ -64,7 +67,25 @@ impl TxnState {
 
     /// A non-zero `lock_timeout` is in effect.
     pub fn lock_timeout_set(&self) -> bool {
-        self.session_timeout || self.local_timeout
+        self.session_timeout || self.local_timeout || self.do_block_timeout
+    }
+
+    /// The next statement is a top-level one (`inner`: one inside a `DO` block): a `DO`
+    /// block's own transaction, if it had one, has ended.
+    pub fn before(&mut self, inner: bool) {
+        if !inner {
+            self.do_block_timeout = false;
+        }
+    }
+
+    /// The state after `action`, a statement inside a `DO` block, ran.
+    pub fn after_inner(&mut self, action: &Action) {
+        match action {
+            Action::Set { name, value, local: true } if name == "lock_timeout" && !self.in_transaction() => {
+                self.do_block_timeout = !is_zero_duration(value);
+            }
+            _ => self.after(action),
+        }
     }
 
     /// The state after `action` ran.
@@ -81,6 +102,7 @@ impl TxnState {
                 let on = !is_zero_duration(value);
                 if !*local {
                     self.session_timeout = on;
+                    self.do_block_timeout &= on;
                 } else if self.in_transaction() {
                     // Outside a transaction block `SET LOCAL` only warns and has no effect.
                     self.local_timeout = on;
@@ -119,6 +141,27 @@ mod tests {
         assert!(t.in_transaction() && t.lock_timeout_set());
         t.after(&Action::Commit);
         assert!(!t.in_transaction() && !t.lock_timeout_set());
+    }
+
+    #[test]
+    fn local_timeout_in_a_do_block_lasts_until_the_block_ends() {
+        // Outside a transaction block, a DO block runs in a transaction of its own.
+        let mut t = TxnState::new(false);
+        t.before(false); // the DO statement
+        t.before(true);
+        t.after_inner(&set("'5s'", true));
+        t.before(true);
+        assert!(t.lock_timeout_set());
+        t.before(false); // the next top-level statement
+        assert!(!t.lock_timeout_set());
+        // Inside one, `SET LOCAL` holds until the block's COMMIT.
+        t.after(&Action::Begin);
+        t.before(true);
+        t.after_inner(&set("'5s'", true));
+        t.before(false);
+        assert!(t.lock_timeout_set());
+        t.after(&Action::Commit);
+        assert!(!t.lock_timeout_set());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::sink::Sink;
 use crate::explain::plan::{Explain, Node};
 use crate::explain::{ExplainConfig, Facts, Timing};
 use crate::parse::Stmt;
-use crate::parse::ir::{Action, AlterOp, AlterTable, ObjName};
+use crate::parse::ir::{Action, AlterOp, AlterTable, DropKind, ObjName};
 use crate::queries::{CapturedQuery, QuerySet};
 use crate::schema::{QualName, Schema, Table, choose_name};
 use crate::source::layout::Tool;
@@ -88,6 +88,8 @@ impl RunsIn {
 /// What a statement rule sees.
 pub struct StmtCtx<'a> {
     pub stmt: &'a Stmt,
+    /// The statements of the file before this one (also those inside `DO` blocks).
+    pub earlier: &'a [Stmt],
     /// The statements of the file after this one (also those inside `DO` blocks).
     pub later: &'a [Stmt],
     /// The file's text.
@@ -176,6 +178,16 @@ impl StmtCtx<'_> {
                 matches!(&op.op, AlterOp::RenameTable { to }
                     if *to == key.name && QualName::resolve(&at.name).schema == key.schema)
             }),
+            _ => false,
+        })
+    }
+
+    /// An earlier statement of this file dropped the table `name` (a table swap: `DROP TABLE
+    /// t; ALTER TABLE t_new RENAME TO t`): a table moved to that name takes its place.
+    pub fn was_dropped_earlier(&self, name: &ObjName) -> bool {
+        let key = QualName::resolve(name);
+        self.earlier.iter().any(|s| match &s.action {
+            Action::Drop { kind: DropKind::Table, names, .. } => names.iter().any(|n| QualName::resolve(n) == key),
             _ => false,
         })
     }

@@ -28,6 +28,7 @@ macro_rules! rule_list {
                 UniqueConstraintWithoutIndex unique_constraint_without_index "unique-constraint-without-index",
                 BlockingMaintenance blocking_maintenance "blocking-maintenance",
                 MissingLockTimeout missing_lock_timeout "missing-lock-timeout",
+                DynamicSqlNotChecked dynamic_sql_not_checked "dynamic-sql-not-checked",
             }
             schema {
                 UnindexedForeignKey unindexed_foreign_key "unindexed-foreign-key",

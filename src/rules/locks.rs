@@ -57,6 +57,9 @@ pub fn table_locks(action: &Action, schema: &crate::schema::Schema) -> Vec<(crat
                         Lock::AccessExclusive
                     }
                     AlterOp::ValidateConstraint { .. } | AlterOp::LightweightOther => Lock::ShareUpdateExclusive,
+                    // `ENABLE` / `DISABLE [REPLICA | ALWAYS] TRIGGER` (also `ALL`, `USER`): SHARE
+                    // ROW EXCLUSIVE (ALTER TABLE reference; pg_locks on PostgreSQL 15 agrees).
+                    AlterOp::TriggerState { .. } => Lock::ShareRowExclusive,
                     // The attached table (and a default partition) are locked ACCESS EXCLUSIVE;
                     // the parent SHARE UPDATE EXCLUSIVE since PostgreSQL 12.
                     AlterOp::AttachPartition { partition } => {

@@ -1,5 +1,5 @@
 use crate::rules::Sink;
-use crate::parse::ir::{AlterOp};
+use crate::parse::ir::{AlterOp, ObjName};
 use crate::rules::{StatementRule, StmtCtx};
 
 pub struct RenameTable;
@@ -9,6 +9,11 @@ impl StatementRule for RenameTable {
         let Some(at) = ctx.alter_of_existing_table() else { return };
         for op in &at.ops {
             match &op.op {
+                // A table swap: the renamed table takes the place of one this file dropped,
+                // so the application keeps a table of that name (`drop-table` is silent on the
+                // drop for the same reason).
+                AlterOp::RenameTable { to }
+                    if ctx.was_dropped_earlier(&ObjName { schema: at.name.schema.clone(), name: to.clone() }) => {}
                 AlterOp::RenameTable { to } => {
                     sink.report(op.span.clone(), format!("renaming table `{}` to `{to}` breaks the application version still running against the old name", at.name))
                         .help("rename the table and create a view with the old name (`CREATE VIEW old AS SELECT * FROM new`) until no deployed code uses it");
