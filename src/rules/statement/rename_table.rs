@@ -7,6 +7,11 @@ pub struct RenameTable;
 impl StatementRule for RenameTable {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
         let Some(at) = ctx.alter_of_existing_table() else { return };
+        // Built at run time, of a table the history does not know (its name comes from a
+        // variable, e.g. a loop over partitions): which table is renamed is not known.
+        if ctx.stmt.dynamic.is_some() && ctx.table(&at.name).is_none() {
+            return;
+        }
         for op in &at.ops {
             match &op.op {
                 // A table swap: the renamed table takes the place of one this file dropped,
