@@ -17,6 +17,7 @@ ap.add_argument("--corpus", default="../shared/corpus")
 ap.add_argument("--out")
 ap.add_argument("--sample", type=int, default=0)
 ap.add_argument("--seed", type=int, default=11)
+ap.add_argument("--with-help", action="store_true", help="print each sampled finding's help line too")
 ap.add_argument("--extra", action="append", default=[], help="extra argument for dbwarden lint")
 args = ap.parse_args()
 
@@ -53,10 +54,12 @@ for repo, n in sorted(per_repo.items()):
 if args.out:
     with open(args.out, "w") as fh:
         for f in everything:
-            fh.write(json.dumps({k: f.get(k) for k in ("repo", "rule", "severity", "file", "line", "column", "message")}) + "\n")
+            fh.write(json.dumps({k: f.get(k) for k in ("repo", "rule", "severity", "file", "line", "column", "message", "help")}) + "\n")
 if args.sample:
     rng = random.Random(args.seed)
     statement = [f for f in everything if f["rule"] not in ("syntax-error",)]
     for i, f in enumerate(rng.sample(statement, min(args.sample, len(statement))), 1):
         rel = os.path.relpath(f["file"], args.corpus) if f.get("file") else "-"
         print(f"{i:3}. [{f['rule']}] {rel}:{f.get('line')}:{f.get('column')}  {f['message'][:160]}")
+        if args.with_help and f.get("help"):
+            print(f"       help: {f['help']}")
