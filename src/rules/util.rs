@@ -300,6 +300,7 @@ pub fn outside(r: &RunsIn) -> String {
         Tool::Dbmate => "to a migration file of its own under `-- migrate:up transaction:false`, one statement per file (dbmate sends the section as one query string, which PostgreSQL runs in one transaction when it holds several)",
         Tool::Flyway => "to a migration file of its own (`V<n>__name.sql`) holding only statements that cannot run in a transaction, which Flyway runs without one (or add a `V<n>__name.sql.conf` beside it saying `executeInTransaction=false`)",
         Tool::GolangMigrate => "to a migration file of its own holding only that one statement (golang-migrate sends the file as one query string, which PostgreSQL runs in one transaction when it holds several; sqlx: also make `-- no-transaction` the file's first line)",
+        Tool::Popx => "alone to a migration of its own whose file name says `.autocommit.` (`<version>_<name>.postgres.autocommit.up.sql`), which ory's popx runs without a transaction (gobuffalo pop has no such opt-out: run it outside pop)",
         Tool::Prisma => "to a migration of its own whose `migration.sql` holds only that one statement (Prisma sends the file as one query string, which PostgreSQL runs in one transaction when it holds several)",
         Tool::Diesel => "to a migration of its own, one statement per migration, whose `metadata.toml` says `run_in_transaction = false`",
         Tool::Drizzle => "out of drizzle: `drizzle-kit migrate` runs all pending migrations in one transaction, so no drizzle migration can hold it; run it by hand or from a deploy step outside drizzle (e.g. `psql -c`, one statement per call) after the migrations it depends on",
@@ -387,7 +388,10 @@ pub fn new_index_advice(at: Option<&RunsIn>, assume_in_transaction: bool, build:
 
 /// The tool's opt-out from its transaction holds one statement per migration.
 fn one_statement_per_tool(tool: Tool) -> bool {
-    matches!(tool, Tool::Dbmate | Tool::GolangMigrate | Tool::Prisma | Tool::Diesel | Tool::GraphileMigrate)
+    matches!(
+        tool,
+        Tool::Dbmate | Tool::GolangMigrate | Tool::Popx | Tool::Prisma | Tool::Diesel | Tool::GraphileMigrate
+    )
 }
 
 /// Offers the fix of an `ADD CONSTRAINT` sub-command (`op`) that validates every row under a

@@ -22,6 +22,8 @@ pub enum Tool {
     Sqitch,
     Flyway,
     GolangMigrate,
+    /// ory's popx (and gobuffalo pop): `<version>_<name>.postgres.up.sql`.
+    Popx,
     Diesel,
     Goose,
     Dbmate,
@@ -35,11 +37,12 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 14] = [
+    pub const ALL: [Tool; 15] = [
         Tool::Plain,
         Tool::Sqitch,
         Tool::Flyway,
         Tool::GolangMigrate,
+        Tool::Popx,
         Tool::Diesel,
         Tool::Goose,
         Tool::Dbmate,
@@ -58,6 +61,7 @@ impl Tool {
             Tool::Sqitch => "sqitch",
             Tool::Flyway => "flyway",
             Tool::GolangMigrate => "golang-migrate",
+            Tool::Popx => "popx",
             Tool::Diesel => "diesel",
             Tool::Goose => "goose",
             Tool::Dbmate => "dbmate",
@@ -75,7 +79,8 @@ impl Tool {
         let name = name.trim().to_ascii_lowercase().replace('_', "-");
         let name = match name.as_str() {
             "unknown" | "none" => "plain",
-            "sqlx" | "migrate" | "ory" | "popx" => "golang-migrate",
+            "sqlx" | "migrate" => "golang-migrate",
+            "ory" | "pop" => "popx",
             "graphile" => "graphile-migrate",
             other => other,
         };
@@ -92,7 +97,10 @@ impl Tool {
             // transaction when it holds more than one statement.
             Tool::GolangMigrate | Tool::Prisma => TxnMode::MultiStatement,
             Tool::Supabase => TxnMode::WrappedButNonTransactional,
+            // popx runs each file as one query string in a transaction it opens (tx.Exec), unless
+            // the file's name says `.autocommit.` (ory/x popx/match.go, migration_box.go).
             Tool::Flyway
+            | Tool::Popx
             | Tool::Diesel
             | Tool::Goose
             | Tool::Dbmate
@@ -443,11 +451,14 @@ fn detect(path: &Path, inside: &Path, dirs: &mut DirFacts, forward: bool) -> Res
     // golang-migrate sends the file as one query string; ory/popx (`<v>_<name>.postgres.up.sql`)
     // wraps each file in a transaction unless its name says `.autocommit.`.
     if lower.ends_with(".up.sql") {
-        let mut plan = with_tool(Tool::GolangMigrate);
-        if lower.contains(".postgres.") && !lower.contains(".autocommit.") {
-            plan.txn = TxnMode::Wrapped;
+        if lower.contains(".postgres.") || lower.ends_with(".autocommit.up.sql") {
+            let mut plan = with_tool(Tool::Popx);
+            if lower.ends_with(".autocommit.up.sql") {
+                plan.txn = TxnMode::MultiStatement;
+            }
+            return Ok(plan);
         }
-        return Ok(plan);
+        return Ok(with_tool(Tool::GolangMigrate));
     }
     // Supabase CLI: supabase/migrations/<timestamp>_<name>.sql; supabase/seed.sql is seed data.
     if parent_name == "migrations" && dir_name(grandparent) == "supabase" {
