@@ -1,5 +1,5 @@
 use crate::rules::Sink;
-use crate::parse::ir::{AlterOp};
+use crate::parse::ir::{Action, AlterOp};
 use crate::rules::{StatementRule, StmtCtx};
 
 pub struct AddRequiredColumn;
@@ -7,6 +7,16 @@ pub struct AddRequiredColumn;
 impl StatementRule for AddRequiredColumn {
     fn check(&self, ctx: &StmtCtx<'_>, sink: &mut Sink<'_>) {
         let Some(at) = ctx.alter_of_existing_table() else { return };
+        // Emptied by a `TRUNCATE` earlier in the same transaction, which holds its ACCESS
+        // EXCLUSIVE lock until the transaction ends: no row can come back before this statement.
+        let key = crate::schema::QualName::resolve(&at.name);
+        let emptied = ctx.already_holds(&at.name, crate::rules::locks::Lock::AccessExclusive)
+            && ctx.earlier.iter().any(|s| {
+                matches!(&s.action, Action::Truncate { tables } if tables.iter().any(|t| crate::schema::QualName::resolve(t) == key))
+            });
+        if emptied {
+            return;
+        }
         for op in &at.ops {
             let AlterOp::AddColumn { column, .. } = &op.op else { continue };
             let required = column.not_null || column.primary_key;

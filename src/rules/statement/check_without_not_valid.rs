@@ -32,7 +32,11 @@ impl StatementRule for CheckWithoutNotValid {
                             column.name, at.name
                         ),
                     )
-                    .help("add the column without the `CHECK`, then `ADD CONSTRAINT ... CHECK (...) NOT VALID` and `VALIDATE CONSTRAINT` in separate statements");
+                    .help(if ctx.in_transaction {
+                        "add the column without the `CHECK`, then `ADD CONSTRAINT ... CHECK (...) NOT VALID`, and `VALIDATE CONSTRAINT` in a later migration: this statement runs in a transaction, which holds the `ADD`'s lock until it commits, so a `VALIDATE` in the same transaction scans under that lock"
+                    } else {
+                        "add the column without the `CHECK`, then `ADD CONSTRAINT ... CHECK (...) NOT VALID` and `VALIDATE CONSTRAINT` in separate statements"
+                    });
                 }
                 _ => {}
             }

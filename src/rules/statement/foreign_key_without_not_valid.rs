@@ -49,7 +49,11 @@ impl StatementRule for ForeignKeyWithoutNotValid {
                             column.name, fk.ref_table, at.name, fk.ref_table
                         ),
                     )
-                    .help("add the column without `REFERENCES` (and without the default), then `ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID` and `VALIDATE CONSTRAINT` in separate statements");
+                    .help(if ctx.in_transaction {
+                        "add the column without `REFERENCES` (and without the default), then `ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID`, and `VALIDATE CONSTRAINT` in a later migration: this statement runs in a transaction, which holds the `ADD`'s lock until it commits, so a `VALIDATE` in the same transaction scans under that lock"
+                    } else {
+                        "add the column without `REFERENCES` (and without the default), then `ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID` and `VALIDATE CONSTRAINT` in separate statements"
+                    });
                 }
                 _ => {}
             }
