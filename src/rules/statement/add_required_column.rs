@@ -24,7 +24,12 @@ impl StatementRule for AddRequiredColumn {
             if !required || has_default || column.generated.is_some() || column.ty.is_serial() {
                 continue;
             }
-            sink.report(op.span.clone(), format!("adding `NOT NULL` column `{}` without a default fails on `{}` as soon as it has rows", column.name, at.name));
+            let report = sink.report(op.span.clone(), format!("adding `NOT NULL` column `{}` without a default fails on `{}` as soon as it has rows", column.name, at.name));
+            // A key column needs a distinct value per row: a constant default would collide.
+            let unique = column.primary_key || column.unique;
+            if unique {
+                report.help("a key column needs a distinct value in every row, so a constant `DEFAULT` fails too: add it nullable (or with a volatile default such as `gen_random_uuid()`, which rewrites the table), backfill distinct values in batches, build the unique index `CONCURRENTLY`, then add the key `USING INDEX`");
+            }
         }
     }
 }
