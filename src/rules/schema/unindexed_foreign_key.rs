@@ -87,7 +87,19 @@ impl SchemaRule for UnindexedForeignKey {
                             c.name, table.name, fk.ref_table, table.name
                         ),
                     )
-                    .help(format!("create an index whose leading columns are the foreign key columns, `CONCURRENTLY`{help}"));
+                    .help({
+                        let concurrently = format!("create an index whose leading columns are the foreign key columns, `CONCURRENTLY`{help}");
+                        // The table and its key come from the same migration: while that migration
+                        // is not deployed, the table is new there and a plain build locks nobody.
+                        match table.created.file().is_some_and(|f| c.origin.file() == Some(f)) {
+                            true => format!(
+                                "if the migration that creates `{}` is not deployed yet, index the key there, right after the table: `CREATE INDEX {} ON {target} ({cols});` (the table is new and empty, a plain build locks nobody); otherwise {concurrently}",
+                                table.name,
+                                quote_ident(&idx)
+                            ),
+                            false => concurrently,
+                        }
+                    });
                 if offer {
                     let [drop, create] = build;
                     report = report.fix(
