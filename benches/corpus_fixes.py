@@ -55,18 +55,27 @@ def psql(db, *extra, stdin=None):
 NON_TRANSACTIONAL = re.compile(r"\bCONCURRENTLY\b|^\s*VACUUM\b", re.I | re.M)
 
 
+CREATES_DATABASE = re.compile(r'\bcreate\s+database\s+"?(\w+)', re.I)
+CREATES_ROLE = re.compile(r'\bcreate\s+(role|user)\s+(?:if\s+not\s+exists\s+)?"?(\w+)', re.I)
+
+
 def run_history(files, texts):
     """Runs the files (path, runs_as) in order in a new database, going on after a file that
     fails (a failed file's transaction is rolled back); returns each file's error, or None."""
     db = f"dbw_fixexec_{os.getpid()}"
     roles = set(psql(None, "-Atc", "select rolname from pg_roles").stdout.split())
     databases = set(psql(None, "-Atc", "select datname from pg_database").stdout.split())
+    # Only what the history itself creates is dropped afterwards: other sessions (a test run)
+    # may create databases and roles meanwhile.
+    made_dbs, made_roles = set(), set()
     psql(None, "-c", f"drop database if exists {db}")
     psql(None, "-c", f"create database {db}")
     errors = []
     try:
         for path, runs_as in files:
             text = texts(path)
+            made_dbs.update(n.lower() for n in CREATES_DATABASE.findall(text))
+            made_roles.update(n.lower() for _, n in CREATES_ROLE.findall(text))
             if runs_as == "transaction" or (runs_as == "transaction-except-concurrent"
                                             and not NON_TRANSACTIONAL.search(text)):
                 r = psql(db, "--single-transaction", "-f", "-", stdin=text)
@@ -80,9 +89,11 @@ def run_history(files, texts):
             errors.append(None if r.returncode == 0 else (err.splitlines()[-1] if err else f"exit {r.returncode}"))
     finally:
         psql(None, "-c", f"drop database if exists {db} with (force)")
-        for other in set(psql(None, "-Atc", "select datname from pg_database").stdout.split()) - databases - {db}:
+        new_dbs = set(psql(None, "-Atc", "select datname from pg_database").stdout.split()) - databases - {db}
+        for other in new_dbs & made_dbs:
             psql(None, "-c", f'drop database if exists "{other}" with (force)')
-        for role in set(psql(None, "-Atc", "select rolname from pg_roles").stdout.split()) - roles:
+        new_roles = set(psql(None, "-Atc", "select rolname from pg_roles").stdout.split()) - roles
+        for role in new_roles & made_roles:
             psql(None, "-c", f'drop role if exists "{role}"')
     return errors
 
@@ -107,7 +118,14 @@ def execute(src, dst, fixed_keys, made, new_origin):
     name = os.path.basename(src)
     original = [(p, r) for p, r in files if p not in new_files]
     before = dict(zip((p for p, _ in original), run_history(original, lambda p: read(p.replace(dst, src, 1)))))
-    after = dict(zip((p for p, _ in files), run_history(files, read)))
+    # Each new migration of a fix runs right after the file of its finding (the migration the
+    # fix asks for is the next one, not one after the rest of the history).
+    runs_as = dict(files)
+    fixed_order = []
+    for p, r in original:
+        fixed_order.append((p, r))
+        fixed_order.extend((n, runs_as.get(n, r)) for n, o in new_origin.items() if o == p)
+    after = dict(zip((p for p, _ in fixed_order), run_history(fixed_order, read)))
     ran = {p for p, e in before.items() if e is None}
     for (rule, path), n in fixed_keys.items():
         (executed if path in ran else not_executed)[rule] += n

@@ -293,6 +293,12 @@ fn lint_file(
     let baseline = file.source.plan.role != Role::Forward;
     let wrapped = tool_transaction(file, settings);
     let mut txn = TxnState::new(wrapped);
+    // The file's `SET search_path` in effect, as a statement a fix's new migration can start with
+    // (not where the tool sends a migration as one query string: a second statement would put
+    // a `CONCURRENTLY` one in a transaction).
+    let mut search_path: Option<String> = None;
+    let new_file_one_query =
+        crate::rules::RunsIn::new_file(file.source.plan.tool, settings.assume_in_transaction).one_query;
     let plan = &file.source.plan;
     let one_query =
         !wrapped && (plan.txn == TxnMode::MultiStatement || (file.no_transaction && plan.tool == Tool::Dbmate));
@@ -374,6 +380,7 @@ fn lint_file(
             fresh_groups,
         };
         runs.push((stmt.range.start, ctx.runs_in));
+        let first_finding = out.len();
         for rule in RULES {
             let Kind::Statement(r) = rule.kind else { continue };
             let once = r.once_per_file();
@@ -386,6 +393,19 @@ fn lint_file(
                 out.truncate(before + 1);
                 reported_once.push(rule.id);
             }
+        }
+        // A fix's new statements run in a migration of their own, without this file's
+        // `SET search_path`: they carry it, so that unqualified names resolve as they do here.
+        if let Some(path) = &search_path
+            && !new_file_one_query
+        {
+            carry_search_path(&mut out[first_finding..], path);
+        }
+        if let Action::Set { name, value, .. } = &stmt.action
+            && name == "search_path"
+        {
+            let default = value.trim().eq_ignore_ascii_case("default");
+            search_path = (!default).then(|| format!("SET search_path TO {};", value.trim()));
         }
         let locks = crate::rules::locks::table_locks(&stmt.action, schema);
         txn.took(locks);
@@ -421,5 +441,17 @@ fn lowercase_first(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_lowercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+/// Starts each new statement of the findings' fixes with the file's `SET search_path`.
+fn carry_search_path(findings: &mut [Diagnostic], set: &str) {
+    for d in findings {
+        let Some(fix) = &mut d.fix else { continue };
+        for e in &mut fix.edits {
+            if let crate::diagnostic::Edit::New { text } = e {
+                *text = format!("{set}\n{text}");
+            }
+        }
     }
 }
