@@ -55,6 +55,7 @@ def psql(db, *extra, stdin=None):
 NON_TRANSACTIONAL = re.compile(r"\bCONCURRENTLY\b|^\s*VACUUM\b", re.I | re.M)
 
 
+DOWN_SECTION = re.compile(r"^\s*--\s*(\+goose\s+down|migrate:down)\b", re.I | re.M)
 CREATES_DATABASE = re.compile(r'\bcreate\s+database\s+"?(\w+)', re.I)
 CREATES_ROLE = re.compile(r'\bcreate\s+(role|user)\s+(?:if\s+not\s+exists\s+)?"?(\w+)', re.I)
 
@@ -113,7 +114,10 @@ def execute(src, dst, fixed_keys, made, new_origin):
 
     def read(path):
         with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
+            text = fh.read()
+        # goose and dbmate keep the down migration in the same file: only the up part runs.
+        down = DOWN_SECTION.search(text)
+        return text[: down.start()] if down else text
 
     name = os.path.basename(src)
     original = [(p, r) for p, r in files if p not in new_files]

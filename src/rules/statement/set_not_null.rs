@@ -60,8 +60,17 @@ impl StatementRule for SetNotNull {
             } else if let Some(help) = help {
                 report = report.help(help);
             }
-            // The fix replaces the statement: only offered when this is all it does.
-            if ctx.settings.pg_version < 12 || at.ops.len() != 1 {
+            // The fix replaces the statement: only offered when this is all it does, and not for
+            // a column the file drops later (its validation in a later migration would find the
+            // check gone with the column).
+            let dropped_later = ctx.later.iter().any(|s| match &s.action {
+                crate::parse::ir::Action::AlterTable(later) => {
+                    later.name == at.name
+                        && later.ops.iter().any(|o| matches!(&o.op, AlterOp::DropColumn { name, .. } if name == column))
+                }
+                _ => false,
+            });
+            if ctx.settings.pg_version < 12 || at.ops.len() != 1 || dropped_later {
                 continue;
             }
             let t = &at.name;
