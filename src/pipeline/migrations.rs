@@ -140,7 +140,18 @@ impl<'s> Analyzer<'s> {
             r.sort_by_key(|(start, _)| *start);
         }
         let ctx = SchemaCtx::new(&schema, settings, None).with_runs(&runs);
+        let schema_findings = diagnostics.len();
         run_schema_rules(&ctx, false, &mut diagnostics);
+        // A schema rule's fix runs as a new migration after the file of its finding: it carries
+        // the `SET search_path` in effect there, as statement rules' fixes do.
+        for d in &mut diagnostics[schema_findings..] {
+            let Some(file) = files.get(d.file) else { continue };
+            let one_query =
+                crate::rules::RunsIn::new_file(file.source.plan.tool, settings.assume_in_transaction).one_query;
+            if let Some(path) = search_path_at(file, d.span.start).filter(|_| !one_query) {
+                carry_search_path(std::slice::from_mut(d), &path);
+            }
+        }
         let mut suppressions = Suppressions::default();
         for (fi, file) in files.iter().enumerate() {
             let scopes: Vec<Scope> = file
@@ -454,4 +465,14 @@ fn carry_search_path(findings: &mut [Diagnostic], set: &str) {
             }
         }
     }
+}
+
+/// The `SET search_path` in effect at byte `at` of the file (the last top-level one before it),
+/// as a statement; `None` where it is the default.
+fn search_path_at(file: &ParsedFile, at: usize) -> Option<String> {
+    let set = file.stmts.iter().filter(|s| !s.inner && s.range.end <= at).rev().find_map(|s| match &s.action {
+        Action::Set { name, value, .. } if name == "search_path" => Some(value.trim()),
+        _ => None,
+    })?;
+    (!set.eq_ignore_ascii_case("default")).then(|| format!("SET search_path TO {set};"))
 }
