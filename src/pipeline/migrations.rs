@@ -144,12 +144,14 @@ impl<'s> Analyzer<'s> {
         run_schema_rules(&ctx, false, &mut diagnostics);
         // A schema rule's fix runs as a new migration after the file of its finding: it carries
         // the `SET search_path` in effect there, as statement rules' fixes do.
+        let paths: Vec<Vec<(usize, Option<String>)>> = files.iter().map(search_paths).collect();
         for d in &mut diagnostics[schema_findings..] {
-            let Some(file) = files.get(d.file) else { continue };
-            let one_query =
-                crate::rules::RunsIn::new_file(file.source.plan.tool, settings.assume_in_transaction).one_query;
-            if let Some(path) = search_path_at(file, d.span.start).filter(|_| !one_query) {
-                carry_search_path(std::slice::from_mut(d), &path);
+            let (Some(file), Some(sets)) = (files.get(d.file), paths.get(d.file)) else { continue };
+            // The last `SET search_path` that ends before the finding.
+            let at = sets.partition_point(|(end, _)| *end <= d.span.start);
+            let Some(Some(path)) = at.checked_sub(1).map(|i| &sets[i].1) else { continue };
+            if !crate::rules::RunsIn::new_file(file.source.plan.tool, settings.assume_in_transaction).one_query {
+                carry_search_path(std::slice::from_mut(d), path);
             }
         }
         let mut suppressions = Suppressions::default();
@@ -467,12 +469,18 @@ fn carry_search_path(findings: &mut [Diagnostic], set: &str) {
     }
 }
 
-/// The `SET search_path` in effect at byte `at` of the file (the last top-level one before it),
-/// as a statement; `None` where it is the default.
-fn search_path_at(file: &ParsedFile, at: usize) -> Option<String> {
-    let set = file.stmts.iter().filter(|s| !s.inner && s.range.end <= at).rev().find_map(|s| match &s.action {
-        Action::Set { name, value, .. } if name == "search_path" => Some(value.trim()),
-        _ => None,
-    })?;
-    (!set.eq_ignore_ascii_case("default")).then(|| format!("SET search_path TO {set};"))
+/// The file's top-level `SET search_path` statements, in order: where each ends, and the
+/// statement a new migration would start with (`None` for the default).
+fn search_paths(file: &ParsedFile) -> Vec<(usize, Option<String>)> {
+    file.stmts
+        .iter()
+        .filter(|s| !s.inner)
+        .filter_map(|s| match &s.action {
+            Action::Set { name, value, .. } if name == "search_path" => {
+                let v = value.trim();
+                Some((s.range.end, (!v.eq_ignore_ascii_case("default")).then(|| format!("SET search_path TO {v};"))))
+            }
+            _ => None,
+        })
+        .collect()
 }
